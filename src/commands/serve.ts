@@ -1,0 +1,54 @@
+/** `ccrouter serve`: run the proxy until SIGTERM/SIGINT; reload on SIGHUP and on file change. */
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/load.js';
+import { watchConfigFile } from '../config/reload.js';
+import { CCR_ERR_USAGE } from '../errors.js';
+import { applyReload } from '../runtime/reload.js';
+import { startServer } from '../server.js';
+
+export const SERVE_USAGE = `Usage: ccrouter serve [--config FILE] [--workers N]
+
+Run the proxy. Reloads the config on SIGHUP and when the file changes; SIGTERM/SIGINT drain
+gracefully (at most shutdownGraceMs) and exit 0.
+
+Options:
+  -c, --config FILE   config file, YAML or JSON (default: config/ccrouter.yaml)
+  -w, --workers N     worker processes sharing the public port (default 1)
+  -h, --help          show this help
+`;
+
+export async function runServe(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, workers: { type: 'string', short: 'w' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new CCR_ERR_USAGE(`--workers: must be an integer >= 1, got ${JSON.stringify(values.workers)}`);
+  if (workers > 1) throw new CCR_ERR_USAGE('--workers: more than one worker is not available in this version; run one process per core behind a load balancer');
+  const file = values.config ?? 'config/ccrouter.yaml';
+  const loaded = loadConfigFile(file);
+  const server = await startServer(loaded);
+  process.stdout.write(`ccrouter ${loaded.id} serving on ${server.url} (admin ${server.adminUrl}), records in ${loaded.config.logging.dir}\n`);
+
+  const reload = (force: boolean) => applyReload(server.runtime, file, force);
+  const stopWatching = watchConfigFile(file, () => reload(false));
+  process.on('SIGHUP', () => reload(true));
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      stopWatching();
+      void server.shutdown().then(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return 0;
+}

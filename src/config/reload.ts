@@ -1,0 +1,71 @@
+/**
+ * Reloading the config file (SPEC 3): on SIGHUP always, and when the file changes. The directory is
+ * watched, not the file: editors replace files (write a temp file, rename), which a watch on the old
+ * inode would miss.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { configId } from './id.js';
+import { loadConfigFile } from './load.js';
+import type { Config, LoadedConfig } from './types.js';
+
+/** Keys that need a restart: the running process keeps their old values. */
+export const RESTART_KEYS = ['listen', 'admin', 'logging.dir', 'limits', 'shutdownGraceMs'] as const;
+
+export type ReloadResult =
+  | { result: 'loaded'; loaded: LoadedConfig; restartRequired: string[] }
+  | { result: 'unchanged' }
+  | { result: 'rejected'; reason: string };
+
+/**
+ * Read and validate `file`; keep the restart-only keys of `current`. `force` (SIGHUP) loads even
+ * when the id is unchanged.
+ */
+export function reloadConfig(file: string, current: LoadedConfig, force: boolean, env: NodeJS.ProcessEnv = process.env): ReloadResult {
+  let next: LoadedConfig;
+  try {
+    next = loadConfigFile(file, env);
+  } catch (err) {
+    return { result: 'rejected', reason: (err as Error).message };
+  }
+  const cur = current.config;
+  const restartRequired = RESTART_KEYS.filter((k) => JSON.stringify(pick(next.config, k)) !== JSON.stringify(pick(cur, k)));
+  let config = next.config;
+  if (restartRequired.length > 0) {
+    config = Object.freeze({
+      ...config,
+      listen: cur.listen,
+      admin: cur.admin,
+      limits: cur.limits,
+      shutdownGraceMs: cur.shutdownGraceMs,
+      logging: Object.freeze({ ...config.logging, dir: cur.logging.dir }),
+    });
+  }
+  const id = config === next.config ? next.id : configId(config);
+  if (!force && id === current.id) return { result: 'unchanged' };
+  return { result: 'loaded', loaded: { config, id, file: next.file }, restartRequired: [...restartRequired] };
+}
+
+function pick(config: Config, key: (typeof RESTART_KEYS)[number]): unknown {
+  return key === 'logging.dir' ? config.logging.dir : config[key];
+}
+
+/** Call `onChange` (debounced) whenever `file` may have changed. Returns a function that stops watching. */
+export function watchConfigFile(file: string, onChange: () => void, debounceMs = 100): () => void {
+  const abs = path.resolve(file);
+  const base = path.basename(abs);
+  let timer: NodeJS.Timeout | null = null;
+  const watcher = fs.watch(path.dirname(abs), { persistent: false }, (_event, name) => {
+    if (name !== null && name !== base) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      onChange();
+    }, debounceMs);
+  });
+  watcher.on('error', () => undefined);
+  return () => {
+    if (timer) clearTimeout(timer);
+    watcher.close();
+  };
+}

@@ -1,0 +1,42 @@
+/** Pieces of the pair record that depend on logging settings: unit form, fields, bodies (SPEC 6). */
+import { createHmac } from 'node:crypto';
+import type { Config } from '../config/types.js';
+import { resolvePointer, setPointer, type Pointer } from '../util/json-pointer.js';
+
+/** `raw`: the key; `hash`: first 32 hex chars of HMAC-SHA256(key = salt, unit key); `omit`: undefined. */
+export function unitForRecord(key: string | null, mode: Config['logging']['unit'], salt: string): string | null | undefined {
+  if (mode === 'omit') return undefined;
+  if (key === null) return null;
+  return mode === 'hash' ? hashUnit(key, salt) : key;
+}
+
+export function hashUnit(key: string, salt: string): string {
+  return createHmac('sha256', salt).update(key).digest('hex').slice(0, 32);
+}
+
+export function fieldsOf(json: unknown, fields: ReadonlyArray<readonly [string, Pointer]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, pointer] of fields) {
+    const v = json === undefined ? undefined : resolvePointer(json, pointer);
+    out[name] = v === undefined ? null : v;
+  }
+  return out;
+}
+
+/** A body for the record: JSON with redacted pointers replaced by "[REDACTED]", else the text. */
+export function bodyForRecord(body: Buffer | null, json: unknown, redact: readonly Pointer[]): unknown {
+  if (json === undefined) {
+    if (!body || body.length === 0) return null;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      return body.toString('utf8');
+    }
+  }
+  if (redact.length === 0 || json === null || typeof json !== 'object') return json;
+  const copy = structuredClone(json);
+  for (const p of redact) {
+    if (resolvePointer(copy, p) !== undefined) setPointer(copy, p, '[REDACTED]');
+  }
+  return copy;
+}

@@ -1,0 +1,102 @@
+/**
+ * A JSON Lines file written with pino (SPEC 6): `level`, `time` (epoch ms) and `msg` on every line,
+ * no pid/hostname. A write failure never stops serving and never blocks shutdown: it is counted,
+ * told once on stderr, and the failed destination is never flushed synchronously again
+ * (sonic-boom's flushSync loops forever after, e.g., ENOSPC).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import sonicBoom, { type SonicBoom } from 'sonic-boom';
+import roll from 'pino-roll';
+
+export interface SinkOptions {
+  /** Write each line before returning (events, outcomes); default async with a small buffer. */
+  sync?: boolean;
+  /** Rotate at this many bytes (pino-roll): files `<name>.1<ext>`, `<name>.2<ext>`... */
+  rotate?: { size: number; keep?: number };
+  /** Called on every failed write (the counter lives with the caller). */
+  onError?: (err: Error, file: string) => void;
+}
+
+export interface RecordSink {
+  readonly file: string;
+  write(record: object, msg: string): void;
+  /** Flush what is buffered; never throws, never hangs on a failed destination. */
+  flush(): void;
+  close(): Promise<void>;
+}
+
+let warned = false;
+/** Told once per process: the failure is then counted, not repeated. */
+function warnOnce(file: string, err: Error): void {
+  if (warned) return;
+  warned = true;
+  process.stderr.write(`ccrouter: cannot write ${file}: ${err.message} (further write failures are counted in logWriteErrors)\n`);
+}
+
+export async function openSink(file: string, options: SinkOptions = {}): Promise<RecordSink> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sync = options.sync ?? false;
+  let dest: SonicBoom;
+  if (options.rotate) {
+    const ext = path.extname(file);
+    dest = (await roll({
+      file: file.slice(0, file.length - ext.length),
+      extension: ext,
+      size: `${Math.max(1, Math.ceil(options.rotate.size / 1024))}k`,
+      ...(options.rotate.keep !== undefined ? { limit: { count: Math.max(0, options.rotate.keep - 1) } } : {}),
+      mkdir: true,
+      sync,
+      minLength: sync ? 0 : 4096,
+    })) as unknown as SonicBoom;
+  } else {
+    dest = new (sonicBoom as unknown as typeof SonicBoom)({ dest: file, sync, mkdir: true, minLength: sync ? 0 : 4096 });
+  }
+  let failed = false;
+  dest.on('error', (err: Error) => {
+    failed = true;
+    options.onError?.(err, file);
+    warnOnce(file, err);
+  });
+  const logger: Logger = pino({ base: null, timestamp: pino.stdTimeFunctions.epochTime }, dest);
+
+  const flush = () => {
+      if (failed || isDestroyed(dest)) return;
+      try {
+        dest.flushSync();
+      } catch (err) {
+        // Not ready yet (opening) or failed meanwhile: the async path will report it.
+        if ((err as Error).message !== 'sonic boom is not ready yet') {
+          failed = true;
+          options.onError?.(err as Error, file);
+          warnOnce(file, err as Error);
+        }
+      }
+  };
+  return {
+    file,
+    write(record, msg) {
+      logger.info(record, msg);
+    },
+    flush,
+    async close() {
+      flush();
+      if (isDestroyed(dest)) return;
+      await new Promise<void>((resolve) => {
+        const done = () => resolve();
+        const t = setTimeout(() => { dest.destroy(); resolve(); }, failed ? 0 : 2000);
+        t.unref();
+        dest.once('close', () => { clearTimeout(t); done(); });
+        dest.once('error', () => { clearTimeout(t); dest.destroy(); done(); });
+        if (failed) return;
+        dest.end();
+      });
+    },
+  };
+}
+
+/** sonic-boom sets `destroyed` but does not declare it. */
+function isDestroyed(dest: SonicBoom): boolean {
+  return (dest as unknown as { destroyed?: boolean }).destroyed === true;
+}

@@ -1,0 +1,79 @@
+/** Header handling for both directions (SPEC 5): hop-by-hop removal, request id, forwarding. */
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect',
+  // Recomputed by the sender (undici on the way up, fastify on the way down) from the actual body.
+  'content-length',
+  // The upstream's host is set by undici from the model URL.
+  'host',
+]);
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The client's x-request-id when it is at most 128 characters of [A-Za-z0-9._-], else a new UUID v4. */
+export function requestIdFor(headers: IncomingHttpHeaders): string {
+  const v = headers['x-request-id'];
+  return typeof v === 'string' && REQUEST_ID.test(v) ? v : randomUUID();
+}
+
+/** Names listed in a `connection` header, lower-cased (they are hop-by-hop too). */
+function connectionTokens(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  const s = Array.isArray(value) ? value.join(',') : value;
+  const set = new Set<string>();
+  for (const t of s.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name) set.add(name);
+  }
+  return set;
+}
+
+/**
+ * Headers for both upstream calls as a flat list, from Node's raw header list (which keeps
+ * repeated headers and the client's spelling). Ends with x-request-id and x-forwarded-for;
+ * the caller appends the role.
+ */
+export function upstreamHeaders(rawHeaders: string[], headers: IncomingHttpHeaders, requestId: string, peer: string | undefined): string[] {
+  const extra = connectionTokens(headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || lower === 'x-forwarded-for' || lower === 'x-ccrouter-role') continue;
+    if (extra !== null && extra.has(lower)) continue;
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  const xff = headers['x-forwarded-for'];
+  const prior = Array.isArray(xff) ? xff.join(', ') : xff;
+  out.push('x-request-id', requestId);
+  if (peer) out.push('x-forwarded-for', prior ? `${prior}, ${peer}` : peer);
+  else if (prior) out.push('x-forwarded-for', prior);
+  return out;
+}
+
+/** Response headers from a model, without hop-by-hop ones, ready for reply.headers(). */
+export function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const extra = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined || HOP_BY_HOP.has(name) || (extra !== null && extra.has(name))) continue;
+    out[name] = v;
+  }
+  return out;
+}
+
+const PASS_THROUGH_DROP = ['keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'];
+
+/** Pass-through request headers (reply-from already removed `connection` and what it names). */
+export function passThroughHeaders(headers: Record<string, string | string[] | undefined>, requestId: string, peer: string | undefined): Record<string, string | string[] | undefined> {
+  for (const name of PASS_THROUGH_DROP) delete headers[name];
+  headers['x-request-id'] = requestId;
+  if (peer) {
+    const prior = headers['x-forwarded-for'];
+    headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+  }
+  return headers;
+}

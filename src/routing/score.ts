@@ -1,0 +1,59 @@
+/** Reading a model's score from its response body (SPEC 5). */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { Preset, RouteConfig } from '../config/types.js';
+import { parsePointer, resolvePointer, type Pointer } from '../util/json-pointer.js';
+
+export const PRESET_POINTERS: Readonly<Record<Preset, string>> = Object.freeze({
+  'kserve-v2': '/outputs/0/data',
+  tfserving: '/predictions/0',
+  mlflow: '/predictions/0',
+});
+
+/** The pointer a route reads its score from. */
+export function scorePointer(route: Pick<RouteConfig, 'score' | 'preset'>): Pointer {
+  return parsePointer(route.score ?? PRESET_POINTERS[route.preset!]);
+}
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const brotli = promisify(zlib.brotliDecompress);
+
+/** Decode a body per its content-encoding (gzip, deflate, br); other encodings are returned as is. */
+export async function decodeBody(body: Buffer, encoding: string | undefined): Promise<Buffer> {
+  if (!encoding || body.length === 0) return body;
+  switch (encoding.trim().toLowerCase()) {
+    case 'gzip': case 'x-gzip': return gunzip(body);
+    case 'deflate': return inflate(body);
+    case 'br': return brotli(body);
+    default: return body;
+  }
+}
+
+export type ScoreResult = { ok: true; score: number; json: unknown } | { ok: false; message: string };
+
+/**
+ * The score at `pointer` in a JSON body. An array of numbers yields its last element (the positive
+ * class of a two-class output). Anything else is a parse failure with a message saying why.
+ */
+export function readScore(body: Buffer, pointer: Pointer): ScoreResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false, message: 'response body is not JSON' };
+  }
+  let value = resolvePointer(json, pointer);
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number')) {
+    value = value[value.length - 1];
+  }
+  if (typeof value === 'number' && Number.isFinite(value)) return { ok: true, score: value, json };
+  return {
+    ok: false,
+    message: value === undefined ? `no value at ${formatPointer(pointer)}` : `value at ${formatPointer(pointer)} is not a number`,
+  };
+}
+
+export function formatPointer(pointer: Pointer): string {
+  return pointer.map((t) => '/' + t.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile, loadConfigObject, parseConfigText, substituteEnv } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/schema.js';
+import { assertLine, invalid, minimal } from './helpers.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../config/ccrouter.yaml', import.meta.url));
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ccrouter-config-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const MINIMAL_YAML = `
+models:
+  champion: { url: "\${CHAMPION_URL}", version: v1 }
+  challenger: { url: http://127.0.0.1:9002, version: v2 }
+routes:
+  - { path: /predict, score: /score }
+`;
+
+test('substituteEnv: ${NAME} inside strings is replaced', () => {
+  const out = substituteEnv({ a: 'http://${HOST}:${PORT}/v1', b: ['x-${HOST}'], c: 5, d: true }, { HOST: 'h', PORT: '9001' });
+  assert.deepEqual(out, { a: 'http://h:9001/v1', b: ['x-h'], c: 5, d: true });
+});
+
+test('substituteEnv: a value that is exactly "${NAME}" is read again as a YAML scalar', () => {
+  const env = { PORT: '8080', ON: 'true', RATE: '0.25', NIL: '~', TEXT: 'fraud-v8', EMPTY: '', LIST: '[1, 2]', HASH: 'a #b', QUOTED: '"x"' };
+  const raw = Object.fromEntries(Object.keys(env).map((k) => [k, `\${${k}}`]));
+  assert.deepEqual(substituteEnv(raw, env), {
+    PORT: 8080, ON: true, RATE: 0.25, NIL: null, TEXT: 'fraud-v8', EMPTY: '', LIST: '[1, 2]', HASH: 'a #b', QUOTED: '"x"',
+  });
+  // inside a longer string there is no re-read
+  assert.deepEqual(substituteEnv({ p: 'port ${PORT}' }, env), { p: 'port 8080' });
+});
+
+test('substituteEnv: so `port: "${PORT}"` validates as a number', () => {
+  const raw = { ...minimal(), listen: { port: '${PORT}' } };
+  assert.equal(loadConfigObject(raw, { PORT: '8081' }).config.listen.port, 8081);
+});
+
+test('substituteEnv: every unset variable is an error naming its path', () => {
+  const raw = { listen: { port: '${PORT}' }, routes: [{ path: '/${PREFIX}/predict' }] };
+  const { issues, message } = invalid(() => substituteEnv(raw, {}));
+  assert.deepEqual(issues, [
+    { path: 'listen.port', message: 'environment variable PORT is not set' },
+    { path: 'routes[0].path', message: 'environment variable PREFIX is not set' },
+  ]);
+  assertLine(message, 'listen.port: environment variable PORT is not set');
+});
+
+test('substituteEnv: $${ is a literal ${, malformed references are errors, raw is not changed', () => {
+  const raw = { salt: 'a$${HOME}b', bad: '${PORT:-80}' };
+  assert.deepEqual(substituteEnv({ salt: raw.salt }, {}), { salt: 'a${HOME}b' });
+  assert.deepEqual(invalid(() => substituteEnv(raw, { PORT: '1' })).issues, [
+    { path: 'bad', message: '${PORT:-80} is not a variable reference: names use letters, digits and _ (write $${ for a literal ${)' },
+  ]);
+  assert.equal(raw.salt, 'a$${HOME}b');
+});
+
+test('loadConfigObject without env takes strings as they are', () => {
+  const raw = minimal();
+  raw.assignment = { salt: '${NOT_SUBSTITUTED}' };
+  assert.equal(loadConfigObject(raw).config.assignment.salt, '${NOT_SUBSTITUTED}');
+});
+
+test('parseConfigText: YAML and JSON; syntax errors name the file and line', () => {
+  assert.deepEqual(parseConfigText('a: 1\nb: [x, y]\n', 'c.yaml'), { a: 1, b: ['x', 'y'] });
+  assert.deepEqual(parseConfigText('{\n\t"a": {"b": [1, 2]}\n}\n', 'c.json'), { a: { b: [1, 2] } });
+  const cases: Array<[string, RegExp]> = [
+    ['a: 1\nb: [1,\n c: 2\n', /^cannot parse config \/x\/c\.yaml at line 4, column 1: /],
+    ['a: 1\na: 2\n', /^cannot parse config \/x\/c\.yaml at line 2, column 1: Map keys must be unique$/],
+    ['a: !env PORT\n', /^cannot parse config \/x\/c\.yaml at line 1, column 4: Unresolved tag: !env$/],
+    ['a: *nothing\n', /^cannot parse config \/x\/c\.yaml: /],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseConfigText(text, '/x/c.yaml'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'CCR_ERR_CONFIG_READ');
+      assert.match(err.message, message);
+      return true;
+    }, text);
+  }
+});
+
+test('loadConfigFile: reads, substitutes, validates; file is the absolute path', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, MINIMAL_YAML);
+  const loaded = loadConfigFile(file, { CHAMPION_URL: 'http://10.0.0.1:9001' });
+  assert.equal(loaded.file, resolve(file));
+  assert.equal(loaded.config.models.champion.url, 'http://10.0.0.1:9001');
+  assert.match(loaded.id, /^[0-9a-f]{12}$/);
+  assert.equal(loaded.id, loadConfigObject(loaded.config).id, 'loading the effective config again gives the same id');
+});
+
+test('loadConfigFile: a missing file is CCR_ERR_CONFIG_READ naming it', (t) => {
+  const file = join(tempDir(t), 'nope.yaml');
+  assert.throws(() => loadConfigFile(file, {}), { code: 'CCR_ERR_CONFIG_READ', message: `cannot read config ${file}: no such file` });
+});
+
+test('loadConfigFile: invalid content names the file and each path', (t) => {
+  const file = join(tempDir(t), 'bad.yaml');
+  writeFileSync(file, `${MINIMAL_YAML}traffic: { challenger: 1.5 }\nmode: off\n`);
+  const { issues, message } = invalid(() => loadConfigFile(file, {}));
+  assert.deepEqual(issues.map((i) => i.path), ['models.champion.url']);
+  assert.equal(message, `invalid config ${file} (1 problem):\nmodels.champion.url: environment variable CHAMPION_URL is not set`);
+  const second = invalid(() => loadConfigFile(file, { CHAMPION_URL: 'http://h:1' }));
+  assert.equal(second.message, [
+    `invalid config ${file} (2 problems):`,
+    'traffic.challenger: must be <= 1',
+    'mode: must be one of normal, bypass, got string "off"',
+  ].join('\n'));
+});
+
+test('the example config/ccrouter.yaml is valid and documents the SPEC 3 example', () => {
+  const { config, file } = loadConfigFile(EXAMPLE, {});
+  assert.equal(file, EXAMPLE);
+  assert.equal(config.models.challenger.threshold, 0.6);
+  assert.equal(config.assignment.unit, 'header:x-user-id');
+  assert.deepEqual(config.traffic, { control: 0.05, challenger: 0.1, shadow: true, shadowLimit: 1024 });
+  assert.deepEqual(config.limits, { bodyBytes: 1048576, headersTimeoutMs: 10000, requestTimeoutMs: 30000 });
+  assert.deepEqual(config.ramp, { steps: [0.01, 0.05, 0.1, 0.3], every: 600000 });
+  assert.equal(config.logging.rotate?.size, 100 * 1024 * 1024);
+  for (const key of ['guardrails', 'ramp', 'calibration'] as const) assert.ok(config[key], key);
+  // every top-level key appears in the example
+  assert.deepEqual(Object.keys(config), [
+    'listen', 'admin', 'models', 'routes', 'passthrough', 'decision', 'assignment', 'traffic', 'control', 'fallback',
+    'mode', 'limits', 'shutdownGraceMs', 'logging', 'guardrails', 'ramp', 'calibration',
+  ]);
+  // and it is its own fixed point: validating the effective config changes nothing
+  assert.deepEqual(validateConfig(config), config);
+});

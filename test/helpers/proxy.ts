@@ -1,0 +1,55 @@
+/** Start ccrouter in-process on port 0 with a temp log dir, and read what it wrote. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfigObject } from '../../src/config/load.js';
+import { startServer, type ServerHandle } from '../../src/server.js';
+
+export interface TestProxy extends ServerHandle {
+  dir: string;
+  /** Shut down (flushing every record) and return the lines of a log file. */
+  stopAndRead(file?: string): Promise<Array<Record<string, any>>>;
+}
+
+export function tempDir(prefix = 'ccrouter-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function readJsonl(file: string): Array<Record<string, any>> {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, any>);
+}
+
+/** A config for two upstreams; `extra` is merged on top (shallow per top-level key). */
+export function testConfig(champion: string, challenger: string, dir: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    listen: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0, tokenEnv: 'CCROUTER_TEST_TOKEN' },
+    models: {
+      champion: { url: champion, version: 'v-champ', timeoutMs: 1000 },
+      challenger: { url: challenger, version: 'v-chall', timeoutMs: 1000 },
+    },
+    routes: [{ method: 'POST', path: '/predict', score: '/score' }],
+    assignment: { unit: 'header:x-user-id', salt: 'test' },
+    logging: { dir },
+    shutdownGraceMs: 3000,
+    ...extra,
+  };
+}
+
+export async function startProxy(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = { CCROUTER_TEST_TOKEN: 'secret-token' }): Promise<TestProxy> {
+  const loaded = loadConfigObject(raw, env);
+  const handle = await startServer(loaded, { env, defaultMetrics: false });
+  const dir = path.resolve(loaded.config.logging.dir);
+  return Object.assign(handle, {
+    dir,
+    async stopAndRead(file = 'pairs.jsonl') {
+      await handle.shutdown();
+      return readJsonl(path.join(dir, file));
+    },
+  });
+}
