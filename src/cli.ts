@@ -42,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A stray handle (a client's socket, a watcher) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 2000).unref();
   },
   (err: Error) => {
     const code = exitCodeFor(err);

@@ -34,7 +34,13 @@ export async function runServe(argv: string[]): Promise<number> {
   const file = values.config ?? 'config/ccrouter.yaml';
   const loaded = loadConfigFile(file);
   const server = await startServer(loaded);
-  process.stdout.write(`ccrouter ${loaded.id} serving on ${server.url} (admin ${server.adminUrl}), records in ${loaded.config.logging.dir}\n`);
+
+  // Last resort: a bug must not lose the records already answered.
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`ccrouter: uncaught error, flushing records and exiting: ${err.stack ?? err.message}\n`);
+    server.runtime.flushRecords();
+    process.exit(1);
+  });
 
   const reload = (force: boolean) => applyReload(server.runtime, file, force);
   const stopWatching = watchConfigFile(file, () => reload(false));
@@ -49,6 +55,8 @@ export async function runServe(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // Announced only once every signal handler is in place: a supervisor may signal right after.
+    process.stdout.write(`ccrouter ${loaded.id} serving on ${server.url} (admin ${server.adminUrl}), records in ${loaded.config.logging.dir}\n`);
   });
   return 0;
 }

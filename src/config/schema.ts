@@ -28,7 +28,7 @@ const KEYS = {
 } as const;
 
 /** Defaults SPEC 3 does not list; chosen to match the SPEC example (docs/config.md says so). */
-export const DEFAULTS = Object.freeze({
+export const DEFAULTS = deepFreeze({
   listen: { host: '0.0.0.0', port: 8080 },
   admin: { host: '127.0.0.1', port: 9901 },
   timeoutMs: 1000,
@@ -140,10 +140,10 @@ function routes(root: Section): Partial<RouteConfig>[] | undefined {
     const path = joinPath('routes', i);
     const r = route(root.sub(item, path, KEYS.route));
     if (r.method !== undefined && r.path !== undefined) {
-      const key = `${r.method} ${r.path}`;
+      const key = JSON.stringify([r.method, r.path]);
       const first = seen.get(key);
       if (first === undefined) seen.set(key, i);
-      else root.problem(path, `duplicates routes[${first}] (${key})`);
+      else root.problem(path, `duplicates routes[${first}] (${r.method} ${r.path})`);
     }
     return r;
   });
@@ -158,7 +158,7 @@ function route(s: Section): Partial<RouteConfig> {
   else if (path !== undefined && /[?#]/.test(path)) s.problem(s.at('path'), 'must not carry a query or fragment (matching ignores the query)');
   const score = s.pointer('score');
   const preset = s.oneOf('preset', ['kserve-v2', 'tfserving', 'mlflow']);
-  if (s.present && s.has('score') === s.has('preset')) s.problem(s.path, 'needs exactly one of score or preset');
+  if (s.has('score') === s.has('preset')) s.problem(s.path, 'needs exactly one of score or preset');
   return { method: method?.toUpperCase(), path, score, preset };
 }
 

@@ -54,6 +54,10 @@ export class Runtime {
   /** Pair records not yet written (their shadow call is still running). */
   pendingRecords = 0;
   rng: RandomSource;
+  /** Observers of every written pair record (guardrails); keep them cheap: they run per request. */
+  readonly pairObservers: Array<(record: PairRecord) => void> = [];
+  /** Called after a new file config took effect (guardrail windows and the ramp restart). */
+  readonly configObservers: Array<() => void> = [];
 
   #file: LoadedConfig;
   #levers: Levers;
@@ -98,6 +102,13 @@ export class Runtime {
   writePair(record: PairRecord): void {
     this.pairs.write(record, 'pair');
     this.metrics.observePair(record);
+    for (const observe of this.pairObservers) observe(record);
+  }
+
+  /** Synchronous flush of every sink (uncaught-error path). */
+  flushRecords(): void {
+    this.pairs.flush();
+    this.events.flush();
   }
 
   logWriteFailed(): void {
@@ -137,6 +148,7 @@ export class Runtime {
     this.guardrail.rule = null;
     if (String(loaded.config.assignment.seed) !== String(previous.assignment.seed)) this.rng = this.#rngFor(loaded.config);
     this.#apply();
+    for (const observe of this.configObservers) observe();
   }
 
   /** The effective config: the file's with the levers applied. */

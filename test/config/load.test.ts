@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -134,4 +134,14 @@ test('the example config/ccrouter.yaml is valid and documents the SPEC 3 example
   ]);
   // and it is its own fixed point: validating the effective config changes nothing
   assert.deepEqual(validateConfig(config), config);
+});
+
+test('the minimal and the full example in docs/config.md are valid', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../docs/config.md', import.meta.url)), 'utf8');
+  const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^routes:/m.test(b));
+  assert.equal(blocks.length, 2);
+  const [minimalDoc, full] = blocks.map((b) => loadConfigObject(parseConfigText(b, 'docs/config.md'), {}));
+  assert.deepEqual(Object.keys(minimalDoc!.config.models), ['champion', 'challenger']);
+  // the full example in the docs is the example file, comments aside
+  assert.equal(full!.id, loadConfigFile(EXAMPLE, {}).id);
 });

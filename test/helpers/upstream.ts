@@ -23,7 +23,8 @@ export interface Upstream {
 /** Answers `{"score": <score>}` (score from the body's `score` field when given, else `fixed`). */
 export function scoreBehaviour(fixed: number, delayMs = 0): Behaviour {
   return async (req, res) => {
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    // unref: a slow answer still pending must not keep the test process alive.
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs).unref());
     let score = fixed;
     try {
       const j = JSON.parse(req.body.toString('utf8')) as { score?: unknown };
