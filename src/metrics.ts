@@ -3,7 +3,15 @@
  * routes only — never a request id or a unit key.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PairRecord } from './records/types.js';
+import type { ModelOutcome, PairRecord } from './records/types.js';
+
+interface RoleChildren {
+  role: 'champion' | 'challenger';
+  duration: { observe(v: number): void };
+  score: { observe(v: number): void };
+  decisionTrue: { inc(): void };
+  decisionFalse: { inc(): void };
+}
 
 const SCORE_BUCKETS = Array.from({ length: 20 }, (_, i) => Math.round((i + 1) * 0.05 * 100) / 100);
 
@@ -33,16 +41,45 @@ export class Metrics {
 
   /** Everything a written pair record says, counted once. */
   observePair(r: PairRecord): void {
-    this.requests.inc({ route: r.route, group: r.group ?? 'none', served: r.served ?? 'none' });
+    this.#requestsChild(r.route, r.group ?? 'none', r.served ?? 'none').inc();
     if (r.error) return;
-    for (const role of ['champion', 'challenger'] as const) {
-      const o = r[role];
-      if (o.error?.kind === 'skipped') continue;
-      if (o.latencyMs !== null) this.upstreamDuration.observe({ model: role }, o.latencyMs / 1000);
-      if (o.error) this.upstreamErrors.inc({ model: role, kind: o.error.kind });
-      if (o.score !== null) this.score.observe({ model: role }, o.score);
-      if (o.decision !== null) this.decisions.inc({ model: role, decision: o.decision ? 'true' : 'false' });
+    this.#observeOutcome(this.#champion, r.champion);
+    this.#observeOutcome(this.#challenger, r.challenger);
+    if (r.agree !== null) (r.agree ? this.#agreeTrue : this.#agreeFalse).inc();
+  }
+
+  // Label children resolved once: prom-client hashes the label set on every labelled call.
+  readonly #champion = this.#roleChildren('champion');
+  readonly #challenger = this.#roleChildren('challenger');
+  readonly #agreeTrue = this.agreement.labels('true');
+  readonly #agreeFalse = this.agreement.labels('false');
+  readonly #requestChildren = new Map<string, { inc(): void }>();
+
+  #requestsChild(route: string, group: string, served: string): { inc(): void } {
+    const key = JSON.stringify([route, group, served]);
+    let child = this.#requestChildren.get(key);
+    if (!child) {
+      child = this.requests.labels(route, group, served);
+      this.#requestChildren.set(key, child);
     }
-    if (r.agree !== null) this.agreement.inc({ agree: r.agree ? 'true' : 'false' });
+    return child;
+  }
+
+  #roleChildren(role: 'champion' | 'challenger'): RoleChildren {
+    return {
+      role,
+      duration: this.upstreamDuration.labels(role),
+      score: this.score.labels(role),
+      decisionTrue: this.decisions.labels(role, 'true'),
+      decisionFalse: this.decisions.labels(role, 'false'),
+    };
+  }
+
+  #observeOutcome(c: RoleChildren, o: ModelOutcome): void {
+    if (o.error?.kind === 'skipped') return;
+    if (o.latencyMs !== null) c.duration.observe(o.latencyMs / 1000);
+    if (o.error) this.upstreamErrors.inc({ model: c.role, kind: o.error.kind });
+    if (o.score !== null) c.score.observe(o.score);
+    if (o.decision !== null) (o.decision ? c.decisionTrue : c.decisionFalse).inc();
   }
 }

@@ -40,10 +40,9 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
   const sync = options.sync ?? false;
   let dest: SonicBoom;
   if (options.rotate) {
-    const ext = path.extname(file);
+    // pino-roll takes the extension from the file name: pairs.jsonl → pairs.1.jsonl, pairs.2.jsonl...
     dest = (await roll({
-      file: file.slice(0, file.length - ext.length),
-      extension: ext,
+      file,
       size: `${Math.max(1, Math.ceil(options.rotate.size / 1024))}k`,
       ...(options.rotate.keep !== undefined ? { limit: { count: Math.max(0, options.rotate.keep - 1) } } : {}),
       mkdir: true,
