@@ -9,6 +9,7 @@ import httpProxy from '@fastify/http-proxy';
 import type { Runtime } from './runtime/runtime.js';
 import { routeKey } from './runtime/snapshot.js';
 import { handleScored } from './routing/scored.js';
+import { clientErrorHandler } from './routing/client-error.js';
 import { passThroughHeaders, requestIdFor } from './routing/headers.js';
 
 export interface AppState {
@@ -32,6 +33,7 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     return503OnClosing: false,
     forceCloseConnections: false,
     bodyLimit: limits.bodyBytes,
+    clientErrorHandler,
   });
 
   app.addHook('onRequest', (request, reply, done) => {

@@ -13,6 +13,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { PreparedRoute, Snapshot } from '../runtime/snapshot.js';
 import type { Call, CallRequest, CallResult } from '../upstream/model-client.js';
 import { BodyError, readBody } from './body.js';
+import { socketTimedOut } from './client-error.js';
 import { upstreamHeaders, responseHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
 import { evaluate, type Evaluated } from './outcome.js';
@@ -23,7 +24,6 @@ const METHODS_WITHOUT_BODY = new Set(['GET', 'HEAD']);
 interface Started {
   call: Call;
   evaluated: Promise<Evaluated>;
-  /** Releases the shadow slot when this call was a shadow call. */
 }
 
 export async function handleScored(
@@ -48,8 +48,8 @@ export async function handleScored(
   } catch (err) {
     const e = err as BodyError;
     if (e.kind === 'too_large') return reject(rt, snap, route, reply, requestId, 413, 'too_large', `request body is over limits.bodyBytes (${cfg.limits.bodyBytes})`);
-    const timedOut = performance.now() - (request as { ccrStart?: number }).ccrStart! >= cfg.limits.requestTimeoutMs;
-    return reject(rt, snap, route, reply, requestId, null, timedOut ? 'client_timeout' : 'client_abort', e.message);
+    const kind = socketTimedOut(raw.socket) ? 'client_timeout' : 'client_abort';
+    return reject(rt, snap, route, reply, requestId, null, kind, kind === 'client_timeout' ? `request body not complete within limits.requestTimeoutMs (${cfg.limits.requestTimeoutMs} ms)` : e.message);
   }
   let json: unknown;
   if (snap.needsJson || cfg.logging.bodies) {

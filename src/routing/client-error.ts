@@ -1,0 +1,29 @@
+/**
+ * Node's parser-level errors (bad framing, oversized headers, request timeouts) as fastify answers
+ * them, plus one thing fastify does not do: remember which sockets timed out, so a scored request
+ * whose body was cut off can be recorded as `client_timeout` rather than `client_abort`.
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+
+const timedOut = new WeakSet<Socket>();
+
+export function socketTimedOut(socket: Socket): boolean {
+  return timedOut.has(socket);
+}
+
+const ANSWERS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Client Timeout'],
+  HPE_HEADER_OVERFLOW: [431, 'Exceeded maximum allowed HTTP header size'],
+};
+
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') timedOut.add(socket);
+  const [status, message] = ANSWERS[err.code ?? ''] ?? [400, 'Client Error'];
+  const body = JSON.stringify({ error: http.STATUS_CODES[status], message, statusCode: status });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
