@@ -124,7 +124,8 @@ export async function handleScored(
     answer = { role: 'champion', result: await fallbackCall.call.result, evaluated: await fallbackCall.evaluated };
   }
 
-  const sentBody = clientGone ? null : send(reply, snap, requestId, group, answer, fallback);
+  // A reply neither sent nor hijacked would let fastify run the pass-through handler next.
+  const sentBody = clientGone ? (reply.hijack(), null) : send(reply, snap, requestId, group, answer, fallback);
 
   // The record: once both outcomes are known, off the caller's path.
   const championEval: Promise<Evaluated> | null =
@@ -236,7 +237,11 @@ function reject(
     record.response = null;
   }
   rt.writePair(record);
-  if (status === null) return; // the client is gone: nothing to answer
+  if (status === null) {
+    // The client is gone: nothing to answer, and nothing more for fastify to do.
+    reply.hijack();
+    return reply;
+  }
   const out = JSON.stringify({ error: kind, message, requestId });
   if (status === 413) reply.header('connection', 'close');
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(out);

@@ -1,0 +1,122 @@
+/**
+ * Score normalization tables (SPEC 9): per model version, a non-decreasing map from a raw score to
+ * the precision among labelled records scoring at least that much. Pure functions over arrays.
+ */
+import { CCR_ERR_CALIBRATION, CCR_ERR_USAGE } from '../errors.js';
+
+export interface CalibrationRow {
+  score: number;
+  label: 0 | 1;
+}
+
+/** [raw score, metric value] points, scores strictly increasing, values non-decreasing. */
+export type CalibrationTable = Array<[number, number]>;
+
+export const CALIBRATION_METRICS = ['precision'] as const;
+export type CalibrationMetric = (typeof CALIBRATION_METRICS)[number];
+
+/** The calibration file's content. */
+export interface Calibration {
+  metric: CalibrationMetric;
+  models: Record<string, CalibrationTable>;
+}
+
+/** Fewer labelled records than this make a table of noise; SPEC 9 refuses the version. */
+export const MIN_LABELLED_RECORDS = 50;
+
+/**
+ * The 0th, 1st, ..., 100th percentiles (SPEC 8.1, linear interpolation between closest ranks) of
+ * ascending `sorted`, duplicates removed. The rank (n − 1)·k/100 is split in integer arithmetic:
+ * a percentile that falls on a record is exactly that record's score, never one ulp above it,
+ * which would drop the record's ties from "score >= t" (numpy's float rank can do that).
+ */
+export function percentilePoints(sorted: ArrayLike<number>): number[] {
+  const n = sorted.length;
+  const points: number[] = [];
+  for (let k = 0; k <= 100; k++) {
+    const rank = (n - 1) * k;
+    const lo = Math.floor(rank / 100);
+    const rest = rank - lo * 100;
+    const x = rest === 0 ? sorted[lo]! : sorted[lo]! + (rest / 100) * (sorted[lo + 1]! - sorted[lo]!);
+    if (points.length === 0 || x !== points[points.length - 1]) points.push(x);
+  }
+  return points;
+}
+
+/**
+ * The precision table of one version from its labelled records (`version` only names it in errors).
+ * Throws CCR_ERR_CALIBRATION with fewer than MIN_LABELLED_RECORDS rows, with one class only, or
+ * with a row whose score is not a finite number or whose label is not 0/1.
+ */
+export function buildTable(rows: ReadonlyArray<CalibrationRow>, version: string): CalibrationTable {
+  const name = JSON.stringify(version);
+  const n = rows.length;
+  if (n < MIN_LABELLED_RECORDS) {
+    throw new CCR_ERR_CALIBRATION(`version ${name}: ${n} labelled record${n === 1 ? '' : 's'} with a score, at least ${MIN_LABELLED_RECORDS} needed`);
+  }
+  let positives = 0;
+  rows.forEach(({ score, label }, i) => {
+    if (typeof score !== 'number' || !Number.isFinite(score)) throw new CCR_ERR_CALIBRATION(`version ${name}: row ${i}: score must be a finite number, got ${String(score)}`);
+    if (label !== 0 && label !== 1) throw new CCR_ERR_CALIBRATION(`version ${name}: row ${i}: label must be 0 or 1, got ${String(label)}`);
+    positives += label;
+  });
+  if (positives === 0 || positives === n) {
+    throw new CCR_ERR_CALIBRATION(`version ${name}: all ${n} labelled records have label ${positives === 0 ? 0 : 1}, both classes are needed`);
+  }
+
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => rows[a]!.score - rows[b]!.score);
+  const sorted = Float64Array.from(order, (i) => rows[i]!.score);
+  // positivesFrom[i] = positives among the records at sorted positions i..n-1.
+  const positivesFrom = new Float64Array(n + 1);
+  for (let i = n - 1; i >= 0; i--) positivesFrom[i] = positivesFrom[i + 1]! + rows[order[i]!]!.label;
+
+  const points = percentilePoints(sorted);
+  const table: CalibrationTable = points.map((t) => {
+    const from = firstAtLeast(sorted, t);
+    return [t, positivesFrom[from]! / (n - from)];
+  });
+  // Table value at point i = min of the raw values at points i..last: non-decreasing by construction.
+  for (let i = table.length - 2; i >= 0; i--) table[i]![1] = Math.min(table[i]![1], table[i + 1]![1]);
+  return table;
+}
+
+/** Index of the first element of ascending `xs` that is >= t (xs.length when none). */
+function firstAtLeast(xs: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export type RowsByVersion = ReadonlyMap<string, ReadonlyArray<CalibrationRow>> | Readonly<Record<string, ReadonlyArray<CalibrationRow>>>;
+
+/**
+ * Tables for every version (keys sorted, so the file is the same for the same records). `metric`
+ * other than `precision` throws CCR_ERR_USAGE naming `--metric`; versions that cannot be calibrated
+ * throw one CCR_ERR_CALIBRATION naming each of them.
+ */
+export function buildCalibration(rowsByVersion: RowsByVersion, metric: string = 'precision'): Calibration {
+  if (!(CALIBRATION_METRICS as readonly string[]).includes(metric)) {
+    throw new CCR_ERR_USAGE(`--metric: ${JSON.stringify(metric)} is not supported (supported: ${CALIBRATION_METRICS.join(', ')})`);
+  }
+  const entries = rowsByVersion instanceof Map ? [...rowsByVersion] : Object.entries(rowsByVersion);
+  if (entries.length === 0) throw new CCR_ERR_CALIBRATION('no labelled records with a score for any model version');
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const models: Record<string, CalibrationTable> = {};
+  const problems: string[] = [];
+  for (const [version, rows] of entries) {
+    try {
+      // defineProperty: a version named "__proto__" must stay an ordinary key.
+      Object.defineProperty(models, version, { value: buildTable(rows, version), enumerable: true, writable: true, configurable: true });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'CCR_ERR_CALIBRATION') throw err;
+      problems.push((err as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new CCR_ERR_CALIBRATION(`cannot calibrate: ${problems.join('; ')}`);
+  return { metric: metric as CalibrationMetric, models };
+}
