@@ -12,6 +12,7 @@ import { buildAdminApp } from './admin/app.js';
 import { Metrics } from './metrics.js';
 import { openSink, type RecordSink } from './records/sink.js';
 import { Runtime } from './runtime/runtime.js';
+import { startGuardrails } from './guardrails/start.js';
 
 export interface ServerOptions {
   /** Worker number (1..N) with `--workers`: names the pairs file and seeds the no-key generator. */
@@ -68,9 +69,17 @@ export async function startServer(loaded: LoadedConfig, options: ServerOptions =
     throw err;
   }
   runtime.started();
+  // Guardrails and the ramp run in the process that owns the levers (the admin listener).
+  const stopGuardrails = withAdmin ? startGuardrails(runtime) : () => undefined;
 
   let shutdownPromise: Promise<void> | null = null;
-  const shutdown = () => (shutdownPromise ??= drain(app, admin, state, runtime, sinks));
+  const shutdown = () => {
+    if (shutdownPromise === null) {
+      stopGuardrails(); // no ramp step or rollback while draining
+      shutdownPromise = drain(app, admin, state, runtime, sinks);
+    }
+    return shutdownPromise;
+  };
 
   return {
     url: urlOf(app),

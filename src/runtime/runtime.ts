@@ -84,6 +84,11 @@ export class Runtime {
     return this.#levers.bypass;
   }
 
+  /** A rollback is in force (until the next config load). */
+  get rolledBack(): boolean {
+    return this.#levers.rolledBack;
+  }
+
   /** The file's config (the last good one), before runtime levers. */
   get fileConfig(): LoadedConfig {
     return this.#file;

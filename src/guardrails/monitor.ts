@@ -1,0 +1,67 @@
+/**
+ * Guardrails on a running proxy (SPEC 7): every written pair record goes into the window, the rules
+ * are checked after each one, and the first breach trips the guardrail once per config load.
+ */
+import type { GuardrailsConfig } from '../config/types.js';
+import type { PairRecord } from '../records/types.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { RULES, findBreach, type Breach } from './rules.js';
+import { GuardrailWindow } from './window.js';
+
+export interface GuardrailsOptions {
+  /** Called once per trip, after the event and before a rollback (the ramp schedule halts here). */
+  onTrip?: (breach: Breach) => void;
+}
+
+interface State {
+  config: GuardrailsConfig;
+  window: GuardrailWindow;
+  tripped: boolean;
+}
+
+/**
+ * Watch the runtime's pair records with the file config's `guardrails` (none: nothing is checked).
+ * The window and the score reference restart at each config load. Returns a function that detaches.
+ */
+export function attachGuardrails(rt: Runtime, options: GuardrailsOptions = {}): () => void {
+  let state = stateFor(rt.fileConfig.config.guardrails);
+
+  const onPair = (record: PairRecord) => {
+    if (state === null || state.tripped) return;
+    if (!state.window.observe(record)) return;
+    const breach = findBreach(state.window, state.config);
+    if (breach !== null) trip(state, breach);
+  };
+
+  const trip = (s: State, breach: Breach) => {
+    s.tripped = true;
+    rt.guardrail.tripped = true;
+    rt.guardrail.rule = breach.rule;
+    rt.metrics.guardrailTrips.inc({ rule: breach.rule });
+    rt.event('guardrail_tripped', { rule: breach.rule, value: breach.value, limit: breach.limit });
+    options.onTrip?.(breach);
+    if (s.config.action === 'rollback') rt.rollback('guardrail');
+  };
+
+  const onConfig = () => {
+    state = stateFor(rt.fileConfig.config.guardrails);
+  };
+
+  rt.pairObservers.push(onPair);
+  rt.configObservers.push(onConfig);
+  return () => {
+    remove(rt.pairObservers, onPair);
+    remove(rt.configObservers, onConfig);
+  };
+}
+
+function stateFor(config: GuardrailsConfig | undefined): State | null {
+  // No section, or a section with no limit (`guardrails: {}`): nothing to check, nothing to keep.
+  if (config === undefined || RULES.every((r) => config[r.limit] === undefined)) return null;
+  return { config, window: new GuardrailWindow({ window: config.window, minSamples: config.minSamples }), tripped: false };
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}

@@ -1,0 +1,196 @@
+/**
+ * The guardrail window (SPEC 7): the last `window` pair records in which the challenger was called,
+ * kept as a ring buffer with running sums, so that every figure the rules need is O(1) to read and
+ * O(log window) to update per record:
+ *
+ * - error rate: a running count of challenger errors (`canceled` excluded) over the records held;
+ * - latency p99 per model: a SlidingQuantile each (two indexed heaps), O(log n) per record;
+ * - decision rates: running counts of decisions and of true decisions per model;
+ * - score PSI: running counts of the challenger's scores per bin of the fixed reference edges, so the
+ *   PSI is a sum over 10 bins. The one O(window) step is binning the scores already held when the
+ *   reference fills, once per config load.
+ *
+ * Records with a top-level `error` and records whose challenger outcome is `skipped` are not taken.
+ * Each figure is null while undefined or while its sample is below `minSamples`.
+ */
+import type { PairRecord, ModelOutcome } from '../records/types.js';
+import { psiFromCounts } from '../report/stats/psi.js';
+import { PSI_BINS, ScoreReference } from './score-reference.js';
+import { SlidingQuantile } from './sliding-quantile.js';
+
+export interface WindowOptions {
+  /** Records held at most. */
+  window: number;
+  /** Smallest sample a figure is computed from. */
+  minSamples: number;
+}
+
+const CHAMPION = 0;
+const CHALLENGER = 1;
+const NO_DECISION = -1;
+const NO_BIN = -1;
+
+/** True for a record the guardrails judge: the challenger was called and the request was not rejected. */
+export function isChallengerCall(r: PairRecord): boolean {
+  return r.error === undefined && r.challenger.error?.kind !== 'skipped';
+}
+
+/** An error the error-rate rule counts: any kind but `canceled` (shutdown) and `skipped` (no call). */
+function countsAsError(o: ModelOutcome): boolean {
+  return o.error !== null && o.error.kind !== 'canceled' && o.error.kind !== 'skipped';
+}
+
+/** A latency of a call that was made (a skipped outcome has none). */
+function latencyOf(o: ModelOutcome): number | null {
+  return o.error?.kind === 'skipped' || o.latencyMs === null || !Number.isFinite(o.latencyMs) ? null : o.latencyMs;
+}
+
+export class GuardrailWindow {
+  readonly capacity: number;
+  readonly minSamples: number;
+  #head = 0;
+  #size = 0;
+  // Per slot of the ring.
+  readonly #error: Uint8Array;
+  readonly #decision: [Int8Array, Int8Array];
+  readonly #score: Float64Array;
+  readonly #bin: Int8Array;
+  // Running sums over the records held.
+  #errors = 0;
+  readonly #decided = [0, 0];
+  readonly #trues = [0, 0];
+  #scores = 0;
+  readonly #binCounts = new Array<number>(PSI_BINS).fill(0);
+  readonly #latency: [SlidingQuantile, SlidingQuantile];
+  readonly #reference: ScoreReference;
+
+  constructor(options: WindowOptions) {
+    const { window, minSamples } = options;
+    if (!Number.isInteger(window) || window < 1) throw new RangeError(`GuardrailWindow: window must be an integer >= 1, got ${window}`);
+    if (!Number.isInteger(minSamples) || minSamples < 1) throw new RangeError(`GuardrailWindow: minSamples must be an integer >= 1, got ${minSamples}`);
+    this.capacity = window;
+    this.minSamples = minSamples;
+    this.#error = new Uint8Array(window);
+    this.#decision = [new Int8Array(window), new Int8Array(window)];
+    this.#score = new Float64Array(window);
+    this.#bin = new Int8Array(window);
+    this.#latency = [new SlidingQuantile(window, 0.99), new SlidingQuantile(window, 0.99)];
+    this.#reference = new ScoreReference(window);
+  }
+
+  /** Records held (at most `window`). */
+  get size(): number {
+    return this.#size;
+  }
+
+  get reference(): ScoreReference {
+    return this.#reference;
+  }
+
+  /** Take a record if the guardrails judge it (see isChallengerCall); the oldest leaves a full window. */
+  observe(r: PairRecord): boolean {
+    if (!isChallengerCall(r)) return false;
+    const slot = this.#head;
+    if (this.#size === this.capacity) this.#evict(slot);
+    else this.#size++;
+    this.#head = (slot + 1) % this.capacity;
+
+    const error = countsAsError(r.challenger) ? 1 : 0;
+    this.#error[slot] = error;
+    this.#errors += error;
+    this.#put(CHAMPION, slot, r.champion);
+    this.#put(CHALLENGER, slot, r.challenger);
+
+    const score = r.challenger.score;
+    if (score === null || !Number.isFinite(score)) {
+      this.#score[slot] = NaN;
+      this.#bin[slot] = NO_BIN;
+    } else {
+      this.#score[slot] = score;
+      this.#scores++;
+      if (this.#reference.full) {
+        this.#addBin(slot, this.#reference.bin(score));
+      } else {
+        this.#bin[slot] = NO_BIN;
+        if (this.#reference.add(score)) this.#binHeld();
+      }
+    }
+    return true;
+  }
+
+  /** Challenger errors (`canceled` excluded) / challenger calls; null below minSamples. */
+  errorRate(): number | null {
+    return this.#size < this.minSamples ? null : this.#errors / this.#size;
+  }
+
+  /** p99 of a model's call latencies in the window; null below minSamples latencies. */
+  latencyP99(role: 'champion' | 'challenger'): number | null {
+    const q = this.#latency[role === 'champion' ? CHAMPION : CHALLENGER];
+    return q.size < this.minSamples ? null : q.value();
+  }
+
+  /** Challenger p99 / champion p99; null when either is or the champion's is 0. */
+  latencyP99Ratio(): number | null {
+    const champion = this.latencyP99('champion');
+    const challenger = this.latencyP99('challenger');
+    return champion === null || challenger === null || champion <= 0 ? null : challenger / champion;
+  }
+
+  /** True decisions / outcomes with a decision; null below minSamples decisions. */
+  decisionRate(role: 'champion' | 'challenger'): number | null {
+    const i = role === 'champion' ? CHAMPION : CHALLENGER;
+    return this.#decided[i]! < this.minSamples ? null : this.#trues[i]! / this.#decided[i]!;
+  }
+
+  /** Challenger decision rate / champion decision rate; null when either is or the champion's is 0. */
+  decisionRateRatio(): number | null {
+    const champion = this.decisionRate('champion');
+    const challenger = this.decisionRate('challenger');
+    return champion === null || challenger === null || champion === 0 ? null : challenger / champion;
+  }
+
+  /** PSI(reference, challenger scores held); null until the reference is full or below minSamples scores. */
+  scorePsi(): number | null {
+    if (!this.#reference.full || this.#scores < this.minSamples) return null;
+    return psiFromCounts(this.#reference.counts, this.#binCounts);
+  }
+
+  #put(role: number, slot: number, o: ModelOutcome): void {
+    const latency = latencyOf(o);
+    if (latency !== null) this.#latency[role]!.add(slot, latency);
+    const d = o.decision === null ? NO_DECISION : o.decision ? 1 : 0;
+    this.#decision[role]![slot] = d;
+    if (d !== NO_DECISION) {
+      this.#decided[role]!++;
+      this.#trues[role]! += d;
+    }
+  }
+
+  #evict(slot: number): void {
+    this.#errors -= this.#error[slot]!;
+    for (const role of [CHAMPION, CHALLENGER]) {
+      this.#latency[role]!.remove(slot);
+      const d = this.#decision[role]![slot]!;
+      if (d !== NO_DECISION) {
+        this.#decided[role]!--;
+        this.#trues[role]! -= d;
+      }
+    }
+    if (!Number.isNaN(this.#score[slot]!)) this.#scores--;
+    const b = this.#bin[slot]!;
+    if (b !== NO_BIN) this.#binCounts[b]!--;
+  }
+
+  #addBin(slot: number, bin: number): void {
+    this.#bin[slot] = bin;
+    this.#binCounts[bin]!++;
+  }
+
+  /** The reference just filled: bin the scores already held (once per config load). */
+  #binHeld(): void {
+    for (let i = 0; i < this.#size; i++) {
+      const s = this.#score[i]!;
+      if (!Number.isNaN(s)) this.#addBin(i, this.#reference.bin(s));
+    }
+  }
+}
