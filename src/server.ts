@@ -13,6 +13,7 @@ import { Metrics } from './metrics.js';
 import { openSink, type RecordSink } from './records/sink.js';
 import { Runtime } from './runtime/runtime.js';
 import { startGuardrails } from './guardrails/start.js';
+import { attachCalibration } from './calibration/attach.js';
 
 export interface ServerOptions {
   /** Worker number (1..N) with `--workers`: names the pairs file and seeds the no-key generator. */
@@ -35,7 +36,8 @@ export interface ServerHandle {
 
 const DRAIN_POLL_MS = 25;
 
-export async function startServer(loaded: LoadedConfig, options: ServerOptions = {}): Promise<ServerHandle> {
+export async function startServer(given: LoadedConfig, options: ServerOptions = {}): Promise<ServerHandle> {
+  const loaded = given.calibration ? given : attachCalibration(given);
   const cfg = loaded.config;
   const dir = path.resolve(cfg.logging.dir);
   let rt: Runtime | undefined;

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { attachCalibration } from '../calibration/attach.js';
 import { configId } from './id.js';
 import { loadConfigFile } from './load.js';
 import type { Config, LoadedConfig } from './types.js';
@@ -24,7 +25,7 @@ export type ReloadResult =
 export function reloadConfig(file: string, current: LoadedConfig, force: boolean, env: NodeJS.ProcessEnv = process.env): ReloadResult {
   let next: LoadedConfig;
   try {
-    next = loadConfigFile(file, env);
+    next = attachCalibration(loadConfigFile(file, env));
   } catch (err) {
     return { result: 'rejected', reason: (err as Error).message };
   }
@@ -43,7 +44,7 @@ export function reloadConfig(file: string, current: LoadedConfig, force: boolean
   }
   const id = config === next.config ? next.id : configId(config);
   if (!force && id === current.id) return { result: 'unchanged' };
-  return { result: 'loaded', loaded: { config, id, file: next.file }, restartRequired: [...restartRequired] };
+  return { result: 'loaded', loaded: { ...next, config, id }, restartRequired: [...restartRequired] };
 }
 
 function pick(config: Config, key: (typeof RESTART_KEYS)[number]): unknown {

@@ -2,6 +2,7 @@
  * The effective configuration (SPEC 3): every default filled in, durations in milliseconds,
  * sizes in bytes, `${VAR}` substituted. Produced by `validateConfig` and deep-frozen.
  */
+import type { Calibration } from '../calibration/table.js';
 
 export type Role = 'champion' | 'challenger';
 export type Group = 'control' | 'champion' | 'challenger';
@@ -93,4 +94,6 @@ export interface LoadedConfig {
   id: string;
   /** Absolute path of the file it came from, when it came from a file. */
   file?: string;
+  /** The table of `calibration.file`, once loaded (see calibration/attach.ts). */
+  calibration?: Calibration;
 }

@@ -44,6 +44,8 @@ export type EventType =
   | 'start' | 'config_loaded' | 'config_rejected' | 'bypass' | 'rollback'
   | 'guardrail_tripped' | 'ramp_step' | 'shutdown';
 
-export function skipped(version: string, message: string): ModelOutcome {
-  return { version, status: null, latencyMs: null, score: null, decision: null, error: { kind: 'skipped', message } };
+export function skipped(version: string, message: string, calibrated = false): ModelOutcome {
+  const o: ModelOutcome = { version, status: null, latencyMs: null, score: null, decision: null, error: { kind: 'skipped', message } };
+  if (calibrated) o.normalized = null;
+  return o;
 }

@@ -1,4 +1,5 @@
 /** Turning a model call's result into the outcome of SPEC 6 (status, score, decision, error kind). */
+import type { Normalizer } from '../calibration/normalize.js';
 import type { ModelOutcome } from '../records/types.js';
 import type { CallResult } from '../upstream/model-client.js';
 import type { Pointer } from '../util/json-pointer.js';
@@ -10,7 +11,20 @@ export interface Evaluated {
   json?: unknown;
 }
 
-export async function evaluate(result: CallResult, version: string, pointer: Pointer, threshold: number): Promise<Evaluated> {
+/**
+ * `normalize` (calibration): the decision compares the normalized score with `threshold`, and the
+ * outcome carries `normalized` (null without a score).
+ */
+export async function evaluate(result: CallResult, version: string, pointer: Pointer, threshold: number, normalize: Normalizer | null): Promise<Evaluated> {
+  const e = await evaluateRaw(result, version, pointer, threshold);
+  if (normalize === null) return e;
+  const o = e.outcome;
+  o.normalized = o.score === null ? null : normalize(version, o.score);
+  if (o.normalized !== null) o.decision = o.normalized >= threshold;
+  return e;
+}
+
+async function evaluateRaw(result: CallResult, version: string, pointer: Pointer, threshold: number): Promise<Evaluated> {
   if (!result.ok) {
     return { outcome: { version, status: null, latencyMs: result.latencyMs, score: null, decision: null, error: { kind: result.kind, message: result.message } } };
   }

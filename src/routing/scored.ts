@@ -16,6 +16,7 @@ import { BodyError, readBody } from './body.js';
 import { socketTimedOut } from './client-error.js';
 import { upstreamHeaders, responseHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
+import { setPointer } from '../util/json-pointer.js';
 import { evaluate, type Evaluated } from './outcome.js';
 
 const OTHER: Record<Role, Role> = { champion: 'challenger', challenger: 'champion' };
@@ -82,7 +83,7 @@ export async function handleScored(
       body: METHODS_WITHOUT_BODY.has(raw.method!) && body.length === 0 ? null : body,
     };
     const call = snap.clients[role].call(req);
-    return { call, evaluated: call.result.then((r) => evaluate(r, cfg.models[role].version, route.score, snap.thresholds[role])) };
+    return { call, evaluated: call.result.then((r) => evaluate(r, cfg.models[role].version, route.score, snap.thresholds[role], snap.normalize)) };
   };
 
   const servedCall = callFor(served, 'served');
@@ -133,8 +134,8 @@ export async function handleScored(
   const challengerEval: Promise<Evaluated> | null = served === 'challenger' ? servedCall.evaluated : shadowCall?.evaluated ?? null;
   void Promise.all([championEval, challengerEval]).then(([ch, cl]) => {
     res.off('close', onClose);
-    const champion: ModelOutcome = ch?.outcome ?? skipped(cfg.models.champion.version, shadowSkip!);
-    const challenger: ModelOutcome = cl?.outcome ?? skipped(cfg.models.challenger.version, shadowSkip!);
+    const champion: ModelOutcome = ch?.outcome ?? skipped(cfg.models.champion.version, shadowSkip!, snap.normalize !== null);
+    const challenger: ModelOutcome = cl?.outcome ?? skipped(cfg.models.challenger.version, shadowSkip!, snap.normalize !== null);
     const record: PairRecord = {
       requestId,
       route: route.name,
@@ -192,10 +193,16 @@ function send(
     return out;
   }
   const headers = responseHeaders(result.headers);
-  if (group === 'control' && cfg.control.patch && result.status < 300 && evaluated.json !== undefined) {
-    // The patched body goes out uncompressed, whatever the model sent.
+  const patch = group === 'control' ? cfg.control.patch : undefined;
+  const normalized = evaluated.outcome.normalized;
+  const inject = snap.inject !== null && normalized !== undefined && normalized !== null;
+  if ((patch || inject) && result.status < 300 && evaluated.json !== undefined) {
+    let json: unknown = evaluated.json;
+    if (inject) setPointer(json, snap.inject!, normalized);
+    if (patch) json = mergePatch(json, patch);
+    // A rewritten body goes out uncompressed, whatever the model sent.
     delete headers['content-encoding'];
-    const out = Buffer.from(JSON.stringify(mergePatch(evaluated.json, cfg.control.patch)));
+    const out = Buffer.from(JSON.stringify(json));
     reply.code(result.status).headers(headers).header('content-type', 'application/json; charset=utf-8').send(out);
     return out;
   }
@@ -225,8 +232,8 @@ function reject(
     group: null,
     served: null,
     fallback: false,
-    champion: skipped(cfg.models.champion.version, `request rejected: ${kind}`),
-    challenger: skipped(cfg.models.challenger.version, `request rejected: ${kind}`),
+    champion: skipped(cfg.models.champion.version, `request rejected: ${kind}`, snap.normalize !== null),
+    challenger: skipped(cfg.models.challenger.version, `request rejected: ${kind}`, snap.normalize !== null),
     agree: null,
     fields: fieldsOf(undefined, snap.fields),
     error: { kind, message },

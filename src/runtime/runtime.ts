@@ -199,7 +199,7 @@ export class Runtime {
     const config = this.effectiveConfig();
     const id = config === this.#file.config ? this.#file.id : configId(config);
     const clients = { champion: this.#client(config, 'champion'), challenger: this.#client(config, 'challenger') };
-    this.#snapshot = prepareSnapshot(config, id, clients);
+    this.#snapshot = prepareSnapshot(config, id, clients, this.#file.calibration);
     this.#retireClients(clients);
     this.metrics.setFractions(config.traffic.control, config.traffic.challenger);
   }

@@ -7,6 +7,8 @@ import { parseUnitSource, type UnitSource } from '../assignment/unit-key.js';
 import { scorePointer } from '../routing/score.js';
 import { parsePointer, type Pointer } from '../util/json-pointer.js';
 import type { ModelClient } from '../upstream/model-client.js';
+import type { Calibration } from '../calibration/table.js';
+import { createNormalizer, type Normalizer } from '../calibration/normalize.js';
 
 export interface PreparedRoute {
   /** `METHOD /path`, as written in records and metric labels. */
@@ -25,13 +27,17 @@ export interface Snapshot {
   readonly needsJson: boolean;
   readonly thresholds: Readonly<Record<Role, number>>;
   readonly clients: Readonly<Record<Role, ModelClient>>;
+  /** Raw score → calibrated score, with `calibration` configured (decisions then use it). */
+  readonly normalize: Normalizer | null;
+  /** Where the served model's normalized score goes in the response body. */
+  readonly inject: Pointer | null;
 }
 
 export function routeKey(method: string, path: string): string {
   return method + ' ' + path;
 }
 
-export function prepareSnapshot(config: Config, id: string, clients: Record<Role, ModelClient>): Snapshot {
+export function prepareSnapshot(config: Config, id: string, clients: Record<Role, ModelClient>, calibration?: Calibration): Snapshot {
   const routes = new Map<string, PreparedRoute>();
   for (const r of config.routes) {
     const name = routeKey(r.method, r.path);
@@ -47,10 +53,15 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
     fields,
     redact: config.logging.redact.map(parsePointer),
     needsJson: unit.kind === 'body' || fields.length > 0,
-    thresholds: {
-      champion: config.models.champion.threshold ?? config.decision.threshold,
-      challenger: config.models.challenger.threshold ?? config.decision.threshold,
-    },
+    // With calibration, one threshold for both models on the normalized score (SPEC 9).
+    thresholds: calibration
+      ? { champion: config.decision.threshold, challenger: config.decision.threshold }
+      : {
+          champion: config.models.champion.threshold ?? config.decision.threshold,
+          challenger: config.models.challenger.threshold ?? config.decision.threshold,
+        },
     clients,
+    normalize: calibration ? createNormalizer(calibration) : null,
+    inject: calibration && config.calibration?.inject ? parsePointer(config.calibration.inject) : null,
   };
 }
