@@ -186,6 +186,17 @@ test('the public listener has no admin routes: /status and /rollback are passed 
   assert.deepEqual(await s.body.json(), { score: 0.8 }, 'the champion answered');
 });
 
+test('with passthrough off, admin paths on the public listener answer 404', async (t) => {
+  const { p, ch } = await setup(t, { passthrough: false });
+  for (const [method, url] of [['GET', '/status'], ['GET', '/metrics'], ['POST', '/rollback'], ['POST', '/bypass'], ['POST', '/outcomes']] as const) {
+    const r = await request(p.url + url, { method, headers: { authorization: `Bearer ${TOKEN}` }, body: method === 'POST' ? '{"on":true}' : undefined });
+    assert.equal(r.statusCode, 404, `${method} ${url}`);
+    await r.body.text();
+  }
+  assert.equal(ch.received.length, 0);
+  assert.equal((await admin(p, 'GET', '/status')).json.mode, 'normal');
+});
+
 test('GET /metrics: Prometheus text whose counters match the traffic sent', async (t) => {
   const { p } = await setup(t, { traffic: { control: 0.2, challenger: 0.3 } });
   const groups = { control: 0, champion: 0, challenger: 0 } as Record<string, number>;

@@ -164,7 +164,7 @@ test('both fail on a challenger-served request: the champion 502 is sent with x-
   await p.shutdown();
 });
 
-test('client aborts mid-flight: both upstream calls canceled, sockets released, record written with the abort, nothing passed through after', async (t) => {
+test('regression: a client abort mid-flight fell through to pass-through — both calls canceled, sockets released, record written, nothing passed through', async (t) => {
   let open = 0;
   const slow: Behaviour = async (_req, res) => {
     open++;

@@ -237,6 +237,26 @@ test('hop-by-hop headers: Expect: 100-continue and Connection: x-foo do not brea
   }
 });
 
+test('Upgrade and Connection: upgrade on a scored route: answered normally, no upgrade reaches a model', async (t) => {
+  const [ch, cl] = await upstreams(t);
+  const p = await startProxy(testConfig(ch.url, cl.url, tempDir()));
+  t.after(() => p.shutdown());
+  for (const connection of [undefined, 'upgrade']) {
+    const status = await new Promise<number>((resolve, reject) => {
+      const headers: Record<string, string | number> = { 'content-length': 2, upgrade: 'websocket', 'x-user-id': 'u' };
+      if (connection) headers.connection = connection;
+      const req = http.request(p.url + '/predict', { method: 'POST', headers });
+      req.on('response', (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)); });
+      req.on('upgrade', (_res, socket) => { socket.destroy(); resolve(101); });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    assert.notEqual(status, 101, 'never upgraded');
+    assert.ok(status === 200 || status === 400, `answered ${status}`);
+  }
+  assert.ok([...ch.received, ...cl.received].every((r) => r.headers.upgrade === undefined));
+});
+
 test('malformed JSON while a body pointer is needed: 400, nothing upstream, a record with the error', async (t) => {
   const [ch, cl] = await upstreams(t);
   const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), { assignment: { unit: 'body:/user', salt: 's' } }));
