@@ -24,7 +24,8 @@ export class Metrics {
   readonly decisions = new Counter({ name: 'ccrouter_decisions_total', help: 'Model decisions', labelNames: ['model', 'decision'] as const, registers: [this.registry] });
   readonly agreement = new Counter({ name: 'ccrouter_agreement_total', help: 'Records where both decisions are known, by agreement', labelNames: ['agree'] as const, registers: [this.registry] });
   readonly shadowSkipped = new Counter({ name: 'ccrouter_shadow_skipped_total', help: 'Shadow calls skipped because shadowLimit calls were in flight', registers: [this.registry] });
-  readonly trafficFraction = new Gauge({ name: 'ccrouter_traffic_fraction', help: 'Effective traffic fraction by group', labelNames: ['group'] as const, registers: [this.registry] });
+  // With workers, the primary's value is the one in force: aggregated as `first`, the primary listed first.
+  readonly trafficFraction = new Gauge({ name: 'ccrouter_traffic_fraction', help: 'Effective traffic fraction by group', labelNames: ['group'] as const, aggregator: 'first', registers: [this.registry] });
   readonly configReloads = new Counter({ name: 'ccrouter_config_reloads_total', help: 'Config reloads by result', labelNames: ['result'] as const, registers: [this.registry] });
   readonly guardrailTrips = new Counter({ name: 'ccrouter_guardrail_trips_total', help: 'Guardrail trips by rule', labelNames: ['rule'] as const, registers: [this.registry] });
   readonly logWriteErrors = new Counter({ name: 'ccrouter_log_write_errors_total', help: 'Failed log writes', registers: [this.registry] });

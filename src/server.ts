@@ -10,7 +10,7 @@ import type { LoadedConfig } from './config/types.js';
 import { buildApp, type AppState } from './app.js';
 import { buildAdminApp } from './admin/app.js';
 import { Metrics } from './metrics.js';
-import { openSink, type RecordSink } from './records/sink.js';
+import { nullSink, openSink, type RecordSink } from './records/sink.js';
 import { Runtime } from './runtime/runtime.js';
 import { startGuardrails } from './guardrails/start.js';
 import { attachCalibration } from './calibration/attach.js';
@@ -45,11 +45,11 @@ export async function startServer(given: LoadedConfig, options: ServerOptions = 
   const pairsName = options.worker === undefined ? 'pairs.jsonl' : `pairs-w${options.worker}.jsonl`;
   const withAdmin = options.admin !== false;
   const pairs = await openSink(path.join(dir, pairsName), { rotate: cfg.logging.rotate, onError });
-  const sinks: RecordSink[] = [pairs];
-  // Events and outcomes are few and precious: written synchronously.
-  const events = await openSink(path.join(dir, withAdmin ? 'events.jsonl' : `events-w${options.worker}.jsonl`), { sync: true, onError });
-  sinks.push(events);
+  // Events and outcomes are few and precious: written synchronously, by the process that owns the
+  // admin listener (with workers, the primary).
+  const events = withAdmin ? await openSink(path.join(dir, 'events.jsonl'), { sync: true, onError }) : nullSink();
   const outcomes = withAdmin ? await openSink(path.join(dir, 'outcomes.jsonl'), { sync: true, onError }) : null;
+  const sinks: RecordSink[] = [pairs, events];
   if (outcomes) sinks.push(outcomes);
 
   rt = new Runtime({

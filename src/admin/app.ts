@@ -15,6 +15,8 @@ export interface AdminDeps {
   runtime: Runtime;
   outcomes: RecordSink;
   env?: NodeJS.ProcessEnv;
+  /** The metrics text (default: the runtime's registry; with workers, aggregated over them). */
+  metrics?: () => Promise<string>;
 }
 
 const MUTATIONS = ['/bypass', '/rollback', '/outcomes'];
@@ -38,7 +40,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   app.get('/status', async () => rt.status());
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', rt.metrics.registry.contentType);
-    return rt.metrics.registry.metrics();
+    return deps.metrics ? deps.metrics() : rt.metrics.registry.metrics();
   });
 
   app.post('/bypass', { onRequest: auth }, async (request, reply) => {

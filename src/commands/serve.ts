@@ -4,6 +4,10 @@ import { loadConfigFile } from '../config/load.js';
 import { watchConfigFile } from '../config/reload.js';
 import { CCR_ERR_USAGE } from '../errors.js';
 import { applyReload } from '../runtime/reload.js';
+import cluster from 'node:cluster';
+import { attachCalibration } from '../calibration/attach.js';
+import { runWorker } from '../cluster/worker.js';
+import { startPrimary } from '../cluster/primary.js';
 import { startServer } from '../server.js';
 
 export const SERVE_USAGE = `Usage: ccrouter serve [--config FILE] [--workers N]
@@ -30,10 +34,10 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   const workers = values.workers === undefined ? 1 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new CCR_ERR_USAGE(`--workers: must be an integer >= 1, got ${JSON.stringify(values.workers)}`);
-  if (workers > 1) throw new CCR_ERR_USAGE('--workers: more than one worker is not available in this version; run one process per core behind a load balancer');
   const file = values.config ?? 'config/ccrouter.yaml';
-  const loaded = loadConfigFile(file);
-  const server = await startServer(loaded);
+  if (cluster.isWorker) return runWorker(Number(process.env.CCROUTER_WORKER));
+  const loaded = attachCalibration(loadConfigFile(file));
+  const server = workers > 1 ? await startPrimary(loaded, workers, ['serve', ...argv]) : await startServer(loaded);
 
   // Last resort: a bug must not lose the records already answered.
   process.on('uncaughtException', (err) => {

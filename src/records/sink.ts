@@ -99,3 +99,8 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
 function isDestroyed(dest: SonicBoom): boolean {
   return (dest as unknown as { destroyed?: boolean }).destroyed === true;
 }
+
+/** A sink that drops everything: a worker's events are written by the primary. */
+export function nullSink(file = '/dev/null'): RecordSink {
+  return { file, write() {}, flush() {}, async close() {} };
+}

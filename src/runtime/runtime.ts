@@ -20,6 +20,12 @@ export interface Counters {
   logWriteErrors: number;
 }
 
+/** The file config and the levers on top of it: enough to rebuild the effective config anywhere. */
+export interface RuntimeState {
+  file: LoadedConfig;
+  levers: Levers;
+}
+
 export interface RuntimeOptions {
   loaded: LoadedConfig;
   metrics: Metrics;
@@ -30,7 +36,7 @@ export interface RuntimeOptions {
 }
 
 /** Levers that change the effective config without a file change. */
-interface Levers {
+export interface Levers {
   bypass: boolean;
   rolledBack: boolean;
   /** Current ramp fraction when a schedule moved it away from the file's. */
@@ -58,6 +64,10 @@ export class Runtime {
   readonly pairObservers: Array<(record: PairRecord) => void> = [];
   /** Called after a new file config took effect (guardrail windows and the ramp restart). */
   readonly configObservers: Array<() => void> = [];
+  /** Called after every change of the effective config (workers follow the primary through it). */
+  readonly stateObservers: Array<(state: RuntimeState) => void> = [];
+  /** With workers, the primary's /status sums the workers' counters through this. */
+  countersProvider: (() => Counters) | null = null;
 
   #file: LoadedConfig;
   #levers: Levers;
@@ -166,14 +176,31 @@ export class Runtime {
     return Object.freeze({ ...file, mode, traffic: Object.freeze({ ...file.traffic, challenger }) });
   }
 
+  /** What another process needs to reproduce this effective config exactly. */
+  exportState(): RuntimeState {
+    return { file: this.#file, levers: { ...this.#levers } };
+  }
+
+  /** Take the primary's state (a worker); writes no event: the primary announced it. */
+  importState(state: RuntimeState): void {
+    const seedChanged = String(state.file.config.assignment.seed) !== String(this.#file.config.assignment.seed);
+    const fileChanged = state.file.id !== this.#file.id;
+    this.#file = state.file;
+    this.#levers = { ...state.levers };
+    if (seedChanged) this.rng = this.#rngFor(state.file.config);
+    this.#apply();
+    if (fileChanged) for (const observe of this.configObservers) observe();
+  }
+
   status(): object {
     const s = this.#snapshot;
+    const counters = this.countersProvider ? this.countersProvider() : this.counters;
     return {
       mode: s.config.mode,
       config: s.id,
       traffic: { control: s.config.traffic.control, challenger: s.config.traffic.challenger },
       shadow: s.config.traffic.shadow,
-      counters: this.counters,
+      counters,
       guardrails: { tripped: this.guardrail.tripped, rule: this.guardrail.rule },
       ramp: { step: this.ramp.step, next: this.ramp.next },
     };
@@ -202,6 +229,10 @@ export class Runtime {
     this.#snapshot = prepareSnapshot(config, id, clients, this.#file.calibration);
     this.#retireClients(clients);
     this.metrics.setFractions(config.traffic.control, config.traffic.challenger);
+    if (this.stateObservers.length > 0) {
+      const state = this.exportState();
+      for (const observe of this.stateObservers) observe(state);
+    }
   }
 
   #client(config: Config, role: Role): ModelClient {

@@ -1,0 +1,42 @@
+/** What the primary and its workers say to each other over the cluster IPC channel. */
+import type { Counters, RuntimeState } from '../runtime/runtime.js';
+import type { ModelOutcome, PairRecord } from '../records/types.js';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+
+/** Just what guardrails read of a pair record: [error?, champion, challenger] outcomes, compact. */
+export type OutcomeView = [kind: string | null, latencyMs: number | null, decision: boolean | null, score: number | null];
+export type PairView = [rejected: 0 | 1, champion: OutcomeView, challenger: OutcomeView];
+
+export type ToWorker =
+  | { type: 'ccr:state'; state: RuntimeState }
+  | { type: 'ccr:metrics'; id: number }
+  | { type: 'ccr:shutdown' };
+
+export type ToPrimary =
+  | { type: 'ccr:hello' }
+  | { type: 'ccr:ready'; url: string }
+  | { type: 'ccr:report'; counters: Counters; pairs: PairView[] }
+  | { type: 'ccr:metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] };
+
+function view(o: ModelOutcome): OutcomeView {
+  return [o.error?.kind ?? null, o.latencyMs, o.decision, o.score];
+}
+
+export function toView(r: PairRecord): PairView {
+  return [r.error ? 1 : 0, view(r.champion), view(r.challenger)];
+}
+
+function outcome([kind, latencyMs, decision, score]: OutcomeView): ModelOutcome {
+  return { version: '', status: null, latencyMs, decision, score, error: kind === null ? null : { kind: kind as never, message: '' } };
+}
+
+/** A record with the fields guardrails read, rebuilt in the primary. */
+export function fromView([rejected, champion, challenger]: PairView): PairRecord {
+  const r = { champion: outcome(champion), challenger: outcome(challenger) } as PairRecord;
+  if (rejected) r.error = { kind: 'bad_request', message: '' };
+  return r;
+}
+
+export function isMessage<T extends { type: string }>(m: unknown): m is T {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('ccr:');
+}

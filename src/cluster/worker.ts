@@ -1,0 +1,63 @@
+/**
+ * A `serve --workers N` worker: takes the primary's state, serves the shared public port, writes
+ * `pairs-w<k>.jsonl`, follows every state change, and reports counters and compact records (for the
+ * primary's guardrails) in small batches.
+ */
+import type { Counters } from '../runtime/runtime.js';
+import { startServer } from '../server.js';
+import { isMessage, toView, type PairView, type ToPrimary, type ToWorker } from './messages.js';
+
+const REPORT_MS = 100;
+
+export async function runWorker(k: number): Promise<number> {
+  const send = (m: ToPrimary) => process.send?.(m);
+  const first = await new Promise<ToWorker & { type: 'ccr:state' }>((resolve) => {
+    const onMessage = (m: unknown) => {
+      if (isMessage<ToWorker>(m) && m.type === 'ccr:state') {
+        process.off('message', onMessage);
+        resolve(m);
+      }
+    };
+    process.on('message', onMessage);
+    // Messages that arrive before a listener exists are dropped: ask only once listening.
+    send({ type: 'ccr:hello' });
+  });
+  const server = await startServer(first.state.file, { worker: k, admin: false });
+  const rt = server.runtime;
+  rt.importState(first.state);
+
+  let pairs: PairView[] = [];
+  // Only guardrails need the records in the primary; without them nothing is forwarded.
+  rt.pairObservers.push((r) => {
+    if (rt.fileConfig.config.guardrails !== undefined) pairs.push(toView(r));
+  });
+  const report = () => {
+    const counters: Counters = rt.counters;
+    send({ type: 'ccr:report', counters, pairs });
+    pairs = [];
+  };
+  const timer = setInterval(report, REPORT_MS);
+  timer.unref();
+
+  let stopping: Promise<void> | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  const stop = () => (stopping ??= server.shutdown().then(() => {
+    clearInterval(timer);
+    report();
+    stopped();
+  }));
+  process.on('message', (m: unknown) => {
+    if (!isMessage<ToWorker>(m)) return;
+    if (m.type === 'ccr:state') rt.importState(m.state);
+    else if (m.type === 'ccr:metrics') void rt.metrics.registry.getMetricsAsJSON().then((metrics) => send({ type: 'ccr:metrics', id: m.id, metrics }));
+    else if (m.type === 'ccr:shutdown') void stop();
+  });
+  // A signal sent to the whole process group (Ctrl-C) reaches workers directly.
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  send({ type: 'ccr:ready', url: server.url });
+  await done;
+  process.disconnect?.();
+  return 0;
+}
