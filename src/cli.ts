@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).runServe,
   demo: async () => (await import('./commands/demo.js')).runDemo,
   report: async () => (await import('./commands/report.js')).runReport,
+  calibrate: async () => (await import('./commands/calibrate.js')).runCalibrate,
   probe: async () => (await import('./commands/probe.js')).runProbe,
   check: async () => (await import('./commands/check.js')).runCheck,
 };

@@ -14,7 +14,7 @@ import { sendTraffic } from '../demo/traffic.js';
 import { startServer } from '../server.js';
 import { runReport } from './report.js';
 
-export const DEMO_USAGE = `Usage: ccrouter demo [--requests N] [--out DIR] [--seed N]
+export const DEMO_USAGE = `Usage: ccrouter demo [--requests N] [--out DIR] [--seed N] [--calibration FILE]
 
 Start two built-in demo models (fraud-v7 champion, fraud-v8 challenger), ccrouter between them,
 send N labelled requests, post their outcomes, and print the report. Records and report.html are
@@ -24,6 +24,9 @@ Options:
   -n, --requests N   requests to send (default 3000; at least 1000 for a clear verdict)
   -o, --out DIR      where records and report.html go (default ./demo-out)
       --seed N       traffic seed (default 1)
+      --calibration FILE
+                     normalize scores with this table (from ccrouter calibrate): decisions
+                     use one threshold on the normalized score, injected at /normalized_score
   -h, --help         show this help
 `;
 
@@ -36,6 +39,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       requests: { type: 'string', short: 'n' },
       out: { type: 'string', short: 'o' },
       seed: { type: 'string' },
+      calibration: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -51,7 +55,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY === true;
   const say = (line: string) => process.stderr.write(line + '\n');
 
-  // A fresh run: earlier records in DIR would mix two demos in one report.
+  // A fresh run: earlier records in DIR would mix two demos in one report (a calibration table
+  // kept there survives).
   fs.mkdirSync(out, { recursive: true });
   for (const f of fs.readdirSync(out)) {
     if (/^(pairs.*|events.*|outcomes)\.jsonl$|^report\.html$/.test(f)) fs.rmSync(path.join(out, f));
@@ -75,6 +80,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       control: { patch: { decision: 'approve' } },
       logging: { dir: out, fields: { country: '/country' } },
       shutdownGraceMs: 5000,
+      ...(values.calibration ? { calibration: { file: path.resolve(values.calibration), inject: '/normalized_score' } } : {}),
     },
     env,
   );

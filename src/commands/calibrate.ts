@@ -1,0 +1,91 @@
+/**
+ * `ccrouter calibrate --logs DIR [--outcomes FILE]... [--metric precision] [--out FILE]` (SPEC 9):
+ * per model version (both roles pooled), the table raw score → precision among labelled records
+ * scoring at least that much, from the records joined with their labels as the report joins them.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildCalibration, CALIBRATION_METRICS, type CalibrationRow } from '../calibration/table.js';
+import { CCR_ERR_INPUT, CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
+import { labelledScores } from '../report/load.js';
+
+export const CALIBRATE_USAGE = `Usage: ccrouter calibrate --logs DIR [--outcomes FILE]... [--metric precision] [--out FILE]
+
+Build score normalization tables from labelled pair records: for each model version, raw score →
+precision among labelled records scoring at least that much (non-decreasing). Point the proxy's
+calibration.file at the output so one decision.threshold serves both models.
+
+Options:
+  --logs DIR        directory with pairs*.jsonl and outcomes.jsonl (required)
+  --outcomes FILE   more outcome files, read after DIR/outcomes.jsonl (repeatable)
+  --metric NAME     the metric to map to (default precision; the only one so far)
+  --out FILE        write the table here (default: stdout)
+  -h, --help        show this help
+
+A version needs at least 50 labelled records with both classes.
+`;
+
+interface Io {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+export async function runCalibrate(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  try {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          logs: { type: 'string' },
+          outcomes: { type: 'string', multiple: true },
+          metric: { type: 'string' },
+          out: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      }));
+    } catch (err) {
+      throw new CCR_ERR_USAGE((err as Error).message);
+    }
+    if (values.help) {
+      io.stdout.write(CALIBRATE_USAGE);
+      return 0;
+    }
+    if (!values.logs) throw new CCR_ERR_USAGE('--logs DIR is required');
+    const metric = values.metric ?? 'precision';
+    if (!(CALIBRATION_METRICS as readonly string[]).includes(metric)) {
+      throw new CCR_ERR_USAGE(`--metric: must be one of ${CALIBRATION_METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
+    }
+    const rows = new Map<string, CalibrationRow[]>();
+    const onProgress = io.stderr.isTTY ? (m: string) => void io.stderr.write(`ccrouter calibrate: ${m}\n`) : undefined;
+    for await (const r of labelledScores({ logs: values.logs, outcomes: values.outcomes ?? [], ...(onProgress ? { onProgress } : {}) })) {
+      let list = rows.get(r.version);
+      if (!list) rows.set(r.version, (list = []));
+      list.push({ score: r.score, label: r.label });
+    }
+    if (rows.size === 0) throw new CCR_ERR_INPUT(`--logs ${values.logs}: no labelled records with a score (post outcomes first)`);
+    const calibration = buildCalibration(rows, metric);
+    const text = formatCalibration(calibration);
+    if (values.out) {
+      fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
+      fs.writeFileSync(values.out, text);
+      const sizes = [...rows].map(([v, r]) => `${v}: ${r.length} labelled records`).join(', ');
+      io.stderr.write(`ccrouter calibrate: wrote ${values.out} (${sizes})\n`);
+    } else {
+      io.stdout.write(text);
+    }
+    return 0;
+  } catch (err) {
+    io.stderr.write(`ccrouter calibrate: ${(err as Error).message}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+/** One point per line: tables are read by people too. */
+export function formatCalibration(c: { metric: string; models: Readonly<Record<string, ReadonlyArray<readonly [number, number]>>> }): string {
+  const models = Object.entries(c.models).map(([v, t]) => `  ${JSON.stringify(v)}: [\n${t.map((p) => `    ${JSON.stringify(p)}`).join(',\n')}\n  ]`);
+  return `{\n "metric": ${JSON.stringify(c.metric)},\n "models": {\n${models.join(',\n')}\n }\n}\n`;
+}

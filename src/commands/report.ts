@@ -1,0 +1,180 @@
+/**
+ * `ccrouter report` (SPEC 2, 8): compare the two models from the records in a log directory.
+ * Exit 0 on success, 2 on bad usage or bad input (the message names the flag or file), 1 otherwise.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
+import { analyze, buildReport, type ReportOptions } from '../report/build.js';
+import { renderHtml } from '../report/render-html.js';
+import { renderText } from '../report/render-text.js';
+
+export { analyze, buildReport, renderHtml, renderText };
+export { labelledScores, openLogs, type LabelledScore, type LoadOptions } from '../report/load.js';
+export type { ChartData, Report } from '../report/types.js';
+
+export const REPORT_USAGE = `Usage: ccrouter report --logs DIR [options]
+
+Compare the champion and the challenger from the records in DIR (every pairs*.jsonl,
+events.jsonl, outcomes.jsonl) plus any --outcomes files.
+
+Options:
+  --logs DIR          log directory (required)
+  --outcomes FILE     more outcome lines (JSON Lines); repeatable, later files win
+  --format FORMAT     text (default), json or html
+  --out FILE          write the report to FILE instead of stdout
+  --segment FIELD     break figures down by the record field fields.FIELD
+  --since T           only records with time >= T (ISO 8601 or epoch milliseconds)
+  --until T           only records with time < T
+  -h, --help          show this help
+`;
+
+export type ReportFormat = 'text' | 'json' | 'html';
+
+interface Writable {
+  write(chunk: string): boolean;
+  once?(event: 'drain', listener: () => void): unknown;
+}
+
+export interface ReportIo {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean };
+}
+
+const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * `--since`/`--until`: epoch milliseconds, or ISO 8601. A date-time without an offset is read as
+ * UTC (not the machine's zone), so the same command gives the same report everywhere.
+ */
+export function parseTime(flag: string, value: string): number {
+  const v = value.trim();
+  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  const m = ISO.exec(v);
+  if (m) {
+    const withZone = v.length > 10 && m[1] === undefined ? `${v.replace(' ', 'T')}Z` : v.replace(' ', 'T');
+    const t = Date.parse(withZone);
+    if (Number.isFinite(t)) return t;
+  }
+  throw new CCR_ERR_USAGE(`${flag}: "${value}" is neither ISO 8601 (2026-05-01T12:00:00Z) nor epoch milliseconds`);
+}
+
+interface ParsedArgs {
+  help: boolean;
+  format: ReportFormat;
+  out?: string;
+  options: ReportOptions;
+}
+
+/** Parses and checks the command line; throws CCR_ERR_USAGE naming the flag at fault. */
+export function parseReportArgs(argv: string[]): ParsedArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        logs: { type: 'string' },
+        outcomes: { type: 'string', multiple: true },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        segment: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new CCR_ERR_USAGE(usageMessage(err as Error & { code?: string }));
+  }
+  if (values.help) return { help: true, format: 'text', options: { logs: '' } };
+  if (values.logs === undefined || values.logs === '') throw new CCR_ERR_USAGE('--logs DIR is required');
+  const format = values.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'html') {
+    throw new CCR_ERR_USAGE(`--format: must be text, json or html (got "${format}")`);
+  }
+  if (values.segment !== undefined && values.segment === '') throw new CCR_ERR_USAGE('--segment: needs a field name');
+  const since = values.since !== undefined ? parseTime('--since', values.since) : undefined;
+  const until = values.until !== undefined ? parseTime('--until', values.until) : undefined;
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new CCR_ERR_USAGE(`--since (${values.since}) must be earlier than --until (${values.until})`);
+  }
+  return {
+    help: false,
+    format,
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    options: {
+      logs: values.logs,
+      outcomes: values.outcomes ?? [],
+      ...(values.segment !== undefined ? { segment: values.segment } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+    },
+  };
+}
+
+/** node:util's parse errors, reworded to name the flag. */
+function usageMessage(err: Error & { code?: string }): string {
+  const flag = /'([^']+)'/.exec(err.message)?.[1];
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown flag ${flag ?? ''}`.trim();
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return `${flag?.split(' ')[0] ?? 'a flag'}: needs a value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${flag ?? ''} (every input is given with a flag, e.g. --logs DIR)`.trim();
+    default:
+      return err.message;
+  }
+}
+
+async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(text) && stream.once) await new Promise<void>((resolve) => stream.once!('drain', () => resolve()));
+}
+
+/** Renders a report in the given format (the HTML needs the chart series from `analyze`). */
+export async function render(format: ReportFormat, opts: ReportOptions): Promise<string> {
+  const { report, charts } = await analyze({ ...opts, charts: format === 'html' });
+  opts.onProgress?.(`rendering ${format}…`);
+  if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+  if (format === 'html') return renderHtml(report, charts);
+  return renderText(report);
+}
+
+/** `ccrouter report ARGS`: returns the exit code; never throws. */
+export async function runReport(
+  argv: string[],
+  io: ReportIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  try {
+    const args = parseReportArgs(argv);
+    if (args.help) {
+      await write(io.stdout, REPORT_USAGE);
+      return 0;
+    }
+    const started = Date.now();
+    const onProgress = io.stderr.isTTY
+      ? (msg: string) => void io.stderr.write(`ccrouter report: ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`)
+      : undefined;
+    const text = await render(args.format, { ...args.options, ...(onProgress ? { onProgress } : {}) });
+    if (args.out !== undefined) {
+      try {
+        fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
+        fs.writeFileSync(args.out, text);
+      } catch (err) {
+        throw new Error(`--out ${args.out}: ${(err as Error).message}`, { cause: err });
+      }
+      onProgress?.(`wrote ${args.out}`);
+    } else {
+      await write(io.stdout, text);
+    }
+    return 0;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    io.stderr.write(`ccrouter report: ${(err as Error).message}\n`);
+    if ((err as { code?: string }).code === 'CCR_ERR_USAGE') io.stderr.write('Run "ccrouter report --help" for usage.\n');
+    return code;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Builds the report (SPEC 8) from a log directory: load into DuckDB, then one module per section.
+ */
+import { chartData } from './chart-data.js';
+import { openLogs, type LoadOptions } from './load.js';
+import { agreementSection, spearmanQuery } from './sections/agreement.js';
+import { impactSection, labelData, labelsSection } from './sections/labels.js';
+import { modelQuantiles, modelsSection } from './sections/models.js';
+import { bothScoredScan, cellScan } from './sections/scan.js';
+import { segmentsSection } from './sections/segments.js';
+import { windowAndTraffic } from './sections/traffic.js';
+import type { ChartData, Report } from './types.js';
+import { verdictOf } from './verdict.js';
+
+export type ReportOptions = LoadOptions;
+
+/** The report and, when `charts` is set, the series the HTML charts draw. */
+export async function analyze(opts: ReportOptions & { charts?: boolean }): Promise<{ report: Report; charts: ChartData | null }> {
+  const store = await openLogs(opts);
+  const progress = opts.onProgress ?? (() => {});
+  try {
+    const { db } = store;
+    const segmented = opts.segment !== undefined;
+    progress('computing…');
+    // Every query is issued as soon as what it needs is known, so the pool keeps every core
+    // busy: most need nothing but the records.
+    const start = <T>(p: Promise<T>): Promise<T> => {
+      p.catch(() => undefined); // awaited below; a failure meanwhile is not "unhandled"
+      return p;
+    };
+    const cellsP = start(cellScan(db));
+    const bothP = start(bothScoredScan(db));
+    const quantilesP = start(modelQuantiles(db, cellsP));
+    const rhoP = start(spearmanQuery(db));
+    const labelledP = start(store.labelled.then(() => labelData(db, segmented)));
+    const segmentsP = segmented ? start(labelledP.then((d) => segmentsSection(db, d))) : undefined;
+    const cells = await cellsP;
+    const [{ window, traffic }, { agreement, psi }, quantiles, data, segments] = await Promise.all([
+      windowAndTraffic(db, cells, store.malformedLines),
+      bothP.then(async (both) => agreementSection(db, cells, both, await rhoP)),
+      quantilesP,
+      labelledP,
+      segmentsP,
+    ]);
+    const models = modelsSection(cells, quantiles);
+    const labels = labelsSection(data, store.outcomes);
+    const report: Report = {
+      window,
+      traffic,
+      models,
+      agreement,
+      drift: { psi },
+      labels,
+      impact: impactSection(cells, data),
+      ...(segments ? { segments } : {}),
+      verdict: verdictOf(labels.paired),
+    };
+    const charts = opts.charts ? await chartData(db, report) : null;
+    return { report: finiteOnly(report), charts };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The report object for the logs described by `opts` (SPEC 8). */
+export async function buildReport(opts: ReportOptions): Promise<Report> {
+  return (await analyze(opts)).report;
+}
+
+/** A last guard for the contract "plain JSON numbers, never NaN/Infinity": any that slipped through become null. */
+export function finiteOnly<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
+}

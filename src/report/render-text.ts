@@ -1,0 +1,141 @@
+/** `--format text`: the report as compact aligned tables, verdict and flags first. */
+import { dash, dec, flagsOf, int, iso, pct, printable, pval, verdictDetail } from './format.js';
+import { GROUPS, ROLES, type ModelMetrics, type Report } from './types.js';
+
+type Align = 'l' | 'r';
+
+/** Columns padded to their widest cell; the first column left-aligned, the rest right-aligned. */
+export function table(rows: string[][], align?: Align[], indent = '  '): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
+  return rows.map((row) =>
+    indent +
+    row
+      .map((c, i) => {
+        const pad = ' '.repeat(widths[i]! - [...c].length);
+        return (align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? c + pad : pad + c;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function metricRows(cols: ModelMetrics[]): string[][] {
+  return [
+    ['n', ...cols.map((m) => int(m.n))],
+    ['positives', ...cols.map((m) => int(m.positives))],
+    ['precision', ...cols.map((m) => dec(m.precision))],
+    ['recall', ...cols.map((m) => dec(m.recall))],
+    ['f1', ...cols.map((m) => dec(m.f1))],
+    ['accuracy', ...cols.map((m) => dec(m.accuracy))],
+    ['auc', ...cols.map((m) => dec(m.auc))],
+  ];
+}
+
+export function renderText(r: Report): string {
+  const out: string[] = [];
+  const v = (role: 'champion' | 'challenger') => printable(r.models[role].version ?? role);
+  out.push(`ccrouter report: ${v('champion')} (champion) vs ${v('challenger')} (challenger)`, '');
+  out.push(`VERDICT  ${r.verdict}`, `  ${verdictDetail(r)}`, '');
+
+  const flags = flagsOf(r);
+  out.push('FLAGS');
+  if (flags.length === 0) out.push('  none');
+  for (const f of flags) out.push(`  ! ${f.message}`);
+  out.push('');
+
+  const w = r.window;
+  out.push(`WINDOW  ${iso(w.from)} → ${iso(w.to)}`);
+  out.push(`  ${int(w.records)} records, ${int(w.rejected)} rejected, ${int(w.malformedLines)} malformed lines`, '');
+
+  const t = r.traffic;
+  out.push('TRAFFIC');
+  out.push(...table([['group', 'records', 'share'], ...GROUPS.map((g) => [g, int(t.groups[g].n), pct(t.groups[g].share)])]));
+  out.push(`  shadow coverage ${pct(t.shadowCoverage)}, fallbacks ${int(t.fallbacks)}`);
+  out.push(
+    t.srm.config === null
+      ? '  SRM: no config id in the records'
+      : t.srm.flag === null
+        ? `  SRM: config ${t.srm.config} has no announcing event in events.jsonl; not tested`
+        : `  SRM: config ${t.srm.config}, chi2 ${dec(t.srm.chi2)}, p ${pval(t.srm.pValue)}${t.srm.flag ? '  MISMATCH' : ', ok'}`,
+    '',
+  );
+
+  out.push('MODELS');
+  const m = ROLES.map((role) => r.models[role]);
+  const kinds = [...new Set(m.flatMap((x) => Object.keys(x.errors.byKind)))].sort();
+  const modelRows: string[][] = [
+    ['', 'champion', 'challenger'],
+    ['version', ...m.map((x) => (x.version === null ? dash : printable(x.version)))],
+    ['calls', ...m.map((x) => int(x.calls))],
+    ['error rate', ...m.map((x) => pct(x.errors.rate))],
+    ...kinds.map((k) => [`  ${printable(k)}`, ...m.map((x) => int(x.errors.byKind[k] ?? 0))]),
+    ['latency p50 ms', ...m.map((x) => dec(x.latencyMs.p50))],
+    ['latency p95 ms', ...m.map((x) => dec(x.latencyMs.p95))],
+    ['latency p99 ms', ...m.map((x) => dec(x.latencyMs.p99))],
+    ['latency mean ms', ...m.map((x) => dec(x.latencyMs.mean))],
+    ['score mean', ...m.map((x) => dec(x.score.mean))],
+    ...(['p10', 'p50', 'p90', 'p95', 'p99'] as const).map((p) => [`score ${p}`, ...m.map((x) => dec(x.score[p]))]),
+    ['decision rate', ...m.map((x) => pct(x.decisionRate))],
+  ];
+  if (m.some((x) => x.normalized)) {
+    modelRows.push(
+      ['normalized n', ...m.map((x) => int(x.normalized?.n ?? 0))],
+      ['normalized p50', ...m.map((x) => dec(x.normalized?.p50))],
+      ['normalized p90', ...m.map((x) => dec(x.normalized?.p90))],
+    );
+  }
+  out.push(...table(modelRows), '');
+
+  const a = r.agreement;
+  out.push('AGREEMENT (both models scored)');
+  out.push(`  n ${int(a.n)}, decisions agree ${pct(a.decisionAgreement)}, pearson ${dec(a.pearson)}, ` +
+    `spearman ${dec(a.spearman)}, mean |challenger − champion| ${dec(a.meanAbsDelta)}`);
+  out.push(`  drift PSI(champion → challenger scores) ${dec(r.drift.psi)}`, '');
+
+  const l = r.labels;
+  out.push(`LABELS  ${int(l.n)} labelled records (outcome lines: ${int(l.outcomes.accepted)} accepted, ${int(l.outcomes.rejected)} rejected)`);
+  out.push(...table([
+    ['', 'champion', 'challenger', 'control: champion', 'control: challenger'],
+    ...metricRows([l.champion, l.challenger, l.control.champion, l.control.challenger]),
+  ]));
+  out.push(`  paired: n ${int(l.paired.n)}, champion only correct ${int(l.paired.championOnlyCorrect)}, ` +
+    `challenger only correct ${int(l.paired.challengerOnlyCorrect)}, McNemar p ${pval(l.paired.pValue)}`);
+  if (l.atThreshold) {
+    const at = l.atThreshold;
+    out.push('  at the calibrated threshold:');
+    out.push(...table([
+      ['', 'champion', 'challenger'],
+      ['n', int(at.champion.n), int(at.challenger.n)],
+      ['decision rate', pct(at.champion.decisionRate), pct(at.challenger.decisionRate)],
+      ['precision', dec(at.champion.precision), dec(at.challenger.precision)],
+      ['recall', dec(at.champion.recall), dec(at.challenger.recall)],
+    ], undefined, '    '));
+  }
+  out.push('');
+
+  const im = r.impact;
+  out.push('IMPACT (per group, labelled outcomes)');
+  out.push(...table([
+    ['group', 'records', 'labelled', 'positive rate', '95% CI', 'decision rate'],
+    ...GROUPS.map((g) => {
+      const x = im[g];
+      return [g, int(x.n), int(x.labeled), pct(x.positiveRate), x.ci ? `${pct(x.ci[0])} – ${pct(x.ci[1])}` : dash, pct(x.decisionRate)];
+    }),
+  ]));
+  const d = im.challengerVsChampion;
+  out.push(`  challenger − champion positive rate ${d.diff === null ? dash : `${d.diff >= 0 ? '+' : ''}${pct(d.diff, 3)}`}` +
+    `${d.ci ? ` (95% CI ${pct(d.ci[0], 3)} – ${pct(d.ci[1], 3)})` : ''}, p ${pval(d.pValue)}`);
+
+  if (r.segments) {
+    out.push('', 'SEGMENTS');
+    out.push(...table([
+      ['value', 'records', 'agree', 'labelled (champ/chall)', 'champion auc', 'challenger auc', 'champion f1', 'challenger f1'],
+      ...Object.entries(r.segments).map(([k, s]) => [
+        printable(k), int(s.n), pct(s.agreement), `${int(s.champion.n)}/${int(s.challenger.n)}`,
+        dec(s.champion.auc), dec(s.challenger.auc), dec(s.champion.f1), dec(s.challenger.f1),
+      ]),
+    ]));
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,131 @@
+/** The report object (SPEC 8): plain JSON, null wherever a value is undefined. */
+import type { ModelMetrics } from './stats/classification.js';
+
+export type { ModelMetrics } from './stats/classification.js';
+export type Role = 'champion' | 'challenger';
+export type GroupName = 'control' | 'champion' | 'challenger';
+export type Verdict = 'challenger_better' | 'champion_better' | 'no_significant_difference' | 'insufficient_data';
+
+export const ROLES: readonly Role[] = ['champion', 'challenger'];
+export const GROUPS: readonly GroupName[] = ['control', 'champion', 'challenger'];
+
+export interface ReportWindow {
+  /** Epoch ms of the first and last record used. */
+  from: number | null;
+  to: number | null;
+  records: number;
+  /** Pair records with a top-level `error` (left out of every other figure). */
+  rejected: number;
+  /** Non-blank lines that are not a JSON object, over every file read. */
+  malformedLines: number;
+}
+
+export interface Srm {
+  config: string | null;
+  chi2: number | null;
+  pValue: number | null;
+  flag: boolean | null;
+}
+
+export interface Traffic {
+  groups: Record<GroupName, { n: number; share: number | null }>;
+  shadowCoverage: number | null;
+  fallbacks: number;
+  srm: Srm;
+}
+
+export interface ScoreSummary {
+  mean: number | null;
+  p10: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface ModelSummary {
+  version: string | null;
+  calls: number;
+  errors: { rate: number | null; byKind: Record<string, number> };
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null; mean: number | null };
+  score: ScoreSummary;
+  decisionRate: number | null;
+  /** Only when records carry calibrated (`normalized`) scores (SPEC 9). */
+  normalized?: ScoreSummary & { n: number };
+}
+
+export interface Agreement {
+  n: number;
+  decisionAgreement: number | null;
+  pearson: number | null;
+  spearman: number | null;
+  meanAbsDelta: number | null;
+}
+
+/** How a model does at the one calibrated threshold (its `decision`), over calibrated labelled records. */
+export interface AtThreshold {
+  n: number;
+  positives: number;
+  decisionRate: number | null;
+  precision: number | null;
+  recall: number | null;
+}
+
+export interface Labels {
+  n: number;
+  champion: ModelMetrics;
+  challenger: ModelMetrics;
+  control: { champion: ModelMetrics; challenger: ModelMetrics };
+  paired: { n: number; championOnlyCorrect: number; challengerOnlyCorrect: number; pValue: number | null };
+  /** Outcome lines read: `accepted` usable, `rejected` (label not 0/1/true/false, or no requestId/unit). */
+  outcomes: { accepted: number; rejected: number };
+  /** Only when records carry calibrated (`normalized`) scores (SPEC 9). */
+  atThreshold?: { champion: AtThreshold; challenger: AtThreshold };
+}
+
+export interface GroupImpact {
+  n: number;
+  labeled: number;
+  positiveRate: number | null;
+  ci: [number, number] | null;
+  decisionRate: number | null;
+}
+
+export interface Impact {
+  control: GroupImpact;
+  champion: GroupImpact;
+  challenger: GroupImpact;
+  challengerVsChampion: { diff: number | null; ci: [number, number] | null; pValue: number | null };
+}
+
+export interface Segment {
+  n: number;
+  agreement: number | null;
+  champion: ModelMetrics;
+  challenger: ModelMetrics;
+}
+
+export interface Report {
+  window: ReportWindow;
+  traffic: Traffic;
+  models: Record<Role, ModelSummary>;
+  agreement: Agreement;
+  drift: { psi: number | null };
+  labels: Labels;
+  impact: Impact;
+  /** Present with `--segment FIELD`. */
+  segments?: Record<string, Segment>;
+  verdict: Verdict;
+}
+
+/** Series behind the HTML charts (kept apart from the report: not part of the JSON contract). */
+export interface ChartData {
+  /** Score histogram per model: share of the model's scores in [x0, x1). */
+  scores: { model: Role; x0: number; x1: number; share: number }[];
+  /** Latency histogram per model over calls (the last bin also holds everything above it). */
+  latency: { model: Role; x0: number; x1: number; share: number }[];
+  /** Records per group per time bucket. */
+  traffic: { t: number; group: GroupName; n: number }[];
+  /** Precision–recall points per model over labelled records (empty without labels). */
+  pr: { model: Role; threshold: number; recall: number; precision: number }[];
+}
