@@ -2,9 +2,8 @@
  * The proxy side of calibration (SPEC 9): read a calibration file once, then map a model version's
  * raw score to the calibrated metric on every request (a binary search, no allocation).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { CCR_ERR_CALIBRATION } from '../errors.js';
+import { readTextFile } from '../util/read-text.js';
 import { CALIBRATION_METRICS, type Calibration, type CalibrationMetric, type CalibrationTable } from './table.js';
 
 /**
@@ -12,15 +11,7 @@ import { CALIBRATION_METRICS, type Calibration, type CalibrationMetric, type Cal
  * Throws CCR_ERR_CALIBRATION naming the file's absolute path and, for a bad table, the version.
  */
 export function loadCalibration(file: string): Calibration {
-  const abs = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new CCR_ERR_CALIBRATION(`cannot read calibration ${abs}: ${reason}`, { cause: err });
-  }
+  const { text, abs } = readTextFile(file, 'calibration', (message, cause) => new CCR_ERR_CALIBRATION(message, { cause }));
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -1,8 +1,7 @@
 /** Reading a config: file → YAML/JSON data → `${VAR}` substituted → validated, with its id. */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CCR_ERR_CONFIG_READ } from '../errors.js';
+import { readTextFile } from '../util/read-text.js';
 import { configId } from './id.js';
 import { configInvalid, isConfigInvalid, joinPath, type ConfigIssue } from './issues.js';
 import { isMapping } from './reader.js';
@@ -115,15 +114,7 @@ export function loadConfigObject(raw: unknown, env?: Env): LoadedConfig {
  * the file's absolute path; `file` in the result is that path.
  */
 export function loadConfigFile(file: string, env: Env = process.env): LoadedConfig {
-  const abs = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw readError(`cannot read config ${abs}: ${reason}`, err);
-  }
+  const { text, abs } = readTextFile(file, 'config', readError);
   try {
     return { ...loadConfigObject(parseConfigText(text, abs), env), file: abs };
   } catch (err) {

@@ -1,7 +1,6 @@
 /** Reading the probe's sample request bodies: a JSON array of objects, or NDJSON (one object a line). */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { CCR_ERR_INPUT } from '../errors.js';
+import { readTextFile } from '../util/read-text.js';
 import type { JsonObject } from './perturb.js';
 
 const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -11,15 +10,7 @@ const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'ob
  * NDJSON, the line (for a JSON array, the line of a syntax error and the index of a bad item).
  */
 export function readSamples(file: string): JsonObject[] {
-  const abs = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new CCR_ERR_INPUT(`cannot read samples ${abs}: ${reason}`, { cause: err });
-  }
+  const { text, abs } = readTextFile(file, 'samples', (message, cause) => new CCR_ERR_INPUT(message, { cause }));
   return parseSamples(text.replace(/^\uFEFF/, ''), abs);
 }
 

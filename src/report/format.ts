@@ -1,5 +1,5 @@
 /** Number formatting and the flags shared by the text and HTML renderings. */
-import type { Report } from './types.js';
+import type { ModelMetrics, Report } from './types.js';
 
 /** Shadow coverage below this is flagged: comparisons then see only part of the traffic. */
 export const LOW_SHADOW_COVERAGE = 0.95;
@@ -90,4 +90,17 @@ export function verdictDetail(r: Report): string {
   if (r.verdict === 'insufficient_data') return `${int(p.n)} paired labelled records; 100 are needed`;
   return `over ${int(p.n)} paired labelled records: challenger alone right ${int(p.challengerOnlyCorrect)}, ` +
     `champion alone right ${int(p.championOnlyCorrect)} (McNemar p ${pval(p.pValue)})`;
+}
+
+/** The rows of a metrics table (one column per model), shared by the text and HTML renderers. */
+export function metricRows(aucLabel: string, cols: ModelMetrics[]): string[][] {
+  return [
+    ['n', ...cols.map((m) => int(m.n))],
+    ['positives', ...cols.map((m) => int(m.positives))],
+    ['precision', ...cols.map((m) => dec(m.precision))],
+    ['recall', ...cols.map((m) => dec(m.recall))],
+    ['f1', ...cols.map((m) => dec(m.f1))],
+    ['accuracy', ...cols.map((m) => dec(m.accuracy))],
+    [aucLabel, ...cols.map((m) => dec(m.auc))],
+  ];
 }

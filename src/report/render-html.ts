@@ -3,8 +3,8 @@
  * same figures as the text report plus charts.
  */
 import { renderCharts } from './charts.js';
-import { dash, dec, flagsOf, int, iso, pct, pval, verdictDetail } from './format.js';
-import { GROUPS, ROLES, type ChartData, type ModelMetrics, type Report } from './types.js';
+import { dash, dec, flagsOf, int, iso, metricRows, pct, pval, verdictDetail } from './format.js';
+import { GROUPS, ROLES, type ChartData, type Report } from './types.js';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Log values (versions, segment values, error kinds) are untrusted: everything is escaped. */
@@ -15,17 +15,6 @@ function tableHtml(head: string[], rows: string[][], caption?: string): string {
     `<tbody>${rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-function metricRows(cols: ModelMetrics[]): string[][] {
-  return [
-    ['n', ...cols.map((m) => int(m.n))],
-    ['positives', ...cols.map((m) => int(m.positives))],
-    ['precision', ...cols.map((m) => dec(m.precision))],
-    ['recall', ...cols.map((m) => dec(m.recall))],
-    ['f1', ...cols.map((m) => dec(m.f1))],
-    ['accuracy', ...cols.map((m) => dec(m.accuracy))],
-    ['AUC', ...cols.map((m) => dec(m.auc))],
-  ];
-}
 
 const figure = (svg: string | null, caption: string) =>
   svg ? `<figure>${svg}<figcaption>${esc(caption)}</figcaption></figure>` : '';
@@ -127,7 +116,7 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
   parts.push(`<p class="note">${esc(int(l.n))} labelled records; outcome lines ${esc(int(l.outcomes.accepted))} accepted, ${esc(int(l.outcomes.rejected))} rejected. ` +
     'The control group columns are the unbiased comparison: no model\u2019s decision acted on those requests.</p>');
   parts.push(tableHtml(['', 'champion', 'challenger', 'control: champion', 'control: challenger'],
-    metricRows([l.champion, l.challenger, l.control.champion, l.control.challenger])));
+    metricRows('AUC', [l.champion, l.challenger, l.control.champion, l.control.challenger])));
   const pairedTable = tableHtml(['paired test', 'value'], [
     ['records', int(l.paired.n)],
     ['champion only correct', int(l.paired.championOnlyCorrect)],

@@ -1,6 +1,6 @@
 /** `--format text`: the report as compact aligned tables, verdict and flags first. */
-import { dash, dec, flagsOf, int, iso, pct, printable, pval, verdictDetail } from './format.js';
-import { GROUPS, ROLES, type ModelMetrics, type Report } from './types.js';
+import { dash, dec, flagsOf, int, iso, metricRows, pct, printable, pval, verdictDetail } from './format.js';
+import { GROUPS, ROLES, type Report } from './types.js';
 
 type Align = 'l' | 'r';
 
@@ -20,17 +20,6 @@ export function table(rows: string[][], align?: Align[], indent = '  '): string[
   );
 }
 
-function metricRows(cols: ModelMetrics[]): string[][] {
-  return [
-    ['n', ...cols.map((m) => int(m.n))],
-    ['positives', ...cols.map((m) => int(m.positives))],
-    ['precision', ...cols.map((m) => dec(m.precision))],
-    ['recall', ...cols.map((m) => dec(m.recall))],
-    ['f1', ...cols.map((m) => dec(m.f1))],
-    ['accuracy', ...cols.map((m) => dec(m.accuracy))],
-    ['auc', ...cols.map((m) => dec(m.auc))],
-  ];
-}
 
 export function renderText(r: Report): string {
   const out: string[] = [];
@@ -97,7 +86,7 @@ export function renderText(r: Report): string {
   out.push(`LABELS  ${int(l.n)} labelled records (outcome lines: ${int(l.outcomes.accepted)} accepted, ${int(l.outcomes.rejected)} rejected)`);
   out.push(...table([
     ['', 'champion', 'challenger', 'control: champion', 'control: challenger'],
-    ...metricRows([l.champion, l.challenger, l.control.champion, l.control.challenger]),
+    ...metricRows('auc', [l.champion, l.challenger, l.control.champion, l.control.challenger]),
   ]));
   out.push(`  paired: n ${int(l.paired.n)}, champion only correct ${int(l.paired.championOnlyCorrect)}, ` +
     `challenger only correct ${int(l.paired.challengerOnlyCorrect)}, McNemar p ${pval(l.paired.pValue)}`);
