@@ -1,0 +1,157 @@
+/**
+ * The peers measured side by side. Each runs as its own process on 127.0.0.1 (pinned to the
+ * proxy core in the pinned layout) in front of the shared upstream models.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hasCommand, start, type Proc } from '../lib/proc.js';
+import { startCcrouter, type CcrouterCommand } from './ccrouter.js';
+import { startNginx } from './nginx.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const UPSTREAM_SCRIPT = path.join(HERE, '..', 'upstream.mjs');
+
+export interface Upstreams {
+  champion: string;
+  challenger: string;
+  /** The challenger delayed by 200 ms. */
+  slow: string;
+}
+
+export interface PeerContext {
+  upstreams: Upstreams;
+  /** Where the peer under test runs: `0` when pinned, null when unpinned. */
+  cpus: string | null;
+  /** A fresh directory for this peer's files. */
+  dir: string;
+  ccrouter: CcrouterCommand;
+}
+
+export interface RunningPeer {
+  url: string;
+  proc: Proc;
+  /** ccrouter's records directory (shadow coverage is read from its pairs file). */
+  logDir: string | null;
+}
+
+export interface PeerDef {
+  id: string;
+  label: string;
+  what: string;
+  /** ccrouter peers have records and shadow coverage. */
+  ccrouter: boolean;
+  /** The challenger of this peer is the slow one (coverage condition uses its latency). */
+  slowChallenger: boolean;
+  shadow: boolean;
+  needs: string | null;
+  start(ctx: PeerContext): Promise<RunningPeer>;
+}
+
+export const PEERS: PeerDef[] = [
+  {
+    id: 'direct',
+    label: 'direct',
+    what: 'the upstream model itself (a dedicated instance on the proxy core): the floor',
+    ccrouter: false,
+    slowChallenger: false,
+    shadow: false,
+    needs: null,
+    async start(ctx) {
+      const { proc, match } = await start('direct', process.execPath, [UPSTREAM_SCRIPT, '--port', '0'], { cpus: ctx.cpus, ready: /listening on (http:\/\/\S+)/ });
+      return { url: match!, proc, logDir: null };
+    },
+  },
+  {
+    id: 'fastify-proxy',
+    label: 'fastify http-proxy',
+    what: 'plain fastify 5 + @fastify/http-proxy 11 (`upstream: champion`, plugin defaults)',
+    ccrouter: false,
+    slowChallenger: false,
+    shadow: false,
+    needs: null,
+    async start(ctx) {
+      const script = path.join(HERE, 'fastify-proxy.mjs');
+      const { proc, match } = await start('fastify-proxy', process.execPath, [script, '--upstream', ctx.upstreams.champion], { cpus: ctx.cpus, ready: /listening on (http:\/\/\S+)/ });
+      return { url: match!, proc, logDir: null };
+    },
+  },
+  {
+    id: 'ccr-shadow',
+    label: 'ccrouter shadow',
+    what: 'ccrouter, control 0.05, challenger 0.10, shadow on, fast challenger',
+    ccrouter: true,
+    slowChallenger: false,
+    shadow: true,
+    needs: null,
+    async start(ctx) {
+      const r = await startCcrouter('ccr-shadow', ctx.ccrouter, { champion: ctx.upstreams.champion, challenger: ctx.upstreams.challenger, shadow: true }, ctx.dir, ctx.cpus);
+      return { url: r.url, proc: r.proc, logDir: r.logDir };
+    },
+  },
+  {
+    id: 'ccr-noshadow',
+    label: 'ccrouter shadow off',
+    what: 'ccrouter, same config with `traffic.shadow: false` (served model only)',
+    ccrouter: true,
+    slowChallenger: false,
+    shadow: false,
+    needs: null,
+    async start(ctx) {
+      const r = await startCcrouter('ccr-noshadow', ctx.ccrouter, { champion: ctx.upstreams.champion, challenger: ctx.upstreams.challenger, shadow: false }, ctx.dir, ctx.cpus);
+      return { url: r.url, proc: r.proc, logDir: r.logDir };
+    },
+  },
+  {
+    id: 'ccr-slow',
+    label: 'ccrouter, challenger +200 ms',
+    // Challenger fraction 0: the slow model is only ever called in shadow, so the served latency shows
+    // what a slow shadow costs the served path (with 0.10 the tenth served by the slow model would be the p99).
+    what: 'ccrouter, control 0.05, challenger 0 (every request shadowed to the challenger), challenger answering after 200 ms (timeoutMs 1000, shadowLimit 1024)',
+    ccrouter: true,
+    slowChallenger: true,
+    shadow: true,
+    needs: null,
+    async start(ctx) {
+      const r = await startCcrouter('ccr-slow', ctx.ccrouter, { champion: ctx.upstreams.champion, challenger: ctx.upstreams.slow, shadow: true, challengerTimeoutMs: 1000, challengerFraction: 0 }, ctx.dir, ctx.cpus);
+      return { url: r.url, proc: r.proc, logDir: r.logDir };
+    },
+  },
+  {
+    id: 'nginx-pass',
+    label: 'nginx proxy_pass',
+    what: 'nginx, one worker, `proxy_pass` to a keep-alive champion upstream',
+    ccrouter: false,
+    slowChallenger: false,
+    shadow: false,
+    needs: 'nginx',
+    async start(ctx) {
+      const r = await startNginx('nginx-pass', { champion: ctx.upstreams.champion }, ctx.dir, ctx.cpus);
+      return { url: r.url, proc: r.proc, logDir: null };
+    },
+  },
+  {
+    id: 'nginx-mirror',
+    label: 'nginx mirror, challenger +200 ms',
+    what: 'nginx, one worker, `proxy_pass` to the champion and `mirror` to the challenger delayed 200 ms',
+    ccrouter: false,
+    slowChallenger: true,
+    shadow: true,
+    needs: 'nginx',
+    async start(ctx) {
+      const r = await startNginx('nginx-mirror', { champion: ctx.upstreams.champion, mirror: ctx.upstreams.slow }, ctx.dir, ctx.cpus);
+      return { url: r.url, proc: r.proc, logDir: null };
+    },
+  },
+];
+
+/** The peers that can run here, and the ones skipped with the reason. */
+export function availablePeers(only: string[] | null): { peers: PeerDef[]; skipped: Array<{ peer: PeerDef; reason: string }> } {
+  const peers: PeerDef[] = [];
+  const skipped: Array<{ peer: PeerDef; reason: string }> = [];
+  for (const p of PEERS) {
+    if (only !== null && !only.includes(p.id)) continue;
+    if (p.needs !== null && !hasCommand(p.needs)) skipped.push({ peer: p, reason: `${p.needs} is not on PATH` });
+    else peers.push(p);
+  }
+  return { peers, skipped };
+}

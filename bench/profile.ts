@@ -1,0 +1,217 @@
+/**
+ * Where a peer spends its time under saturation: a CPU profile (`node --cpu-prof`) summarized by
+ * self time per function and per file/package, then a shorter run under `--trace-gc` summarized
+ * as GC pause statistics. Pinned like the benchmark (peer on core 0, wrk and upstreams on core 1).
+ *
+ *   node --import tsx bench/profile.ts [--peer ccr-shadow] [--seconds 10] [--gc-seconds 5] [--top 25] [--out DIR]
+ *
+ * Peers: ccr-shadow, ccr-noshadow, ccr-slow, fastify-proxy. Needs wrk (else autocannon) and taskset.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cpuSeconds, hasCommand, killAllSync, pin, processTree, sleep, start, stopAll, type Proc } from './lib/proc.js';
+import { quantile } from './lib/stats.js';
+import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
+import { ccrouterCommand, startCcrouter } from './peers/ccrouter.js';
+import { UPSTREAM_SCRIPT } from './peers/index.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const { values } = parseArgs({
+  options: {
+    peer: { type: 'string', default: 'ccr-shadow' },
+    seconds: { type: 'string', default: '10' },
+    'gc-seconds': { type: 'string', default: '5' },
+    top: { type: 'string', default: '25' },
+    out: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    ccrouter: { type: 'string', default: 'auto' },
+  },
+});
+const PEER = values.peer!;
+const SECONDS = Number(values.seconds);
+const GC_SECONDS = Number(values['gc-seconds']);
+const TOP = Number(values.top);
+const CONNECTIONS = Number(values.connections);
+if (!['ccr-shadow', 'ccr-noshadow', 'ccr-slow', 'fastify-proxy'].includes(PEER)) throw new Error(`--peer: expected ccr-shadow, ccr-noshadow, ccr-slow or fastify-proxy, got ${PEER}`);
+
+const tool: SaturationTool = hasCommand('wrk') ? 'wrk' : 'autocannon';
+const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
+const PROXY_CPUS = pinned ? '0' : null;
+const LOAD_CPUS = pinned ? '1' : null;
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** `node:internal/...` → node core; `.../node_modules/@scope/pkg/...` → the package; ccrouter's own files relative. */
+function bucketOf(url: string, fn: string): string {
+  if (url === '') return fn.startsWith('(') ? fn : '(native)';
+  if (url.startsWith('node:')) return url.startsWith('node:internal/') ? 'node:internal/' + url.slice(14).split('/')[0] : url;
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 14).split('/');
+    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  const file = url.startsWith('file://') ? fileURLToPath(url) : url;
+  return path.relative(ROOT, file) || file;
+}
+
+/**
+ * Self time per function and per file over the samples taken in [fromUs, toUs] (V8's profile clock
+ * and process.hrtime are both CLOCK_MONOTONIC), as % of busy time and as µs per request.
+ */
+function summarizeProfile(profile: CpuProfile, fromUs: number, toUs: number, requests: number): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  let t = profile.startTime;
+  let idle = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const id = profile.samples[i]!;
+    // A sample's delta is the time since the previous one: attribute it to this sample.
+    const us = profile.timeDeltas[i] ?? 0;
+    if (byId.get(id)!.callFrame.functionName === '(idle)') {
+      idle += us;
+      continue;
+    }
+    self.set(id, (self.get(id) ?? 0) + us);
+  }
+  let total = 0;
+  for (const v of self.values()) total += v;
+  process.stdout.write(`\nmeasured window: ${((toUs - fromUs) / 1e6).toFixed(1)} s, busy ${(total / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s, ${requests} requests: ${(total / requests).toFixed(0)} µs busy per request\n`);
+  const fns = new Map<string, number>();
+  const files = new Map<string, number>();
+  for (const [id, us] of self) {
+    const n = byId.get(id)!;
+    const { functionName, url, lineNumber } = n.callFrame;
+    const bucket = bucketOf(url, functionName);
+    const name = `${functionName || '(anonymous)'}  ${bucket}${url ? ':' + (lineNumber + 1) : ''}`;
+    fns.set(name, (fns.get(name) ?? 0) + us);
+    files.set(bucket, (files.get(bucket) ?? 0) + us);
+  }
+  const print = (title: string, m: Map<string, number>) => {
+    process.stdout.write(`\n${title} (self time: % of busy time, µs per request)\n`);
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+      process.stdout.write(`  ${((v / total) * 100).toFixed(1).padStart(5)} %  ${(v / requests).toFixed(1).padStart(6)} µs  ${k}\n`);
+    }
+  };
+  print('Top functions', fns);
+  print('By file / package', files);
+}
+
+interface GcEvent {
+  kind: string;
+  pauseMs: number;
+}
+
+/** `[pid:0x…]  1234 ms: Scavenge 12.3 (15.0) -> 11.2 (16.0) MB, 1.23 / 0.00 ms  (…) allocation failure;` */
+function parseGcLine(line: string): GcEvent | null {
+  const m = /\d+ ms: ([A-Za-z-]+(?: \(reduce\))?)[^,]*, ([\d.]+) \/ ([\d.]+) ms/.exec(line);
+  return m ? { kind: m[1]!, pauseMs: Number(m[2]) } : null;
+}
+
+function summarizeGc(events: GcEvent[], wallMs: number): void {
+  process.stdout.write(`\nGC during the measured ${(wallMs / 1000).toFixed(1)} s (--trace-gc)\n`);
+  const kinds = new Map<string, number[]>();
+  for (const e of events) kinds.set(e.kind, [...(kinds.get(e.kind) ?? []), e.pauseMs]);
+  let all = 0;
+  for (const [kind, pauses] of kinds) {
+    const sum = pauses.reduce((a, b) => a + b, 0);
+    all += sum;
+    process.stdout.write(
+      `  ${kind.padEnd(20)} n=${String(pauses.length).padStart(5)}  total ${sum.toFixed(0).padStart(6)} ms  p50 ${quantile(pauses, 0.5).toFixed(2)}  p99 ${quantile(pauses, 0.99).toFixed(2)}  max ${Math.max(...pauses).toFixed(2)} ms\n`,
+    );
+  }
+  process.stdout.write(`  all pauses: ${all.toFixed(0)} ms = ${((all / wallMs) * 100).toFixed(1)} % of wall time\n`);
+}
+
+async function startPeer(nodeArgs: string[], dir: string, champion: string, challenger: string): Promise<{ proc: Proc; url: string }> {
+  if (PEER === 'fastify-proxy') {
+    const script = path.join(ROOT, 'bench', 'peers', 'fastify-proxy.mjs');
+    const { proc, match } = await start(PEER, process.execPath, [...nodeArgs, script, '--upstream', champion], { cpus: PROXY_CPUS, ready: /listening on (http:\/\/\S+)/ });
+    return { proc, url: match! };
+  }
+  const cmd = ccrouterCommand(ROOT, values.ccrouter as 'auto' | 'dist' | 'tsx');
+  if (cmd.staleWarning) process.stderr.write(`[profile] warning: ${cmd.staleWarning}\n`);
+  const r = await startCcrouter(PEER, cmd, { champion, challenger, shadow: PEER !== 'ccr-noshadow', challengerTimeoutMs: 1000, challengerFraction: PEER === 'ccr-slow' ? 0 : 0.1 }, dir, PROXY_CPUS, nodeArgs);
+  return { proc: r.proc, url: r.url };
+}
+
+async function main(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-profile-'));
+  const out = values.out ? path.resolve(values.out) : tmp;
+  fs.mkdirSync(out, { recursive: true });
+  if (pinned) pin(process.pid, LOAD_CPUS!);
+  const wrkScript = writeWrkScript(tmp);
+  const up = async (name: string, delay: number) => (await start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delay)], { cpus: LOAD_CPUS, ready: /listening on (http:\/\/\S+)/ })).match!;
+  const champion = await up('champion', 0);
+  const challenger = await up('challenger', PEER === 'ccr-slow' ? 200 : 0);
+  const load = (url: string, seconds: number, tag: string) => saturate(tool, { url, durationS: seconds, connections: CONNECTIONS, tag, cpus: LOAD_CPUS }, wrkScript);
+
+  // 1. CPU profile.
+  const profDir = path.join(out, `cpu-${PEER}-${Date.now()}`);
+  const peer = await startPeer(['--cpu-prof', '--cpu-prof-dir', profDir], path.join(tmp, 'prof'), champion, challenger);
+  await load(peer.url, 2, 'prof.warm');
+  await sleep(300);
+  const cpu0 = cpuSeconds(processTree(peer.proc.pid));
+  const from = Number(process.hrtime.bigint() / 1000n);
+  const r = await load(peer.url, SECONDS, 'prof.sat');
+  const to = Number(process.hrtime.bigint() / 1000n);
+  const cpu = cpuSeconds(processTree(peer.proc.pid)) - cpu0;
+  await peer.proc.stop(15_000);
+  const file = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profDir, f))[0];
+  process.stdout.write(`${PEER} under --cpu-prof: ${r.rps.toFixed(0)} req/s, ${((cpu * 1e6) / r.requests).toFixed(0)} µs CPU/req, ${r.errors} errors (profiling slows it down)\n`);
+  if (file) {
+    process.stdout.write(`profile: ${file} (open in Chrome DevTools › Performance)\n`);
+    summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, from, to, r.requests);
+  } else process.stdout.write('no .cpuprofile written (did the process exit cleanly?)\n');
+
+  // 2. GC trace.
+  const gcPeer = await startPeer(['--trace-gc'], path.join(tmp, 'gc'), champion, challenger);
+  const events: GcEvent[] = [];
+  let measuring = false;
+  let partial = '';
+  gcPeer.proc.child.stdout!.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop()!;
+    if (!measuring) return;
+    for (const line of lines) {
+      const e = parseGcLine(line);
+      if (e) events.push(e);
+    }
+  });
+  await load(gcPeer.url, 2, 'gc.warm');
+  await sleep(300);
+  measuring = true;
+  const t0 = Date.now();
+  const g = await load(gcPeer.url, GC_SECONDS, 'gc.sat');
+  const wall = Date.now() - t0;
+  measuring = false;
+  process.stdout.write(`\n${PEER} under --trace-gc: ${g.rps.toFixed(0)} req/s, wrk p50 ${g.latencyMs.p50.toFixed(2)} ms, p99 ${g.latencyMs.p99.toFixed(2)} ms`);
+  summarizeGc(events, wall);
+  await stopAll(5000);
+  if (!values.out) fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+process.on('exit', killAllSync);
+process.on('SIGINT', () => void stopAll(2000).finally(() => process.exit(130)));
+main().catch(async (err: Error) => {
+  process.stderr.write(`[profile] failed: ${err.stack ?? err.message}\n`);
+  await stopAll(2000);
+  process.exitCode = 1;
+});
