@@ -48,10 +48,7 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 2000).unref();
   },
   (err: Error) => {
-    const code = exitCodeFor(err);
-    // parseArgs errors (unknown flag, missing value) are usage errors too.
-    const usage = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
     process.stderr.write(`ccrouter: ${err.message}\n`);
-    process.exitCode = usage ? 2 : code;
+    process.exitCode = exitCodeFor(err);
   },
 );

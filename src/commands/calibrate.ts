@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { buildCalibration, CALIBRATION_METRICS, type CalibrationRow } from '../calibration/table.js';
 import { CCR_ERR_INPUT, CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
 import { labelledScores } from '../report/load.js';
@@ -33,23 +33,13 @@ interface Io {
 
 export async function runCalibrate(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   try {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          logs: { type: 'string' },
-          outcomes: { type: 'string', multiple: true },
-          metric: { type: 'string' },
-          out: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (err) {
-      throw new CCR_ERR_USAGE((err as Error).message);
-    }
+    const values = parseFlags(argv, {
+      logs: { type: 'string' },
+      outcomes: { type: 'string', multiple: true },
+      metric: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
     if (values.help) {
       io.stdout.write(CALIBRATE_USAGE);
       return 0;

@@ -1,5 +1,6 @@
 /** `ccrouter check`: validate a config and print the effective settings and id. Starts nothing. */
 import { parseArgs } from 'node:util';
+import { usageProblem } from './args.js';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../config/load.js';
 
@@ -59,14 +60,3 @@ export async function runCheck(argv: string[], io: CheckIO = { stdout: process.s
   }
 }
 
-/** parseArgs' messages are long and say "option"; the CLI speaks of flags and names the one at fault. */
-function usageProblem(err: Error): string {
-  const code = (err as { code?: unknown }).code;
-  const quoted = /'([^']+)'/.exec(err.message)?.[1];
-  if (quoted === undefined) return err.message;
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown flag ${quoted}`;
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${quoted}`;
-  // "Option '-c, --config <value>' argument missing": name the long flag.
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `flag ${/--[\w-]+/.exec(quoted)?.[0] ?? quoted} needs a value`;
-  return err.message;
-}

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { request } from 'undici';
 import { loadConfigObject } from '../config/load.js';
 import { CCR_ERR_USAGE } from '../errors.js';
@@ -33,18 +33,13 @@ Options:
 const TOKEN_ENV = 'CCROUTER_DEMO_TOKEN';
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const values = parseFlags(argv, {
       requests: { type: 'string', short: 'n' },
       out: { type: 'string', short: 'o' },
       seed: { type: 'string' },
       calibration: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+    });
   if (values.help) {
     process.stdout.write(DEMO_USAGE);
     return 0;

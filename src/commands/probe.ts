@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { usageProblem } from './args.js';
 import { loadConfigFile } from '../config/load.js';
 import { CCR_ERR_USAGE } from '../errors.js';
 import { renderText } from '../probe/render.js';
@@ -114,16 +115,6 @@ function parseFlags(argv: string[]): Flags | 'help' {
   };
 }
 
-/** parseArgs' messages say "option"; the CLI speaks of flags and names the one at fault. */
-function usageProblem(err: Error): string {
-  const code = (err as { code?: unknown }).code;
-  const quoted = /'([^']+)'/.exec(err.message)?.[1];
-  if (quoted === undefined) return err.message;
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown flag ${quoted}`;
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument ${quoted}`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `flag ${/--[\w-]+/.exec(quoted)?.[0] ?? quoted} needs a value`;
-  return err.message;
-}
 
 function progressLine(stderr: ProbeIO['stderr']): (done: number, total: number) => void {
   let last = 0;

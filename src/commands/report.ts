@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { usageProblem } from './args.js';
 import { CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
 import { analyze, buildReport, type ReportOptions } from '../report/build.js';
 import { renderHtml } from '../report/render-html.js';
@@ -87,7 +88,7 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
       },
     }));
   } catch (err) {
-    throw new CCR_ERR_USAGE(usageMessage(err as Error & { code?: string }));
+    throw new CCR_ERR_USAGE(usageProblem(err as Error));
   }
   if (values.help) return { help: true, format: 'text', options: { logs: '' } };
   if (values.logs === undefined || values.logs === '') throw new CCR_ERR_USAGE('--logs DIR is required');
@@ -115,20 +116,6 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
   };
 }
 
-/** node:util's parse errors, reworded to name the flag. */
-function usageMessage(err: Error & { code?: string }): string {
-  const flag = /'([^']+)'/.exec(err.message)?.[1];
-  switch (err.code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown flag ${flag ?? ''}`.trim();
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return `${flag?.split(' ')[0] ?? 'a flag'}: needs a value`;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument ${flag ?? ''} (every input is given with a flag, e.g. --logs DIR)`.trim();
-    default:
-      return err.message;
-  }
-}
 
 async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text) && stream.once) await new Promise<void>((resolve) => stream.once!('drain', () => resolve()));

@@ -1,5 +1,5 @@
 /** `ccrouter serve`: run the proxy until SIGTERM/SIGINT; reload on SIGHUP and on file change. */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './args.js';
 import { loadConfigFile } from '../config/load.js';
 import { watchConfigFile } from '../config/reload.js';
 import { CCR_ERR_USAGE } from '../errors.js';
@@ -22,12 +22,7 @@ Options:
 `;
 
 export async function runServe(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, workers: { type: 'string', short: 'w' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-    allowPositionals: false,
-  });
+  const values = parseFlags(argv, { config: { type: 'string', short: 'c' }, workers: { type: 'string', short: 'w' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return 0;

@@ -87,7 +87,7 @@ test('bad usage names the flag; exit 2', async () => {
     [['--bogus'], 'ccrouter check: unknown flag --bogus (see ccrouter check --help)\n'],
     [['--config'], 'ccrouter check: flag --config needs a value (see ccrouter check --help)\n'],
     [['--config='], 'ccrouter check: flag --config needs a value (see ccrouter check --help)\n'],
-    [['extra.yaml'], 'ccrouter check: unexpected argument extra.yaml (see ccrouter check --help)\n'],
+    [['extra.yaml'], 'ccrouter check: unexpected argument extra.yaml (every input is given with a flag) (see ccrouter check --help)\n'],
   ];
   for (const [argv, message] of cases) {
     const io = capture();

@@ -311,7 +311,7 @@ test('usage errors exit 2 naming the flag; --help exits 0', async () => {
   const cases: [string[], RegExp][] = [
     [['--logs', '.', '--bogus'], /unknown flag --bogus/],
     [[], /--logs DIR is required/],
-    [['--logs'], /--logs: needs a value/],
+    [['--logs'], /flag --logs needs a value/],
     [['--logs', '.', '--format', 'xml'], /--format: must be text, json or html/],
     [['--logs', '.', '--since', 'last tuesday'], /--since: "last tuesday" is neither ISO 8601/],
     [['--logs', '.', '--since', '2026-01-02', '--until', '2026-01-01'], /--since .* must be earlier than --until/],
