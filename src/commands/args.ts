@@ -14,8 +14,12 @@ export function usageProblem(err: Error): string {
   return err.message;
 }
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+/** The parsed flags' values for an options table. */
+export type FlagValues<O extends Options> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
+
 /** Strict flags only (no positionals); a bad command line throws CCR_ERR_USAGE (exit 2). */
-export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+export function parseFlags<O extends Options>(argv: string[], options: O): FlagValues<O> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
