@@ -5,6 +5,8 @@
  *
  *   node --import tsx bench/profile.ts [--peer ccr-shadow] [--seconds 10] [--gc-seconds 5] [--top 25] [--out DIR]
  *
+ * The .cpuprofile goes to DIR (default bench/results/profile, git-ignored).
+ *
  * Peers: ccr-shadow, ccr-noshadow, ccr-slow, fastify-proxy. Needs wrk (else autocannon) and taskset.
  */
 import fs from 'node:fs';
@@ -154,7 +156,9 @@ async function startPeer(nodeArgs: string[], dir: string, champion: string, chal
 
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-profile-'));
-  const out = values.out ? path.resolve(values.out) : tmp;
+  tmpDir = tmp;
+  // The profile outlives the run (git-ignored by default); the rest (configs, records) does not.
+  const out = path.resolve(values.out ?? path.join(ROOT, 'bench', 'results', 'profile'));
   fs.mkdirSync(out, { recursive: true });
   if (pinned) pin(process.pid, LOAD_CPUS!);
   const wrkScript = writeWrkScript(tmp);
@@ -205,13 +209,21 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${PEER} under --trace-gc: ${g.rps.toFixed(0)} req/s, wrk p50 ${g.latencyMs.p50.toFixed(2)} ms, p99 ${g.latencyMs.p99.toFixed(2)} ms`);
   summarizeGc(events, wall);
   await stopAll(5000);
-  if (!values.out) fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+let tmpDir: string | null = null;
+function removeTmp(): void {
+  if (tmpDir !== null) fs.rmSync(tmpDir, { recursive: true, force: true });
 }
 
 process.on('exit', killAllSync);
-process.on('SIGINT', () => void stopAll(2000).finally(() => process.exit(130)));
-main().catch(async (err: Error) => {
-  process.stderr.write(`[profile] failed: ${err.stack ?? err.message}\n`);
-  await stopAll(2000);
-  process.exitCode = 1;
-});
+process.on('SIGINT', () => void stopAll(2000).finally(() => (removeTmp(), process.exit(130))));
+main().then(
+  () => removeTmp(),
+  async (err: Error) => {
+    process.stderr.write(`[profile] failed: ${err.stack ?? err.message}\n`);
+    await stopAll(2000);
+    removeTmp();
+    process.exitCode = 1;
+  },
+);
