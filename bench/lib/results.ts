@@ -56,7 +56,9 @@ export interface PeerInfo {
   id: string;
   label: string;
   what: string;
+  /** ccrouter peers have records and shadow coverage. */
   ccrouter: boolean;
+  /** The challenger of this peer is the slow one (coverage condition uses its latency). */
   slowChallenger: boolean;
   shadow: boolean;
 }

@@ -2,6 +2,7 @@
  * The peers measured side by side. Each runs as its own process on 127.0.0.1 (pinned to the
  * proxy core in the pinned layout) in front of the shared upstream models.
  */
+import type { PeerInfo } from '../lib/results.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, start, type Proc } from '../lib/proc.js';
@@ -34,15 +35,8 @@ export interface RunningPeer {
   logDir: string | null;
 }
 
-export interface PeerDef {
-  id: string;
-  label: string;
-  what: string;
-  /** ccrouter peers have records and shadow coverage. */
-  ccrouter: boolean;
-  /** The challenger of this peer is the slow one (coverage condition uses its latency). */
-  slowChallenger: boolean;
-  shadow: boolean;
+/** A peer's description (stored with the results) plus how to start it. */
+export interface PeerDef extends PeerInfo {
   needs: string | null;
   start(ctx: PeerContext): Promise<RunningPeer>;
 }
