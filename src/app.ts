@@ -36,9 +36,10 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     clientErrorHandler,
   });
 
+  const closed = () => state.inflight--;
   app.addHook('onRequest', (request, reply, done) => {
     state.inflight++;
-    reply.raw.once('close', () => state.inflight--);
+    reply.raw.on('close', closed);
     reply.header('x-request-id', request.id);
     if (state.draining) reply.header('connection', 'close');
     const raw = request.raw;
@@ -61,21 +62,24 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
   };
   refreshChampion();
 
-  const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
+  // Callback style: a request answered here (scored, 404, 413) never calls done(), so fastify does
+  // not go on to the pass-through handler; the scored answer may come much later.
+  const preHandler = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
     const snap = rt.snapshot;
     const url = request.raw.url!;
     const q = url.indexOf('?');
     const route = snap.routes.get(routeKey(request.raw.method!, q < 0 ? url : url.slice(0, q)));
     if (route !== undefined && !rt.bypass) return handleScored(rt, snap, route, request, reply);
     if (route === undefined && !snap.config.passthrough) {
-      return reply.code(404).send({ error: 'not_found', message: 'no scored route matches and passthrough is off', requestId: request.id });
+      return void reply.code(404).send({ error: 'not_found', message: 'no scored route matches and passthrough is off', requestId: request.id });
     }
     const declared = Number(request.raw.headers['content-length']);
     if (declared > snap.config.limits.bodyBytes) {
       reply.header('connection', 'close');
-      return reply.code(413).send({ error: 'too_large', message: `request body of ${declared} bytes is over limits.bodyBytes`, requestId: request.id });
+      return void reply.code(413).send({ error: 'too_large', message: `request body of ${declared} bytes is over limits.bodyBytes`, requestId: request.id });
     }
     if (championUrl !== snap.config.models.champion.url) refreshChampion();
+    done();
   };
 
   await app.register(httpProxy, {

@@ -2,25 +2,111 @@
  * Prometheus metrics (SPEC 7). Label values are bounded: roles, groups, kinds and configured
  * routes only — never a request id or a unit key.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { ModelOutcome, PairRecord } from './records/types.js';
 
-interface RoleChildren {
-  role: 'champion' | 'challenger';
-  duration: { observe(v: number): void };
-  score: { observe(v: number): void };
-  decisionTrue: { inc(): void };
-  decisionFalse: { inc(): void };
+const SCORE_BUCKETS = Array.from({ length: 20 }, (_, i) => Math.round((i + 1) * 0.05 * 100) / 100);
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+interface HistogramValue {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
 }
 
-const SCORE_BUCKETS = Array.from({ length: 20 }, (_, i) => Math.round((i + 1) * 0.05 * 100) / 100);
+/**
+ * A histogram with one label whose children count into plain arrays; prom-client reads it at scrape
+ * time through `get()`, in prom-client's own format (so AggregatorRegistry merges workers' values).
+ * prom-client's Histogram hashes and validates the label set on every observe(), even on a child.
+ */
+class PlainHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly #children = new Map<string, { counts: Float64Array; sum: number; count: number }>();
+
+  constructor(readonly name: string, readonly help: string, readonly label: string, readonly buckets: readonly number[], registry: Registry) {
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  child(value: string): { observe(v: number): void } {
+    const c = { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 };
+    this.#children.set(value, c);
+    const buckets = this.buckets;
+    return {
+      observe(v: number) {
+        c.sum += v;
+        c.count++;
+        for (let i = 0; i < buckets.length; i++) {
+          if (v <= buckets[i]!) {
+            c.counts[i]!++;
+            break;
+          }
+        }
+      },
+    };
+  }
+
+  async get(): Promise<{ name: string; help: string; type: 'histogram'; values: HistogramValue[]; aggregator: 'sum' }> {
+    const values: HistogramValue[] = [];
+    for (const [value, c] of this.#children) {
+      let cumulative = 0;
+      for (let i = 0; i < this.buckets.length; i++) {
+        cumulative += c.counts[i]!;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: this.buckets[i]!, [this.label]: value }, value: cumulative });
+      }
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', [this.label]: value }, value: c.count });
+      values.push({ metricName: `${this.name}_sum`, labels: { [this.label]: value }, value: c.sum });
+      values.push({ metricName: `${this.name}_count`, labels: { [this.label]: value }, value: c.count });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+  }
+
+  reset(): void {
+    for (const c of this.#children.values()) {
+      c.counts.fill(0);
+      c.sum = 0;
+      c.count = 0;
+    }
+  }
+}
+
+/**
+ * A prom-client Counter fed from plain numbers: the hot path adds to a slot, the scrape publishes
+ * every slot (prom-client's inc() hashes the label set on every call).
+ */
+class PlainCounter<L extends string> {
+  readonly #slots: Array<{ labels: Partial<Record<L, string>>; n: number }> = [];
+
+  constructor(readonly counter: Counter<L>) {
+    const slots = this.#slots;
+    (counter as unknown as { collect: () => void }).collect = function (this: Counter<L>) {
+      this.reset();
+      for (const s of slots) this.inc(s.labels, s.n);
+    };
+  }
+
+  /** A slot for one label set; keep it and add to `n`. */
+  slot(labels: Partial<Record<L, string>>): { n: number } {
+    const s = { labels, n: 0 };
+    this.#slots.push(s);
+    return s;
+  }
+}
+
+interface RoleSlots {
+  duration: { observe(v: number): void };
+  score: { observe(v: number): void };
+  decisionTrue: { n: number };
+  decisionFalse: { n: number };
+  errors: Map<string, { n: number }>;
+}
 
 export class Metrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ name: 'ccrouter_requests_total', help: 'Scored requests by route, group and served model', labelNames: ['route', 'group', 'served'] as const, registers: [this.registry] });
-  readonly upstreamDuration = new Histogram({ name: 'ccrouter_upstream_duration_seconds', help: 'Model call duration (calls made)', labelNames: ['model'] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry] });
+  readonly upstreamDuration = new PlainHistogram('ccrouter_upstream_duration_seconds', 'Model call duration (calls made)', 'model', DURATION_BUCKETS, this.registry);
   readonly upstreamErrors = new Counter({ name: 'ccrouter_upstream_errors_total', help: 'Model call errors by kind', labelNames: ['model', 'kind'] as const, registers: [this.registry] });
-  readonly score = new Histogram({ name: 'ccrouter_score', help: 'Model scores', labelNames: ['model'] as const, buckets: SCORE_BUCKETS, registers: [this.registry] });
+  readonly score = new PlainHistogram('ccrouter_score', 'Model scores', 'model', SCORE_BUCKETS, this.registry);
   readonly decisions = new Counter({ name: 'ccrouter_decisions_total', help: 'Model decisions', labelNames: ['model', 'decision'] as const, registers: [this.registry] });
   readonly agreement = new Counter({ name: 'ccrouter_agreement_total', help: 'Records where both decisions are known, by agreement', labelNames: ['agree'] as const, registers: [this.registry] });
   readonly shadowSkipped = new Counter({ name: 'ccrouter_shadow_skipped_total', help: 'Shadow calls skipped because shadowLimit calls were in flight', registers: [this.registry] });
@@ -40,47 +126,55 @@ export class Metrics {
     this.trafficFraction.set({ group: 'champion' }, Math.max(0, 1 - control - challenger));
   }
 
-  /** Everything a written pair record says, counted once. */
+  /** Everything a written pair record says, counted once (plain additions: published at scrape time). */
   observePair(r: PairRecord): void {
-    this.#requestsChild(r.route, r.group ?? 'none', r.served ?? 'none').inc();
+    this.#requestsSlot(r.route, r.group ?? 'none', r.served ?? 'none').n++;
     if (r.error) return;
-    this.#observeOutcome(this.#champion, r.champion);
-    this.#observeOutcome(this.#challenger, r.challenger);
-    if (r.agree !== null) (r.agree ? this.#agreeTrue : this.#agreeFalse).inc();
+    this.#observeOutcome(this.#champion, 'champion', r.champion);
+    this.#observeOutcome(this.#challenger, 'challenger', r.challenger);
+    if (r.agree !== null) (r.agree ? this.#agreeTrue : this.#agreeFalse).n++;
   }
 
-  // Label children resolved once: prom-client hashes the label set on every labelled call.
-  readonly #champion = this.#roleChildren('champion');
-  readonly #challenger = this.#roleChildren('challenger');
-  readonly #agreeTrue = this.agreement.labels('true');
-  readonly #agreeFalse = this.agreement.labels('false');
-  readonly #requestChildren = new Map<string, { inc(): void }>();
+  readonly #requestsCounter = new PlainCounter(this.requests);
+  readonly #errorsCounter = new PlainCounter(this.upstreamErrors);
+  readonly #decisionsCounter = new PlainCounter(this.decisions);
+  readonly #agreementCounter = new PlainCounter(this.agreement);
+  readonly #champion = this.#roleSlots('champion');
+  readonly #challenger = this.#roleSlots('challenger');
+  readonly #agreeTrue = this.#agreementCounter.slot({ agree: 'true' });
+  readonly #agreeFalse = this.#agreementCounter.slot({ agree: 'false' });
+  // route → group → served: no key string built per record.
+  readonly #requestSlots = new Map<string, Map<string, Map<string, { n: number }>>>();
 
-  #requestsChild(route: string, group: string, served: string): { inc(): void } {
-    const key = JSON.stringify([route, group, served]);
-    let child = this.#requestChildren.get(key);
-    if (!child) {
-      child = this.requests.labels(route, group, served);
-      this.#requestChildren.set(key, child);
-    }
-    return child;
+  #requestsSlot(route: string, group: string, served: string): { n: number } {
+    let byGroup = this.#requestSlots.get(route);
+    if (!byGroup) this.#requestSlots.set(route, (byGroup = new Map()));
+    let byServed = byGroup.get(group);
+    if (!byServed) byGroup.set(group, (byServed = new Map()));
+    let slot = byServed.get(served);
+    if (!slot) byServed.set(served, (slot = this.#requestsCounter.slot({ route, group, served })));
+    return slot;
   }
 
-  #roleChildren(role: 'champion' | 'challenger'): RoleChildren {
+  #roleSlots(role: 'champion' | 'challenger'): RoleSlots {
     return {
-      role,
-      duration: this.upstreamDuration.labels(role),
-      score: this.score.labels(role),
-      decisionTrue: this.decisions.labels(role, 'true'),
-      decisionFalse: this.decisions.labels(role, 'false'),
+      duration: this.upstreamDuration.child(role),
+      score: this.score.child(role),
+      decisionTrue: this.#decisionsCounter.slot({ model: role, decision: 'true' }),
+      decisionFalse: this.#decisionsCounter.slot({ model: role, decision: 'false' }),
+      errors: new Map(),
     };
   }
 
-  #observeOutcome(c: RoleChildren, o: ModelOutcome): void {
+  #observeOutcome(c: RoleSlots, role: 'champion' | 'challenger', o: ModelOutcome): void {
     if (o.error?.kind === 'skipped') return;
     if (o.latencyMs !== null) c.duration.observe(o.latencyMs / 1000);
-    if (o.error) this.upstreamErrors.inc({ model: c.role, kind: o.error.kind });
+    if (o.error) {
+      let slot = c.errors.get(o.error.kind);
+      if (!slot) c.errors.set(o.error.kind, (slot = this.#errorsCounter.slot({ model: role, kind: o.error.kind })));
+      slot.n++;
+    }
     if (o.score !== null) c.score.observe(o.score);
-    if (o.decision !== null) (o.decision ? c.decisionTrue : c.decisionFalse).inc();
+    if (o.decision !== null) (o.decision ? c.decisionTrue : c.decisionFalse).n++;
   }
 }

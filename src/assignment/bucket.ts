@@ -16,6 +16,23 @@ export function bucketOf(salt: string, key: string): number {
   return seedrandom(salt + ':' + key)();
 }
 
+/**
+ * `bucketOf(salt, key)` remembered per key: a unit is seen again and again, and seedrandom's key
+ * schedule costs microseconds. Exact (same function); bounded: past `max` keys it starts over.
+ */
+export function memoBucketOf(salt: string, max = 16_384): (key: string) => number {
+  let memo = new Map<string, number>();
+  return (key) => {
+    let b = memo.get(key);
+    if (b === undefined) {
+      b = bucketOf(salt, key);
+      if (memo.size >= max) memo = new Map();
+      memo.set(key, b);
+    }
+    return b;
+  };
+}
+
 export function groupOf(bucket: number, fractions: Fractions): Group {
   if (bucket < fractions.control) return 'control';
   if (bucket >= 1 - fractions.challenger) return 'challenger';

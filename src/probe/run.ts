@@ -42,7 +42,7 @@ export async function probeModels(loaded: LoadedConfig, samples: readonly JsonOb
       const i = next++;
       const body = Buffer.from(renderVariant(samples, variants[i]!), 'utf8');
       const request = { method: route.method, url: route.path, headers: PROBE_HEADERS as string[], body };
-      const results = await Promise.all(clients.map((c) => c.call(request).result));
+      const results = await Promise.all(clients.map((c) => c.request(request)));
       for (let r = 0; r < ROLES.length; r++) outcomes[ROLES[r]!][i] = await classify(results[r]!, pointer);
       options.onProgress?.(++done, variants.length);
     }

@@ -10,6 +10,22 @@ export function unitForRecord(key: string | null, mode: Config['logging']['unit'
   return mode === 'hash' ? hashUnit(key, salt) : key;
 }
 
+/** `unitForRecord` for one mode and salt, hashes remembered per key (bounded like memoBucketOf). */
+export function unitFormatter(mode: Config['logging']['unit'], salt: string, max = 16_384): (key: string | null) => string | null | undefined {
+  if (mode !== 'hash') return (key) => unitForRecord(key, mode, salt);
+  let memo = new Map<string, string>();
+  return (key) => {
+    if (key === null) return null;
+    let h = memo.get(key);
+    if (h === undefined) {
+      h = hashUnit(key, salt);
+      if (memo.size >= max) memo = new Map();
+      memo.set(key, h);
+    }
+    return h;
+  };
+}
+
 export function hashUnit(key: string, salt: string): string {
   return createHmac('sha256', salt).update(key).digest('hex').slice(0, 32);
 }

@@ -7,43 +7,61 @@ export class BodyError extends Error {
   }
 }
 
-export function readBody(stream: Readable, limit: number): Promise<Buffer> {
-  if (stream.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('error', onError);
-      stream.off('close', onClose);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        // Stop reading; the 413 goes out with `connection: close`.
-        stream.pause();
-        reject(new BodyError('too_large', `request body over ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(new BodyError('client_abort', `request body not received: ${err.message}`));
-    };
-    const onClose = () => {
-      cleanup();
-      reject(new BodyError('client_abort', 'client closed the connection before the body was complete'));
-    };
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-    stream.on('close', onClose);
-  });
+export interface BodyListener {
+  onBody(body: Buffer): void;
+  onBodyError(err: BodyError): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Collects `stream` into one Buffer (no copy for a body that came in one chunk); tells `listener` exactly once. */
+export function readBody(stream: Readable, limit: number, listener: BodyListener): void {
+  if (stream.readableEnded) return listener.onBody(EMPTY);
+  const reader = new BodyReader(stream, limit, listener);
+  stream.on('data', reader.onData);
+  stream.on('end', reader.onEnd);
+  stream.on('error', reader.onError);
+  stream.on('close', reader.onClose);
+}
+
+class BodyReader {
+  first: Buffer | null = null;
+  chunks: Buffer[] | null = null;
+  size = 0;
+  constructor(readonly stream: Readable, readonly limit: number, readonly listener: BodyListener) {}
+
+  readonly onData = (chunk: Buffer): void => {
+    this.size += chunk.length;
+    if (this.size > this.limit) {
+      this.cleanup();
+      // Stop reading; the 413 goes out with `connection: close`.
+      this.stream.pause();
+      this.listener.onBodyError(new BodyError('too_large', `request body over ${this.limit} bytes`));
+      return;
+    }
+    if (this.first === null) this.first = chunk;
+    else (this.chunks ??= [this.first]).push(chunk);
+  };
+
+  readonly onEnd = (): void => {
+    this.cleanup();
+    this.listener.onBody(this.chunks !== null ? Buffer.concat(this.chunks, this.size) : this.first ?? EMPTY);
+  };
+
+  readonly onError = (err: Error): void => {
+    this.cleanup();
+    this.listener.onBodyError(new BodyError('client_abort', `request body not received: ${err.message}`));
+  };
+
+  readonly onClose = (): void => {
+    this.cleanup();
+    this.listener.onBodyError(new BodyError('client_abort', 'client closed the connection before the body was complete'));
+  };
+
+  cleanup(): void {
+    this.stream.off('data', this.onData);
+    this.stream.off('end', this.onEnd);
+    this.stream.off('error', this.onError);
+    this.stream.off('close', this.onClose);
+  }
 }

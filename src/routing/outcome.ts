@@ -1,49 +1,64 @@
 /** Turning a model call's result into the outcome of SPEC 6 (status, score, decision, error kind). */
 import type { Normalizer } from '../calibration/normalize.js';
 import type { ModelOutcome } from '../records/types.js';
-import type { CallResult } from '../upstream/model-client.js';
+import type { CallOk, CallResult } from '../upstream/model-client.js';
 import type { Pointer } from '../util/json-pointer.js';
-import { decodeBody, readScore } from './score.js';
+import { decodeBody, needsDecoding, readScore } from './score.js';
 
 export interface Evaluated {
   outcome: ModelOutcome;
+  /** The call's result (the answer, when this model's is sent). */
+  result: CallResult;
   /** The parsed response body when it was JSON with a score (for control patches, injection). */
   json?: unknown;
 }
 
-/**
- * `normalize` (calibration): the decision compares the normalized score with `threshold`, and the
- * outcome carries `normalized` (null without a score).
- */
-export async function evaluate(result: CallResult, version: string, pointer: Pointer, threshold: number, normalize: Normalizer | null): Promise<Evaluated> {
-  const e = await evaluateRaw(result, version, pointer, threshold);
-  if (normalize === null) return e;
-  const o = e.outcome;
-  o.normalized = o.score === null ? null : normalize(version, o.score);
-  if (o.normalized !== null) o.decision = o.normalized >= threshold;
-  return e;
+export interface Scoring {
+  version: string;
+  pointer: Pointer;
+  threshold: number;
+  /** With calibration: the decision compares the normalized score with `threshold`. */
+  normalize: Normalizer | null;
 }
 
-async function evaluateRaw(result: CallResult, version: string, pointer: Pointer, threshold: number): Promise<Evaluated> {
-  if (!result.ok) {
-    return { outcome: { version, status: null, latencyMs: result.latencyMs, score: null, decision: null, error: { kind: result.kind, message: result.message } } };
-  }
-  const { status, latencyMs } = result;
-  if (status >= 400) {
-    return { outcome: { version, status, latencyMs, score: null, decision: null, error: { kind: 'status', message: `model answered ${status}` } } };
-  }
-  const encoding = result.headers['content-encoding'];
-  let body = result.body;
-  if (encoding !== undefined) {
-    try {
-      body = await decodeBody(body, Array.isArray(encoding) ? encoding[0] : encoding);
-    } catch (err) {
-      return { outcome: { version, status, latencyMs, score: null, decision: null, error: { kind: 'parse', message: `cannot decode ${String(encoding)} body: ${(err as Error).message}` } } };
+/**
+ * The outcome of one call. Synchronous unless the body is compressed (decoding is async): the
+ * common case costs no promise.
+ */
+export function evaluate(result: CallResult, s: Scoring): Evaluated | Promise<Evaluated> {
+  if (result.ok && result.status < 400 && result.body.length > 0) {
+    const encoding = result.headers['content-encoding'];
+    const enc = Array.isArray(encoding) ? encoding[0] : encoding;
+    if (needsDecoding(enc)) {
+      return decodeBody(result.body, enc).then(
+        (body) => scored(result, body, s),
+        (err: Error) => failed(result, s, 'parse', `cannot decode ${String(encoding)} body: ${err.message}`),
+      );
     }
   }
-  const read = readScore(body, pointer);
-  if (!read.ok) {
-    return { outcome: { version, status, latencyMs, score: null, decision: null, error: { kind: 'parse', message: read.message } } };
+  return result.ok && result.status < 400 ? scored(result, result.body, s) : unscored(result, s);
+}
+
+function unscored(result: CallResult, s: Scoring): Evaluated {
+  if (!result.ok) return failed(result, s, result.kind, result.message);
+  return failed(result, s, 'status', `model answered ${result.status}`);
+}
+
+function failed(result: CallResult, s: Scoring, kind: NonNullable<ModelOutcome['error']>['kind'], message: string): Evaluated {
+  const outcome: ModelOutcome = { version: s.version, status: result.ok ? result.status : null, latencyMs: result.latencyMs, score: null, decision: null, error: { kind, message } };
+  if (s.normalize !== null) outcome.normalized = null;
+  return { outcome, result };
+}
+
+function scored(result: CallOk, body: Buffer, s: Scoring): Evaluated {
+  const read = readScore(body, s.pointer);
+  if (!read.ok) return failed(result, s, 'parse', read.message);
+  const score = read.score;
+  const outcome: ModelOutcome = { version: s.version, status: result.status, latencyMs: result.latencyMs, score, decision: score >= s.threshold, error: null };
+  if (s.normalize !== null) {
+    const normalized = s.normalize(s.version, score);
+    outcome.normalized = normalized;
+    if (normalized !== null) outcome.decision = normalized >= s.threshold;
   }
-  return { outcome: { version, status, latencyMs, score: read.score, decision: read.score >= threshold, error: null }, json: read.json };
+  return { outcome, result, json: read.json };
 }

@@ -19,6 +19,13 @@ const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
 const brotli = promisify(zlib.brotliDecompress);
 
+/** Whether decodeBody would change a body with this content-encoding. */
+export function needsDecoding(encoding: string | undefined): boolean {
+  if (encoding === undefined) return false;
+  const e = encoding.trim().toLowerCase();
+  return e === 'gzip' || e === 'x-gzip' || e === 'deflate' || e === 'br';
+}
+
 /** Decode a body per its content-encoding (gzip, deflate, br); other encodings are returned as is. */
 export async function decodeBody(body: Buffer, encoding: string | undefined): Promise<Buffer> {
   if (!encoding || body.length === 0) return body;

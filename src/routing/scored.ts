@@ -1,179 +1,244 @@
 /**
  * A scored request (SPEC 5): assign, call both models at once, answer from the served model as soon
  * as it has answered, and write the pair record once both outcomes are known.
+ *
+ * One Exchange object carries a request through; model calls report back to it by callback (no
+ * promise per call). Once the answer is sent it lets go of the request, the reply and (unless
+ * `logging.bodies`) the body, so a slow shadow call keeps only what its record needs.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { bucketOf, groupOf } from '../assignment/bucket.js';
+import { groupOf } from '../assignment/bucket.js';
 import { readUnitKey } from '../assignment/unit-key.js';
 import type { Group, Role } from '../config/types.js';
-import { bodyForRecord, fieldsOf, unitForRecord } from '../records/pair.js';
+import { bodyForRecord, fieldsOf } from '../records/pair.js';
 import { skipped, type ModelOutcome, type PairRecord, type RequestErrorKind } from '../records/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { PreparedRoute, Snapshot } from '../runtime/snapshot.js';
-import type { Call, CallRequest, CallResult } from '../upstream/model-client.js';
-import { BodyError, readBody } from './body.js';
+import type { Call, CallResult } from '../upstream/model-client.js';
+import { readBody, type BodyError, type BodyListener } from './body.js';
 import { socketTimedOut } from './client-error.js';
 import { upstreamHeaders, responseHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
 import { setPointer } from '../util/json-pointer.js';
 import { evaluate, type Evaluated } from './outcome.js';
 
-const OTHER: Record<Role, Role> = { champion: 'challenger', challenger: 'champion' };
-const METHODS_WITHOUT_BODY = new Set(['GET', 'HEAD']);
+const EMPTY = Buffer.alloc(0);
+const CLIENT_GONE = 'client closed the connection';
 
-interface Started {
-  call: Call;
-  evaluated: Promise<Evaluated>;
+/**
+ * Serve `request` on `route`. Answers (or hijacks) the reply itself, possibly later: the caller must
+ * not let fastify go on with the request.
+ */
+export function handleScored(rt: Runtime, snap: Snapshot, route: PreparedRoute, request: FastifyRequest, reply: FastifyReply): void {
+  const raw = request.raw;
+  const limit = snap.config.limits.bodyBytes;
+  // Body: bounded, and refused before any upstream call when it is too large or not JSON as needed.
+  const declared = raw.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    return reject(rt, snap, route, reply, request.id, 413, 'too_large', `request body of ${declared} bytes is over limits.bodyBytes (${limit})`);
+  }
+  readBody((request.body as Readable | undefined) ?? raw, limit, new Exchange(rt, snap, route, request, reply));
 }
 
-export async function handleScored(
-  rt: Runtime,
-  snap: Snapshot,
-  route: PreparedRoute,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<FastifyReply | void> {
-  const raw = request.raw;
-  const requestId = request.id;
-  const cfg = snap.config;
+class Exchange implements BodyListener {
+  readonly requestId: string;
+  readonly res: ServerResponse;
+  /** Until the answer is sent. */
+  request: FastifyRequest | null;
+  reply: FastifyReply | null;
+  body: Buffer = EMPTY;
+  json: unknown = undefined;
+  key: string | null = null;
+  bucket = 0;
+  group: Group = 'champion';
+  served: Role = 'champion';
+  /** The model whose answer the caller got (the champion after a fallback). */
+  answerRole: Role = 'champion';
+  fallback = false;
+  shadowSkip: string | null = null;
+  /** Upstream headers for a fallback call (only kept when one may be needed). */
+  headers: string[] | null = null;
+  servedCall: Call | null = null;
+  shadowCall: Call | null = null;
+  champion: Evaluated | null = null;
+  challenger: Evaluated | null = null;
+  /** Calls started whose outcome is not known yet. */
+  outstanding = 0;
+  /** The answer was sent, or the client is gone. */
+  answered = false;
+  clientGone = false;
+  sentBody: Buffer | null = null;
 
-  // Body: bounded, and refused before any upstream call when it is too large or not JSON as needed.
-  const declared = Number(raw.headers['content-length']);
-  if (declared > cfg.limits.bodyBytes) {
-    return reject(rt, snap, route, reply, requestId, 413, 'too_large', `request body of ${declared} bytes is over limits.bodyBytes (${cfg.limits.bodyBytes})`);
+  constructor(readonly rt: Runtime, readonly snap: Snapshot, readonly route: PreparedRoute, request: FastifyRequest, reply: FastifyReply) {
+    this.request = request;
+    this.reply = reply;
+    this.requestId = request.id;
+    this.res = reply.raw;
   }
-  let body: Buffer;
-  try {
-    body = await readBody((request.body as Readable | undefined) ?? raw, cfg.limits.bodyBytes);
-  } catch (err) {
-    const e = err as BodyError;
-    if (e.kind === 'too_large') return reject(rt, snap, route, reply, requestId, 413, 'too_large', `request body is over limits.bodyBytes (${cfg.limits.bodyBytes})`);
-    const kind = socketTimedOut(raw.socket) ? 'client_timeout' : 'client_abort';
-    return reject(rt, snap, route, reply, requestId, null, kind, kind === 'client_timeout' ? `request body not complete within limits.requestTimeoutMs (${cfg.limits.requestTimeoutMs} ms)` : e.message);
+
+  onBodyError(e: BodyError): void {
+    const { rt, snap, route, reply, requestId } = this;
+    const limits = snap.config.limits;
+    if (e.kind === 'too_large') return reject(rt, snap, route, reply!, requestId, 413, 'too_large', `request body is over limits.bodyBytes (${limits.bodyBytes})`);
+    const kind = socketTimedOut(this.request!.raw.socket) ? 'client_timeout' : 'client_abort';
+    reject(rt, snap, route, reply!, requestId, null, kind, kind === 'client_timeout' ? `request body not complete within limits.requestTimeoutMs (${limits.requestTimeoutMs} ms)` : e.message);
   }
-  let json: unknown;
-  if (snap.needsJson || cfg.logging.bodies) {
-    try {
-      json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-      if (json === undefined && snap.needsJson) throw new Error('empty body');
-    } catch {
-      if (snap.needsJson) {
-        const why = snap.unit.kind === 'body' ? 'assignment.unit reads the body' : 'logging.fields read the body';
-        return reject(rt, snap, route, reply, requestId, 400, 'bad_request', `request body is not valid JSON (${why})`, body);
+
+  onBody(body: Buffer): void {
+    const { rt, snap } = this;
+    const cfg = snap.config;
+    const raw = this.request!.raw;
+    this.body = body;
+    if (snap.needsJson || cfg.logging.bodies) {
+      try {
+        this.json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
+        if (this.json === undefined && snap.needsJson) throw new Error('empty body');
+      } catch {
+        if (snap.needsJson) {
+          const why = snap.unit.kind === 'body' ? 'assignment.unit reads the body' : 'logging.fields read the body';
+          return reject(rt, snap, this.route, this.reply!, this.requestId, 400, 'bad_request', `request body is not valid JSON (${why})`, body);
+        }
+        this.json = undefined;
       }
-      json = undefined;
+    }
+
+    // Assignment (SPEC 4).
+    const key = snap.unit.kind === 'none' ? null : readUnitKey(snap.unit, { headers: raw.headers, url: raw.url!, json: this.json });
+    this.key = key;
+    this.bucket = key === null ? rt.rng() : snap.bucketOf(key);
+    const group = groupOf(this.bucket, cfg.traffic);
+    const served: Role = group === 'challenger' ? 'challenger' : 'champion';
+    this.group = group;
+    this.served = this.answerRole = served;
+    rt.counters.requests[group]++;
+
+    const headers = upstreamHeaders(raw.rawHeaders, raw.headers, this.requestId, raw.socket.remoteAddress);
+    headers.push('x-ccrouter-role', 'served');
+    // A challenger-served request may fall back to the champion without a shadow champion call.
+    if (served === 'challenger' && cfg.fallback === 'champion') this.headers = headers;
+    rt.pendingRecords++;
+    this.servedCall = this.#call(served, headers);
+    if (!cfg.traffic.shadow) {
+      this.shadowSkip = 'traffic.shadow is off';
+    } else if (rt.shadowInflight >= cfg.traffic.shadowLimit) {
+      this.shadowSkip = `traffic.shadowLimit (${cfg.traffic.shadowLimit}) shadow calls in flight`;
+      rt.counters.shadowSkipped++;
+      rt.metrics.shadowSkipped.inc();
+    } else {
+      rt.shadowInflight++;
+      const shadowHeaders = headers.slice();
+      shadowHeaders[shadowHeaders.length - 1] = 'shadow';
+      this.shadowCall = this.#call(served === 'champion' ? 'challenger' : 'champion', shadowHeaders, true);
+    }
+    // The calls may have settled synchronously (a pool already closed): the answer may be out.
+    if (!this.answered) this.res.once('close', this.onClose);
+  }
+
+  #call(role: Role, headers: string[], shadow = false): Call {
+    this.outstanding++;
+    const raw = this.request!.raw;
+    const method = raw.method!;
+    const body = (method === 'GET' || method === 'HEAD') && this.body.length === 0 ? null : this.body;
+    return this.snap.clients[role].call({ method, url: raw.url!, headers, body }, (result) => {
+      if (shadow) this.rt.shadowInflight--;
+      const e = evaluate(result, this.route.scoring[role]);
+      if (e instanceof Promise) void e.then((v) => this.#evaluated(role, v));
+      else this.#evaluated(role, e);
+    });
+  }
+
+  #evaluated(role: Role, e: Evaluated): void {
+    this[role] = e;
+    this.outstanding--;
+    if (!this.answered) {
+      if (this.fallback) {
+        if (role === 'champion') this.#answer('champion');
+      } else if (role === this.served) {
+        if (role === 'challenger' && e.outcome.error !== null && this.snap.config.fallback === 'champion') {
+          this.fallback = true;
+          this.answerRole = 'champion';
+          this.rt.counters.fallbacks++;
+          if (this.champion !== null) this.#answer('champion');
+          else if (this.shadowCall === null) this.servedCall = this.#call('champion', this.headers!);
+          // else: the shadow champion call stands in once it settles.
+        } else {
+          this.#answer(role);
+        }
+      }
+    }
+    if (this.outstanding === 0 && this.answered) this.#finish();
+  }
+
+  /** A client gone before its answer cancels both calls (SPEC 6: client_abort). */
+  readonly onClose = (): void => {
+    if (this.res.writableFinished || this.clientGone) return;
+    this.clientGone = true;
+    if (!this.answered) {
+      this.answered = true;
+      // A reply neither sent nor hijacked would let fastify go on with the request.
+      this.reply!.hijack();
+      this.#release();
+    }
+    this.servedCall?.cancel(CLIENT_GONE);
+    this.shadowCall?.cancel(CLIENT_GONE);
+  };
+
+  #answer(role: Role): void {
+    this.answered = true;
+    this.sentBody = send(this.reply!, this.snap, this.requestId, this.group, role, this[role]!, this.fallback);
+    this.#release();
+  }
+
+  #release(): void {
+    this.request = null;
+    this.reply = null;
+    this.headers = null;
+    if (!this.snap.config.logging.bodies) {
+      this.body = EMPTY;
+      this.sentBody = null;
     }
   }
 
-  // Assignment (SPEC 4).
-  const key = readUnitKey(snap.unit, { headers: raw.headers, url: raw.url!, json });
-  const bucket = key === null ? rt.rng() : bucketOf(cfg.assignment.salt, key);
-  const group: Group = groupOf(bucket, cfg.traffic);
-  const served: Role = group === 'challenger' ? 'challenger' : 'champion';
-  const shadowRole = OTHER[served];
-  rt.counters.requests[group]++;
-
-  const base = upstreamHeaders(raw.rawHeaders, raw.headers, requestId, raw.socket.remoteAddress);
-  const callFor = (role: Role, asRole: 'served' | 'shadow'): Started => {
-    const req: CallRequest = {
-      method: raw.method!,
-      url: raw.url!,
-      headers: base.concat('x-ccrouter-role', asRole),
-      body: METHODS_WITHOUT_BODY.has(raw.method!) && body.length === 0 ? null : body,
-    };
-    const call = snap.clients[role].call(req);
-    return { call, evaluated: call.result.then((r) => evaluate(r, cfg.models[role].version, route.score, snap.thresholds[role], snap.normalize)) };
-  };
-
-  const servedCall = callFor(served, 'served');
-  let shadowCall: Started | null = null;
-  let shadowSkip: string | null = null;
-  if (!cfg.traffic.shadow) {
-    shadowSkip = 'traffic.shadow is off';
-  } else if (rt.shadowInflight >= cfg.traffic.shadowLimit) {
-    shadowSkip = `traffic.shadowLimit (${cfg.traffic.shadowLimit}) shadow calls in flight`;
-    rt.counters.shadowSkipped++;
-    rt.metrics.shadowSkipped.inc();
-  } else {
-    rt.shadowInflight++;
-    shadowCall = callFor(shadowRole, 'shadow');
-    shadowCall.call.result.finally(() => rt.shadowInflight--);
-  }
-
-  // A client gone before its answer cancels both calls (SPEC 6: client_abort).
-  let clientGone = false;
-  const res = reply.raw;
-  const onClose = () => {
-    if (res.writableFinished) return;
-    clientGone = true;
-    servedCall.call.cancel('client closed the connection');
-    shadowCall?.call.cancel('client closed the connection');
-  };
-  res.once('close', onClose);
-  rt.pendingRecords++;
-
-  const servedEval = await servedCall.evaluated;
-  let fallback = false;
-  let answer: { role: Role; result: CallResult; evaluated: Evaluated } = { role: served, result: await servedCall.call.result, evaluated: servedEval };
-  // The champion's call when the challenger failed and the champion stands in for it.
-  let fallbackCall: Started | null = null;
-  if (served === 'challenger' && servedEval.outcome.error !== null && cfg.fallback === 'champion' && !clientGone) {
-    fallback = true;
-    rt.counters.fallbacks++;
-    fallbackCall = shadowCall ?? callFor('champion', 'served');
-    answer = { role: 'champion', result: await fallbackCall.call.result, evaluated: await fallbackCall.evaluated };
-  }
-
-  // A reply neither sent nor hijacked would let fastify run the pass-through handler next.
-  const sentBody = clientGone ? (reply.hijack(), null) : send(reply, snap, requestId, group, answer, fallback);
-
-  // The record: once both outcomes are known, off the caller's path.
-  const championEval: Promise<Evaluated> | null =
-    served === 'champion' ? servedCall.evaluated : fallbackCall?.evaluated ?? shadowCall?.evaluated ?? null;
-  const challengerEval: Promise<Evaluated> | null = served === 'challenger' ? servedCall.evaluated : shadowCall?.evaluated ?? null;
-  void Promise.all([championEval, challengerEval]).then(([ch, cl]) => {
-    res.off('close', onClose);
-    const champion: ModelOutcome = ch?.outcome ?? skipped(cfg.models.champion.version, shadowSkip!, snap.normalize !== null);
-    const challenger: ModelOutcome = cl?.outcome ?? skipped(cfg.models.challenger.version, shadowSkip!, snap.normalize !== null);
+  /** The record: once both outcomes are known, off the caller's path. */
+  #finish(): void {
+    const { rt, snap } = this;
+    const cfg = snap.config;
+    this.res.off('close', this.onClose);
+    const calibrated = snap.normalize !== null;
+    const champion: ModelOutcome = this.champion?.outcome ?? skipped(cfg.models.champion.version, this.shadowSkip!, calibrated);
+    const challenger: ModelOutcome = this.challenger?.outcome ?? skipped(cfg.models.challenger.version, this.shadowSkip!, calibrated);
     const record: PairRecord = {
-      requestId,
-      route: route.name,
+      requestId: this.requestId,
+      route: this.route.name,
       config: snap.id,
-      assigned: key === null ? 'random' : 'key',
-      bucket,
-      group,
-      served: answer.role,
-      fallback,
+      assigned: this.key === null ? 'random' : 'key',
+      bucket: this.bucket,
+      group: this.group,
+      served: this.answerRole,
+      fallback: this.fallback,
       champion,
       challenger,
       agree: champion.decision !== null && challenger.decision !== null ? champion.decision === challenger.decision : null,
-      fields: fieldsOf(json, snap.fields),
+      fields: fieldsOf(this.json, snap.fields),
     };
-    const unit = unitForRecord(key, cfg.logging.unit, cfg.assignment.salt);
+    const unit = snap.unitFor(this.key);
     if (unit !== undefined) record.unit = unit;
     if (cfg.logging.bodies) {
-      record.request = bodyForRecord(body, json, snap.redact);
-      record.response = sentBody === null ? null : bodyForRecord(sentBody, undefined, snap.redact);
+      record.request = bodyForRecord(this.body, this.json, snap.redact);
+      record.response = this.sentBody === null ? null : bodyForRecord(this.sentBody, undefined, snap.redact);
     }
-    if (clientGone) record.error = { kind: 'client_abort', message: 'client closed the connection before the answer' };
+    if (this.clientGone) record.error = { kind: 'client_abort', message: 'client closed the connection before the answer' };
     rt.pendingRecords--;
     rt.writePair(record);
-  });
-  return reply;
+  }
 }
 
 /** Send the chosen answer; returns the body sent (for `logging.bodies`). */
-function send(
-  reply: FastifyReply,
-  snap: Snapshot,
-  requestId: string,
-  group: Group,
-  answer: { role: Role; result: CallResult; evaluated: Evaluated },
-  fallback: boolean,
-): Buffer {
+function send(reply: FastifyReply, snap: Snapshot, requestId: string, group: Group, role: Role, evaluated: Evaluated, fallback: boolean): Buffer {
   const cfg = snap.config;
-  const { role, result, evaluated } = answer;
+  const result: CallResult = evaluated.result;
   reply.header('x-request-id', requestId);
   reply.header('x-ccrouter-group', group);
   reply.header('x-ccrouter-model', cfg.models[role].version);
@@ -221,7 +286,7 @@ function reject(
   kind: RequestErrorKind,
   message: string,
   body?: Buffer,
-): FastifyReply | void {
+): void {
   const cfg = snap.config;
   const record: PairRecord = {
     requestId,
@@ -247,9 +312,9 @@ function reject(
   if (status === null) {
     // The client is gone: nothing to answer, and nothing more for fastify to do.
     reply.hijack();
-    return reply;
+    return;
   }
   const out = JSON.stringify({ error: kind, message, requestId });
   if (status === 413) reply.header('connection', 'close');
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(out);
+  reply.code(status).header('content-type', 'application/json; charset=utf-8').send(out);
 }

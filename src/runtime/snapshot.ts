@@ -4,6 +4,9 @@
  */
 import type { Config, Role } from '../config/types.js';
 import { parseUnitSource, type UnitSource } from '../assignment/unit-key.js';
+import { memoBucketOf } from '../assignment/bucket.js';
+import { unitFormatter } from '../records/pair.js';
+import type { Scoring } from '../routing/outcome.js';
 import { scorePointer } from '../routing/score.js';
 import { parsePointer, type Pointer } from '../util/json-pointer.js';
 import type { ModelClient } from '../upstream/model-client.js';
@@ -14,6 +17,8 @@ export interface PreparedRoute {
   /** `METHOD /path`, as written in records and metric labels. */
   readonly name: string;
   readonly score: Pointer;
+  /** How each model's answer is read on this route. */
+  readonly scoring: Readonly<Record<Role, Scoring>>;
 }
 
 export interface Snapshot {
@@ -26,6 +31,10 @@ export interface Snapshot {
   /** The request body must be JSON (a body unit key or fields to copy): invalid JSON answers 400. */
   readonly needsJson: boolean;
   readonly thresholds: Readonly<Record<Role, number>>;
+  /** SPEC 4's bucket of a unit key (memoized for this snapshot's salt). */
+  readonly bucketOf: (key: string) => number;
+  /** The record's `unit` for a key, per logging.unit (undefined: omitted). */
+  readonly unitFor: (key: string | null) => string | null | undefined;
   readonly clients: Readonly<Record<Role, ModelClient>>;
   /** Raw score → calibrated score, with `calibration` configured (decisions then use it). */
   readonly normalize: Normalizer | null;
@@ -38,10 +47,20 @@ export function routeKey(method: string, path: string): string {
 }
 
 export function prepareSnapshot(config: Config, id: string, clients: Record<Role, ModelClient>, calibration?: Calibration): Snapshot {
+  // With calibration, one threshold for both models on the normalized score (SPEC 9).
+  const thresholds = calibration
+    ? { champion: config.decision.threshold, challenger: config.decision.threshold }
+    : {
+        champion: config.models.champion.threshold ?? config.decision.threshold,
+        challenger: config.models.challenger.threshold ?? config.decision.threshold,
+      };
+  const normalize = calibration ? createNormalizer(calibration) : null;
   const routes = new Map<string, PreparedRoute>();
   for (const r of config.routes) {
     const name = routeKey(r.method, r.path);
-    routes.set(name, { name, score: scorePointer(r) });
+    const score = scorePointer(r);
+    const scoring = (role: Role): Scoring => ({ version: config.models[role].version, pointer: score, threshold: thresholds[role], normalize });
+    routes.set(name, { name, score, scoring: { champion: scoring('champion'), challenger: scoring('challenger') } });
   }
   const unit = parseUnitSource(config.assignment.unit);
   const fields = Object.entries(config.logging.fields).map(([k, p]) => [k, parsePointer(p)] as const);
@@ -53,15 +72,11 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
     fields,
     redact: config.logging.redact.map(parsePointer),
     needsJson: unit.kind === 'body' || fields.length > 0,
-    // With calibration, one threshold for both models on the normalized score (SPEC 9).
-    thresholds: calibration
-      ? { champion: config.decision.threshold, challenger: config.decision.threshold }
-      : {
-          champion: config.models.champion.threshold ?? config.decision.threshold,
-          challenger: config.models.challenger.threshold ?? config.decision.threshold,
-        },
+    thresholds,
+    bucketOf: memoBucketOf(config.assignment.salt),
+    unitFor: unitFormatter(config.logging.unit, config.assignment.salt),
     clients,
-    normalize: calibration ? createNormalizer(calibration) : null,
+    normalize,
     inject: calibration && config.calibration?.inject ? parsePointer(config.calibration.inject) : null,
   };
 }

@@ -1,6 +1,11 @@
 /**
  * One undici Pool per model. A call is bounded by the model's `timeoutMs` from start to the last
  * byte of the body (undici's own 300 s defaults never apply) and can be canceled at any time.
+ *
+ * Hot path: a call is one object that is at once undici's dispatch handler (it collects the body
+ * chunks itself: no stream, no async iterator) and a node of the client's deadline list. Every call
+ * of a client has the same timeout, so deadlines are in start order: one timer per client, armed for
+ * the oldest call still running, replaces a timer and an AbortController per call.
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -17,12 +22,27 @@ export interface CallRequest {
   body: Buffer | null;
 }
 
-export type CallResult =
-  | { ok: true; status: number; headers: IncomingHttpHeaders; body: Buffer; latencyMs: number }
-  | { ok: false; kind: TransportErrorKind; message: string; latencyMs: number };
+export interface CallOk {
+  readonly ok: true;
+  readonly status: number;
+  /** Response headers, names lower-cased (parsed on first use). */
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+  readonly latencyMs: number;
+}
+
+export interface CallFailed {
+  readonly ok: false;
+  readonly kind: TransportErrorKind;
+  readonly message: string;
+  readonly latencyMs: number;
+}
+
+export type CallResult = CallOk | CallFailed;
+
+export type CallListener = (result: CallResult) => void;
 
 export interface Call {
-  readonly result: Promise<CallResult>;
   /** Abort the call; it settles with kind `canceled` unless it already settled. */
   cancel(message: string): void;
 }
@@ -32,11 +52,133 @@ export interface ModelClientOptions {
   connections?: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+class OkResult implements CallOk {
+  readonly ok = true as const;
+  #raw: Buffer[] | null;
+  #headers: IncomingHttpHeaders | null = null;
+
+  constructor(readonly status: number, raw: Buffer[] | null, readonly body: Buffer, readonly latencyMs: number) {
+    this.#raw = raw;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    if (this.#headers === null) {
+      this.#headers = parseRawHeaders(this.#raw);
+      this.#raw = null;
+    }
+    return this.#headers;
+  }
+}
+
+/** undici's raw header list → an object with lower-cased names; repeated names become arrays. */
+function parseRawHeaders(raw: Buffer[] | null): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  if (raw === null) return out;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[name] = [prior, value];
+  }
+  return out;
+}
+
+/** One call: undici's (legacy, unwrapped) dispatch handler and a node of the deadline list. */
+class ModelCall implements Call {
+  prev: ModelCall | null = null;
+  next: ModelCall | null = null;
+  readonly deadline: number;
+  #abort: ((err: Error) => void) | null = null;
+  /** Why the call was aborted before undici handed us its abort function. */
+  #pendingAbort: CallAborted | null = null;
+  #status = 0;
+  #rawHeaders: Buffer[] | null = null;
+  #chunks: Buffer[] | null = null;
+  #first: Buffer | null = null;
+  #size = 0;
+  #settled = false;
+  /** Inside pool.dispatch: a result now would reach the caller before call() returned. */
+  dispatching = true;
+
+  constructor(readonly client: ModelClient, readonly start: number, readonly listener: CallListener) {
+    this.deadline = start + client.model.timeoutMs;
+  }
+
+  cancel(message: string): void {
+    this.abortWith(new CallAborted('canceled', message));
+  }
+
+  abortWith(reason: CallAborted): void {
+    if (this.#settled) return;
+    if (this.#abort !== null) {
+      // undici calls onError(reason) synchronously; settle here in case it did not.
+      this.#abort(reason);
+    } else {
+      // Still queued in the pool: abort as soon as undici starts it.
+      this.#pendingAbort = reason;
+    }
+    this.#fail(reason);
+  }
+
+  // --- undici dispatch handler ---
+  onConnect(abort: (err: Error) => void): void {
+    if (this.#pendingAbort !== null) abort(this.#pendingAbort);
+    else this.#abort = abort;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    this.#status = status;
+    this.#rawHeaders = rawHeaders;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#size += chunk.length;
+    if (this.#first === null) this.#first = chunk;
+    else (this.#chunks ??= [this.#first]).push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.client.unlink(this);
+    const body = this.#chunks !== null ? Buffer.concat(this.#chunks, this.#size) : this.#first ?? EMPTY;
+    this.#deliver(new OkResult(this.#status, this.#rawHeaders, body, round2(performance.now() - this.start)));
+  }
+
+  onError(err: Error): void {
+    this.#fail(err);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.client.unlink(this);
+    const { kind, message } = classifyTransportError(err);
+    this.#deliver({ ok: false, kind, message, latencyMs: round2(performance.now() - this.start) });
+  }
+
+  #deliver(result: CallResult): void {
+    if (this.dispatching) process.nextTick(this.listener, result);
+    else this.listener(result);
+  }
+}
+
 export class ModelClient {
   readonly model: ModelConfig;
   readonly #pool: Pool;
   readonly #prefix: string;
-  readonly #inflight = new Set<AbortController>();
+  // Deadline list: oldest first (all calls share timeoutMs), one timer for all of them.
+  #head: ModelCall | null = null;
+  #tail: ModelCall | null = null;
+  #count = 0;
+  #timer: NodeJS.Timeout | null = null;
+  readonly #sweep = () => this.#expire();
 
   constructor(model: ModelConfig, options: ModelClientOptions = {}) {
     this.model = model;
@@ -52,49 +194,37 @@ export class ModelClient {
   }
 
   get inflight(): number {
-    return this.#inflight.size;
+    return this.#count;
   }
 
-  call(req: CallRequest): Call {
-    const controller = new AbortController();
-    const timeoutMs = this.model.timeoutMs;
-    const timer = setTimeout(() => controller.abort(new CallAborted('timeout', `no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    this.#inflight.add(controller);
-    const start = performance.now();
-    const result = this.#run(req, controller.signal, start).finally(() => {
-      clearTimeout(timer);
-      this.#inflight.delete(controller);
-    });
-    return {
-      result,
-      cancel: (message) => {
-        if (!controller.signal.aborted) controller.abort(new CallAborted('canceled', message));
-      },
-    };
+  /**
+   * Start a call; `listener` gets its result exactly once, never before call() returned (transport
+   * failures included: a call never throws).
+   */
+  call(req: CallRequest, listener: CallListener): Call {
+    const call = new ModelCall(this, performance.now(), listener);
+    this.#link(call);
+    this.#pool.dispatch(
+      { method: req.method as 'POST', path: this.#prefix + req.url, headers: req.headers, body: req.body },
+      call as unknown as Parameters<Pool['dispatch']>[1],
+    );
+    call.dispatching = false;
+    return call;
   }
 
-  async #run(req: CallRequest, signal: AbortSignal, start: number): Promise<CallResult> {
-    try {
-      const res = await this.#pool.request({
-        method: req.method as 'POST',
-        path: this.#prefix + req.url,
-        headers: req.headers,
-        body: req.body,
-        signal,
-      });
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) chunks.push(chunk as Buffer);
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      return { ok: true, status: res.statusCode, headers: res.headers, body, latencyMs: round2(performance.now() - start) };
-    } catch (err) {
-      const { kind, message } = classifyTransportError(signal.aborted ? signal.reason : err);
-      return { ok: false, kind, message, latencyMs: round2(performance.now() - start) };
-    }
+  /** The same call as a promise (probe and tests). */
+  request(req: CallRequest): Promise<CallResult> {
+    return new Promise((resolve) => this.call(req, resolve));
   }
 
   /** Cancel every call in flight (shutdown grace expired). */
   cancelAll(message: string): void {
-    for (const c of this.#inflight) c.abort(new CallAborted('canceled', message));
+    const reason = new CallAborted('canceled', message);
+    for (let c = this.#head; c !== null; ) {
+      const next = c.next;
+      c.abortWith(reason);
+      c = next;
+    }
   }
 
   async close(): Promise<void> {
@@ -103,6 +233,44 @@ export class ModelClient {
 
   async destroy(): Promise<void> {
     await this.#pool.destroy();
+  }
+
+  #link(call: ModelCall): void {
+    this.#count++;
+    if (this.#tail === null) {
+      this.#head = this.#tail = call;
+    } else {
+      call.prev = this.#tail;
+      this.#tail.next = call;
+      this.#tail = call;
+    }
+    if (this.#timer === null) this.#arm(call.deadline - call.start);
+  }
+
+  /** @internal: a settled call leaves the deadline list. */
+  unlink(call: ModelCall): void {
+    if (call.prev === null && this.#head !== call) return; // not linked
+    this.#count--;
+    if (call.prev !== null) call.prev.next = call.next;
+    else this.#head = call.next;
+    if (call.next !== null) call.next.prev = call.prev;
+    else this.#tail = call.prev;
+    call.prev = call.next = null;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(this.#sweep, Math.max(1, Math.ceil(ms)));
+  }
+
+  /** Abort the calls past their deadline; re-arm for the oldest one left. */
+  #expire(): void {
+    this.#timer = null;
+    const now = performance.now();
+    const ms = this.model.timeoutMs;
+    while (this.#head !== null && this.#head.deadline <= now) {
+      this.#head.abortWith(new CallAborted('timeout', `no complete answer within ${ms} ms`));
+    }
+    if (this.#head !== null) this.#arm(this.#head.deadline - now);
   }
 }
 
