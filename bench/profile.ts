@@ -4,6 +4,7 @@
  * as GC pause statistics. Pinned like the benchmark (peer on core 0, wrk and upstreams on core 1).
  *
  *   node --import tsx bench/profile.ts [--peer ccr-shadow] [--seconds 10] [--gc-seconds 5] [--top 25] [--out DIR]
+ *                                      [--node-args=--max-semi-space-size=32]
  *
  * The .cpuprofile goes to DIR (default bench/results/profile, git-ignored).
  *
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     connections: { type: 'string', default: '50' },
     ccrouter: { type: 'string', default: 'auto' },
+    'node-args': { type: 'string', default: '' },
   },
 });
 const PEER = values.peer!;
@@ -38,6 +40,8 @@ const SECONDS = Number(values.seconds);
 const GC_SECONDS = Number(values['gc-seconds']);
 const TOP = Number(values.top);
 const CONNECTIONS = Number(values.connections);
+/** Extra node flags for the peer (to try V8 settings). */
+const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
 if (!['ccr-shadow', 'ccr-noshadow', 'ccr-slow', 'fastify-proxy'].includes(PEER)) throw new Error(`--peer: expected ccr-shadow, ccr-noshadow, ccr-slow or fastify-proxy, got ${PEER}`);
 
 const tool: SaturationTool = hasCommand('wrk') ? 'wrk' : 'autocannon';
@@ -169,7 +173,7 @@ async function main(): Promise<void> {
 
   // 1. CPU profile.
   const profDir = path.join(out, `cpu-${PEER}-${Date.now()}`);
-  const peer = await startPeer(['--cpu-prof', '--cpu-prof-dir', profDir], path.join(tmp, 'prof'), champion, challenger);
+  const peer = await startPeer([...NODE_ARGS, '--cpu-prof', '--cpu-prof-dir', profDir], path.join(tmp, 'prof'), champion, challenger);
   await load(peer.url, 2, 'prof.warm');
   await sleep(300);
   const cpu0 = cpuSeconds(processTree(peer.proc.pid));
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
   } else process.stdout.write('no .cpuprofile written (did the process exit cleanly?)\n');
 
   // 2. GC trace.
-  const gcPeer = await startPeer(['--trace-gc'], path.join(tmp, 'gc'), champion, challenger);
+  const gcPeer = await startPeer([...NODE_ARGS, '--trace-gc'], path.join(tmp, 'gc'), champion, challenger);
   const events: GcEvent[] = [];
   let measuring = false;
   let partial = '';

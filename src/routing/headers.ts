@@ -20,7 +20,8 @@ export function requestIdFor(headers: IncomingHttpHeaders): string {
 
 /** Names listed in a `connection` header, lower-cased (they are hop-by-hop too). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | null {
-  if (value === undefined) return null;
+  // The usual values name no other header (keep-alive is hop-by-hop anyway).
+  if (value === undefined || value === 'keep-alive' || value === 'close') return null;
   const s = Array.isArray(value) ? value.join(',') : value;
   const set = new Set<string>();
   for (const t of s.split(',')) {

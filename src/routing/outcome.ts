@@ -27,12 +27,11 @@ export interface Scoring {
  */
 export function evaluate(result: CallResult, s: Scoring): Evaluated | Promise<Evaluated> {
   if (result.ok && result.status < 400 && result.body.length > 0) {
-    const encoding = result.headers['content-encoding'];
-    const enc = Array.isArray(encoding) ? encoding[0] : encoding;
-    if (needsDecoding(enc)) {
-      return decodeBody(result.body, enc).then(
+    const encoding = result.contentEncoding;
+    if (needsDecoding(encoding)) {
+      return decodeBody(result.body, encoding).then(
         (body) => scored(result, body, s),
-        (err: Error) => failed(result, s, 'parse', `cannot decode ${String(encoding)} body: ${err.message}`),
+        (err: Error) => failed(result, s, 'parse', `cannot decode ${encoding} body: ${err.message}`),
       );
     }
   }

@@ -44,8 +44,8 @@ export function handleScored(rt: Runtime, snap: Snapshot, route: PreparedRoute, 
 
 class Exchange implements BodyListener {
   readonly requestId: string;
-  readonly res: ServerResponse;
-  /** Until the answer is sent. */
+  /** Until the answer is sent (a slow shadow call then holds none of them). */
+  res: ServerResponse | null;
   request: FastifyRequest | null;
   reply: FastifyReply | null;
   body: Buffer = EMPTY;
@@ -133,7 +133,7 @@ class Exchange implements BodyListener {
       this.shadowCall = this.#call(served === 'champion' ? 'challenger' : 'champion', shadowHeaders, true);
     }
     // The calls may have settled synchronously (a pool already closed): the answer may be out.
-    if (!this.answered) this.res.once('close', this.onClose);
+    if (!this.answered) this.res!.once('close', this.onClose);
   }
 
   #call(role: Role, headers: string[], shadow = false): Call {
@@ -171,27 +171,30 @@ class Exchange implements BodyListener {
     if (this.outstanding === 0 && this.answered) this.#finish();
   }
 
-  /** A client gone before its answer cancels both calls (SPEC 6: client_abort). */
+  /**
+   * A client gone before its answer cancels both calls (SPEC 6: client_abort). Once the answer is
+   * handed to the socket the request counts as answered, whatever the client does next.
+   */
   readonly onClose = (): void => {
-    if (this.res.writableFinished || this.clientGone) return;
+    if (this.answered) return;
+    this.answered = true;
     this.clientGone = true;
-    if (!this.answered) {
-      this.answered = true;
-      // A reply neither sent nor hijacked would let fastify go on with the request.
-      this.reply!.hijack();
-      this.#release();
-    }
+    // A reply neither sent nor hijacked would let fastify go on with the request.
+    this.reply!.hijack();
+    this.#release();
     this.servedCall?.cancel(CLIENT_GONE);
     this.shadowCall?.cancel(CLIENT_GONE);
   };
 
   #answer(role: Role): void {
     this.answered = true;
+    this.res!.off('close', this.onClose);
     this.sentBody = send(this.reply!, this.snap, this.requestId, this.group, role, this[role]!, this.fallback);
     this.#release();
   }
 
   #release(): void {
+    this.res = null;
     this.request = null;
     this.reply = null;
     this.headers = null;
@@ -205,7 +208,6 @@ class Exchange implements BodyListener {
   #finish(): void {
     const { rt, snap } = this;
     const cfg = snap.config;
-    this.res.off('close', this.onClose);
     const calibrated = snap.normalize !== null;
     const champion: ModelOutcome = this.champion?.outcome ?? skipped(cfg.models.champion.version, this.shadowSkip!, calibrated);
     const challenger: ModelOutcome = this.challenger?.outcome ?? skipped(cfg.models.challenger.version, this.shadowSkip!, calibrated);

@@ -27,6 +27,8 @@ export interface CallOk {
   readonly status: number;
   /** Response headers, names lower-cased (parsed on first use). */
   readonly headers: IncomingHttpHeaders;
+  /** The first content-encoding header, if any. */
+  readonly contentEncoding: string | undefined;
   readonly body: Buffer;
   readonly latencyMs: number;
 }
@@ -61,6 +63,21 @@ class OkResult implements CallOk {
 
   constructor(readonly status: number, raw: Buffer[] | null, readonly body: Buffer, readonly latencyMs: number) {
     this.#raw = raw;
+  }
+
+  /** The content-encoding header without parsing the others (every call reads it). */
+  get contentEncoding(): string | undefined {
+    if (this.#headers !== null) {
+      const v = this.#headers['content-encoding'];
+      return Array.isArray(v) ? v[0] : v;
+    }
+    const raw = this.#raw;
+    if (raw === null) return undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 16 && name.toString('latin1').toLowerCase() === 'content-encoding') return raw[i + 1]!.toString('latin1');
+    }
+    return undefined;
   }
 
   get headers(): IncomingHttpHeaders {
@@ -187,8 +204,9 @@ export class ModelClient {
     this.#pool = new Pool(url.origin, {
       connections: options.connections ?? 1024,
       connect: { timeout: model.timeoutMs },
-      headersTimeout: model.timeoutMs,
-      bodyTimeout: model.timeoutMs,
+      // The deadline list bounds every call; undici's own per-request timers would only add work.
+      headersTimeout: 0,
+      bodyTimeout: 0,
       keepAliveTimeout: 4_000,
     });
   }
