@@ -44,7 +44,7 @@ export async function startServer(given: LoadedConfig, options: ServerOptions = 
   const onError = () => rt?.logWriteFailed();
   const pairsName = options.worker === undefined ? 'pairs.jsonl' : `pairs-w${options.worker}.jsonl`;
   const withAdmin = options.admin !== false;
-  const pairs = await openSink(path.join(dir, pairsName), { rotate: cfg.logging.rotate, onError });
+  const pairs = await openSink(path.join(dir, pairsName), { rotate: cfg.logging.rotate, onError, direct: true });
   // Events and outcomes are few and precious: written synchronously, by the process that owns the
   // admin listener (with workers, the primary).
   const events = withAdmin ? await openSink(path.join(dir, 'events.jsonl'), { sync: true, onError }) : nullSink();

@@ -13,6 +13,11 @@ import roll from 'pino-roll';
 export interface SinkOptions {
   /** Write each line before returning (events, outcomes); default async with a small buffer. */
   sync?: boolean;
+  /**
+   * Serialize with one JSON.stringify in pino's line layout instead of through pino's logger (the
+   * pair records: one per request, where pino's per-key serialization measured ~19 µs against ~3).
+   */
+  direct?: boolean;
   /** Rotate at this many bytes (pino-roll): files `<name>.1<ext>`, `<name>.2<ext>`... */
   rotate?: { size: number; keep?: number };
   /** Called on every failed write (the counter lives with the caller). */
@@ -58,7 +63,7 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
     options.onError?.(err, file);
     warnOnce(file, err);
   });
-  const logger: Logger = pino({ base: null, timestamp: pino.stdTimeFunctions.epochTime }, dest);
+  const logger: Logger | null = options.direct ? null : pino({ base: null, timestamp: pino.stdTimeFunctions.epochTime }, dest);
 
   const flush = () => {
       if (failed || isDestroyed(dest)) return;
@@ -76,7 +81,8 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
   return {
     file,
     write(record, msg) {
-      logger.info(record, msg);
+      if (logger !== null) logger.info(record, msg);
+      else dest.write(jsonLine(record, msg));
     },
     flush,
     async close() {
@@ -93,6 +99,14 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
       });
     },
   };
+}
+
+/** `{"level":30,"time":<epoch ms>,...record,"msg":<msg>}` and a newline: pino's layout at info level. */
+export function jsonLine(record: object, msg: string): string {
+  const body = JSON.stringify(record);
+  const head = '{"level":30,"time":' + Date.now();
+  const tail = ',"msg":' + JSON.stringify(msg) + '}\n';
+  return body.length > 2 ? head + ',' + body.slice(1, -1) + tail : head + tail;
 }
 
 /** sonic-boom sets `destroyed` but does not declare it. */
