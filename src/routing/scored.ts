@@ -62,8 +62,11 @@ class Exchange implements BodyListener {
   headers: string[] | null = null;
   servedCall: Call | null = null;
   shadowCall: Call | null = null;
-  champion: Evaluated | null = null;
-  challenger: Evaluated | null = null;
+  /** Each model's outcome once known (only the outcome: its body and headers are let go). */
+  champion: ModelOutcome | null = null;
+  challenger: ModelOutcome | null = null;
+  /** A shadow champion's full result, kept until the challenger answered: it may stand in. */
+  standIn: Evaluated | null = null;
   /** Calls started whose outcome is not known yet. */
   outstanding = 0;
   /** The answer was sent, or the client is gone. */
@@ -150,22 +153,24 @@ class Exchange implements BodyListener {
   }
 
   #evaluated(role: Role, e: Evaluated): void {
-    this[role] = e;
+    this[role] = e.outcome;
     this.outstanding--;
     if (!this.answered) {
       if (this.fallback) {
-        if (role === 'champion') this.#answer('champion');
+        if (role === 'champion') this.#answer('champion', e);
       } else if (role === this.served) {
         if (role === 'challenger' && e.outcome.error !== null && this.snap.config.fallback === 'champion') {
           this.fallback = true;
           this.answerRole = 'champion';
           this.rt.counters.fallbacks++;
-          if (this.champion !== null) this.#answer('champion');
+          if (this.standIn !== null) this.#answer('champion', this.standIn);
           else if (this.shadowCall === null) this.servedCall = this.#call('champion', this.headers!);
           // else: the shadow champion call stands in once it settles.
         } else {
-          this.#answer(role);
+          this.#answer(role, e);
         }
+      } else if (role === 'champion' && this.snap.config.fallback === 'champion') {
+        this.standIn = e;
       }
     }
     if (this.outstanding === 0 && this.answered) this.#finish();
@@ -186,10 +191,10 @@ class Exchange implements BodyListener {
     this.shadowCall?.cancel(CLIENT_GONE);
   };
 
-  #answer(role: Role): void {
+  #answer(role: Role, e: Evaluated): void {
     this.answered = true;
     this.res!.off('close', this.onClose);
-    this.sentBody = send(this.reply!, this.snap, this.requestId, this.group, role, this[role]!, this.fallback);
+    this.sentBody = send(this.reply!, this.snap, this.requestId, this.group, role, e, this.fallback);
     this.#release();
   }
 
@@ -198,6 +203,7 @@ class Exchange implements BodyListener {
     this.request = null;
     this.reply = null;
     this.headers = null;
+    this.standIn = null;
     if (!this.snap.config.logging.bodies) {
       this.body = EMPTY;
       this.sentBody = null;
@@ -209,8 +215,8 @@ class Exchange implements BodyListener {
     const { rt, snap } = this;
     const cfg = snap.config;
     const calibrated = snap.normalize !== null;
-    const champion: ModelOutcome = this.champion?.outcome ?? skipped(cfg.models.champion.version, this.shadowSkip!, calibrated);
-    const challenger: ModelOutcome = this.challenger?.outcome ?? skipped(cfg.models.challenger.version, this.shadowSkip!, calibrated);
+    const champion: ModelOutcome = this.champion ?? skipped(cfg.models.champion.version, this.shadowSkip!, calibrated);
+    const challenger: ModelOutcome = this.challenger ?? skipped(cfg.models.challenger.version, this.shadowSkip!, calibrated);
     const record: PairRecord = {
       requestId: this.requestId,
       route: this.route.name,
