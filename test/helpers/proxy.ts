@@ -11,8 +11,17 @@ export interface TestProxy extends ServerHandle {
   stopAndRead(file?: string): Promise<Array<Record<string, any>>>;
 }
 
+const made: string[] = [];
+// Each test file runs in its own process: its temp directories go when it exits.
+process.once('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix = 'ccrouter-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export function readJsonl(file: string): Array<Record<string, any>> {
