@@ -6,6 +6,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { Group } from '../config/types.js';
+import { memoByKey } from '../util/memo.js';
 
 export interface Fractions {
   readonly control: number;
@@ -16,21 +17,9 @@ export function bucketOf(salt: string, key: string): number {
   return seedrandom(salt + ':' + key)();
 }
 
-/**
- * `bucketOf(salt, key)` remembered per key: a unit is seen again and again, and seedrandom's key
- * schedule costs microseconds. Exact (same function); bounded: past `max` keys it starts over.
- */
-export function memoBucketOf(salt: string, max = 16_384): (key: string) => number {
-  let memo = new Map<string, number>();
-  return (key) => {
-    let b = memo.get(key);
-    if (b === undefined) {
-      b = bucketOf(salt, key);
-      if (memo.size >= max) memo = new Map();
-      memo.set(key, b);
-    }
-    return b;
-  };
+/** `bucketOf(salt, key)` remembered per key: seedrandom's key schedule costs microseconds. */
+export function memoBucketOf(salt: string): (key: string) => number {
+  return memoByKey((key) => bucketOf(salt, key));
 }
 
 export function groupOf(bucket: number, fractions: Fractions): Group {

@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { resolvePointer, setPointer, type Pointer } from '../util/json-pointer.js';
+import { memoByKey } from '../util/memo.js';
 
 /** `raw`: the key; `hash`: first 32 hex chars of HMAC-SHA256(key = salt, unit key); `omit`: undefined. */
 export function unitForRecord(key: string | null, mode: Config['logging']['unit'], salt: string): string | null | undefined {
@@ -10,20 +11,11 @@ export function unitForRecord(key: string | null, mode: Config['logging']['unit'
   return mode === 'hash' ? hashUnit(key, salt) : key;
 }
 
-/** `unitForRecord` for one mode and salt, hashes remembered per key (bounded like memoBucketOf). */
-export function unitFormatter(mode: Config['logging']['unit'], salt: string, max = 16_384): (key: string | null) => string | null | undefined {
+/** `unitForRecord` for one mode and salt, hashes remembered per key. */
+export function unitFormatter(mode: Config['logging']['unit'], salt: string): (key: string | null) => string | null | undefined {
   if (mode !== 'hash') return (key) => unitForRecord(key, mode, salt);
-  let memo = new Map<string, string>();
-  return (key) => {
-    if (key === null) return null;
-    let h = memo.get(key);
-    if (h === undefined) {
-      h = hashUnit(key, salt);
-      if (memo.size >= max) memo = new Map();
-      memo.set(key, h);
-    }
-    return h;
-  };
+  const hash = memoByKey((key) => hashUnit(key, salt));
+  return (key) => (key === null ? null : hash(key));
 }
 
 export function hashUnit(key: string, salt: string): string {
