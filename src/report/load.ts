@@ -11,7 +11,8 @@
  *   label_req, label_unit   the latest valid label per requestId, per unit
  *   labelled   rec joined with its label (requestId first, else unit), once `store.labelled` resolves
  *
- * `calibrate` (SPEC 9) reuses this through {@link labelledScores}.
+ * `calibrate` (SPEC 9) reuses this through {@link labelledScores}. The load steps are exported
+ * for bench/report/phases.ts, which times them one by one.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CCR_ERR_INPUT } from '../errors.js';
@@ -48,8 +49,8 @@ export interface LogStore {
   close(): Promise<void>;
 }
 
-/** Pair files into `pairs`; returns the malformed line count. */
-async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined): Promise<number> {
+/** Pair files into `pairs`; returns the malformed line count. Exported for bench/report/phases.ts. */
+export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined): Promise<number> {
   const columns = pairColumns(segment !== undefined);
   const select = pairSelect(segment);
   await createJsonLinesTable(conn, 'pairs', columns, select);
@@ -66,7 +67,7 @@ async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: strin
  * Events and outcomes, and the label lookups built from the outcomes (a line labels its request
  * when it names one, else its unit; the latest line wins). Returns the malformed line count.
  */
-async function loadEventsAndOutcomes(conn: DuckDBConnection, files: LogFiles): Promise<number> {
+export async function loadEventsAndOutcomes(conn: DuckDBConnection, files: LogFiles): Promise<number> {
   let malformed = 0;
   await createJsonLinesTable(conn, 'events', EVENT_COLUMNS, EVENT_SELECT);
   if (files.events) {
@@ -160,7 +161,7 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
   }
 }
 
-async function defineViews(conn: DuckDBConnection, opts: LoadOptions): Promise<void> {
+export async function defineViews(conn: DuckDBConnection, opts: LoadOptions): Promise<void> {
   const window = [
     'is_pair',
     ...(opts.since !== undefined ? [`time >= ${Number(opts.since)}`] : []),
@@ -171,7 +172,7 @@ async function defineViews(conn: DuckDBConnection, opts: LoadOptions): Promise<v
 }
 
 /** `labelled`: each record with its label, requestId first, else unit (definition 5). */
-async function joinLabels(conn: DuckDBConnection, segmented: boolean): Promise<void> {
+export async function joinLabels(conn: DuckDBConnection, segmented: boolean): Promise<void> {
   // Narrow on purpose: only what label figures use (materializing wide rows is what costs).
   await conn.run(`CREATE OR REPLACE TABLE labelled AS
     SELECT r.grp, r.c_score, r.c_dec, r.c_norm, r.h_score, r.h_dec, r.h_norm,
