@@ -1,7 +1,8 @@
 /**
  * Where a peer spends its time under saturation: a CPU profile (`node --cpu-prof`) summarized by
- * self time per function and per file/package, then a shorter run under `--trace-gc` summarized
- * as GC pause statistics. Pinned like the benchmark (peer on core 0, wrk and upstreams on core 1).
+ * self time per function and per file/package, then a shorter run under `--trace-gc-nvp` summarized
+ * as GC pause statistics and bytes allocated and kept by scavenges per request. Pinned like the
+ * benchmark (peer on core 0, wrk and upstreams on core 1).
  *
  *   node --import tsx bench/profile.ts [--peer ccr-shadow] [--seconds 10] [--gc-seconds 5] [--top 25] [--out DIR]
  *                                      [--node-args=--max-semi-space-size=32]
@@ -123,16 +124,35 @@ function summarizeProfile(profile: CpuProfile, fromUs: number, toUs: number, req
 interface GcEvent {
   kind: string;
   pauseMs: number;
+  /** Bytes allocated since the previous GC, and bytes a scavenge kept (copied within or promoted out of new space). */
+  allocated: number;
+  survived: number;
 }
 
-/** `[pid:0x…]  1234 ms: Scavenge 12.3 (15.0) -> 11.2 (16.0) MB, 1.23 / 0.00 ms  (…) allocation failure;` */
+const GC_KINDS: Record<string, string> = { s: 'Scavenge', mc: 'Mark-Compact', ms: 'Mark-Sweep', mmc: 'Minor Mark-Compact' };
+
+/** A `--trace-gc-nvp` line: `[pid:0x…]  1234 ms: pause=1.3 mutator=… gc=s … allocated=… promoted=… new_space_survived=…`. */
 function parseGcLine(line: string): GcEvent | null {
-  const m = /\d+ ms: ([A-Za-z-]+(?: \(reduce\))?)[^,]*, ([\d.]+) \/ ([\d.]+) ms/.exec(line);
-  return m ? { kind: m[1]!, pauseMs: Number(m[2]) } : null;
+  const at = line.indexOf('pause=');
+  if (at < 0) return null;
+  const f = new Map<string, string>();
+  for (const kv of line.slice(at).split(' ')) {
+    const i = kv.indexOf('=');
+    if (i > 0) f.set(kv.slice(0, i), kv.slice(i + 1));
+  }
+  const gc = f.get('gc');
+  if (gc === undefined) return null;
+  const scavenge = gc === 's';
+  return {
+    kind: GC_KINDS[gc] ?? gc,
+    pauseMs: Number(f.get('pause')),
+    allocated: Number(f.get('allocated') ?? 0),
+    survived: scavenge ? Number(f.get('promoted') ?? 0) + Number(f.get('new_space_survived') ?? 0) : 0,
+  };
 }
 
-function summarizeGc(events: GcEvent[], wallMs: number): void {
-  process.stdout.write(`\nGC during the measured ${(wallMs / 1000).toFixed(1)} s (--trace-gc)\n`);
+function summarizeGc(events: GcEvent[], wallMs: number, requests: number): void {
+  process.stdout.write(`\nGC during the measured ${(wallMs / 1000).toFixed(1)} s (--trace-gc-nvp)\n`);
   const kinds = new Map<string, number[]>();
   for (const e of events) kinds.set(e.kind, [...(kinds.get(e.kind) ?? []), e.pauseMs]);
   let all = 0;
@@ -144,6 +164,13 @@ function summarizeGc(events: GcEvent[], wallMs: number): void {
     );
   }
   process.stdout.write(`  all pauses: ${all.toFixed(0)} ms = ${((all / wallMs) * 100).toFixed(1)} % of wall time\n`);
+  if (requests > 0) {
+    const allocated = events.reduce((a, e) => a + e.allocated, 0);
+    const survived = events.reduce((a, e) => a + e.survived, 0);
+    process.stdout.write(
+      `  per request: ${(allocated / requests / 1024).toFixed(1)} KiB allocated, ${(survived / requests / 1024).toFixed(2)} KiB kept by scavenges (copied or promoted; what makes them slow)\n`,
+    );
+  }
 }
 
 async function startPeer(nodeArgs: string[], dir: string, champion: string, challenger: string): Promise<{ proc: Proc; url: string }> {
@@ -190,7 +217,7 @@ async function main(): Promise<void> {
   } else process.stdout.write('no .cpuprofile written (did the process exit cleanly?)\n');
 
   // 2. GC trace.
-  const gcPeer = await startPeer([...NODE_ARGS, '--trace-gc'], path.join(tmp, 'gc'), champion, challenger);
+  const gcPeer = await startPeer([...NODE_ARGS, '--trace-gc-nvp'], path.join(tmp, 'gc'), champion, challenger);
   const events: GcEvent[] = [];
   let measuring = false;
   let partial = '';
@@ -210,8 +237,8 @@ async function main(): Promise<void> {
   const g = await load(gcPeer.url, GC_SECONDS, 'gc.sat');
   const wall = Date.now() - t0;
   measuring = false;
-  process.stdout.write(`\n${PEER} under --trace-gc: ${g.rps.toFixed(0)} req/s, wrk p50 ${g.latencyMs.p50.toFixed(2)} ms, p99 ${g.latencyMs.p99.toFixed(2)} ms`);
-  summarizeGc(events, wall);
+  process.stdout.write(`\n${PEER} under --trace-gc-nvp: ${g.rps.toFixed(0)} req/s, wrk p50 ${g.latencyMs.p50.toFixed(2)} ms, p99 ${g.latencyMs.p99.toFixed(2)} ms`);
+  summarizeGc(events, wall, g.requests);
   await stopAll(5000);
 }
 

@@ -7,7 +7,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import httpProxy from '@fastify/http-proxy';
 import type { Runtime } from './runtime/runtime.js';
-import { routeKey } from './runtime/snapshot.js';
 import { handleScored } from './routing/scored.js';
 import { clientErrorHandler } from './routing/client-error.js';
 import { passThroughHeaders, requestIdFor } from './routing/headers.js';
@@ -68,7 +67,7 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     const snap = rt.snapshot;
     const url = request.raw.url!;
     const q = url.indexOf('?');
-    const route = snap.routes.get(routeKey(request.raw.method!, q < 0 ? url : url.slice(0, q)));
+    const route = snap.routes.get(q < 0 ? url : url.slice(0, q))?.get(request.raw.method!);
     if (route !== undefined && !rt.bypass) return handleScored(rt, snap, route, request, reply);
     if (route === undefined && !snap.config.passthrough) {
       return void reply.code(404).send({ error: 'not_found', message: 'no scored route matches and passthrough is off', requestId: request.id });

@@ -24,7 +24,8 @@ export interface PreparedRoute {
 export interface Snapshot {
   readonly config: Config;
   readonly id: string;
-  readonly routes: ReadonlyMap<string, PreparedRoute>;
+  /** Scored routes by path, then method: looked up without building a key per request. */
+  readonly routes: ReadonlyMap<string, ReadonlyMap<string, PreparedRoute>>;
   readonly unit: UnitSource;
   readonly fields: ReadonlyArray<readonly [string, Pointer]>;
   readonly redact: readonly Pointer[];
@@ -55,12 +56,14 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
         challenger: config.models.challenger.threshold ?? config.decision.threshold,
       };
   const normalize = calibration ? createNormalizer(calibration) : null;
-  const routes = new Map<string, PreparedRoute>();
+  const routes = new Map<string, Map<string, PreparedRoute>>();
   for (const r of config.routes) {
     const name = routeKey(r.method, r.path);
     const score = scorePointer(r);
     const scoring = (role: Role): Scoring => ({ version: config.models[role].version, pointer: score, threshold: thresholds[role], normalize });
-    routes.set(name, { name, score, scoring: { champion: scoring('champion'), challenger: scoring('challenger') } });
+    let byMethod = routes.get(r.path);
+    if (byMethod === undefined) routes.set(r.path, (byMethod = new Map()));
+    byMethod.set(r.method, { name, score, scoring: { champion: scoring('champion'), challenger: scoring('challenger') } });
   }
   const unit = parseUnitSource(config.assignment.unit);
   const fields = Object.entries(config.logging.fields).map(([k, p]) => [k, parsePointer(p)] as const);

@@ -10,6 +10,8 @@ declare module 'pino-roll' {
     mkdir?: boolean;
     sync?: boolean;
     minLength?: number;
+    /** Passed on to sonic-boom. */
+    contentMode?: 'utf8' | 'buffer';
   }
   export default function roll(options: PinoRollOptions): Promise<SonicBoom>;
 }

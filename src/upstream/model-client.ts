@@ -104,11 +104,16 @@ function parseRawHeaders(raw: Buffer[] | null): IncomingHttpHeaders {
   return out;
 }
 
-/** One call: undici's (legacy, unwrapped) dispatch handler and a node of the deadline list. */
+/**
+ * One call: undici's (legacy, unwrapped) dispatch handler and a node of the deadline list. Once
+ * settled it lets go of everything (undici's abort closure holds its request: headers and body), so a
+ * caller that keeps the Call handle keeps only this small object.
+ */
 class ModelCall implements Call {
   prev: ModelCall | null = null;
   next: ModelCall | null = null;
   readonly deadline: number;
+  #listener: CallListener | null;
   #abort: ((err: Error) => void) | null = null;
   /** Why the call was aborted before undici handed us its abort function. */
   #pendingAbort: CallAborted | null = null;
@@ -121,8 +126,9 @@ class ModelCall implements Call {
   /** Inside pool.dispatch: a result now would reach the caller before call() returned. */
   dispatching = true;
 
-  constructor(readonly client: ModelClient, readonly start: number, readonly listener: CallListener) {
+  constructor(readonly client: ModelClient, readonly start: number, listener: CallListener) {
     this.deadline = start + client.model.timeoutMs;
+    this.#listener = listener;
   }
 
   cancel(message: string): void {
@@ -133,7 +139,9 @@ class ModelCall implements Call {
     if (this.#settled) return;
     if (this.#abort !== null) {
       // undici calls onError(reason) synchronously; settle here in case it did not.
-      this.#abort(reason);
+      const abort = this.#abort;
+      this.#abort = null;
+      abort(reason);
     } else {
       // Still queued in the pool: abort as soon as undici starts it.
       this.#pendingAbort = reason;
@@ -165,7 +173,9 @@ class ModelCall implements Call {
     this.#settled = true;
     this.client.unlink(this);
     const body = this.#chunks !== null ? Buffer.concat(this.#chunks, this.#size) : this.#first ?? EMPTY;
-    this.#deliver(new OkResult(this.#status, this.#rawHeaders, body, round2(performance.now() - this.start)));
+    const result = new OkResult(this.#status, this.#rawHeaders, body, round2(performance.now() - this.start));
+    this.#rawHeaders = this.#chunks = this.#first = null;
+    this.#deliver(result);
   }
 
   onError(err: Error): void {
@@ -181,8 +191,11 @@ class ModelCall implements Call {
   }
 
   #deliver(result: CallResult): void {
-    if (this.dispatching) process.nextTick(this.listener, result);
-    else this.listener(result);
+    const listener = this.#listener!;
+    this.#listener = null;
+    this.#abort = null;
+    if (this.dispatching) process.nextTick(listener, result);
+    else listener(result);
   }
 }
 
