@@ -12,6 +12,7 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { applyReload } from '../../src/runtime/reload.js';
 import { startServer } from '../../src/server.js';
 import { scoreBehaviour, startUpstream } from '../helpers/upstream.js';
+import { BUFFER_BYTES } from '../../src/records/sink.js';
 import { readJsonl, startProxy, tempDir, testConfig } from '../helpers/proxy.js';
 import { ROOT, spawnCli, waitForLine } from '../helpers/cli.js';
 
@@ -55,8 +56,8 @@ test('SIGKILL: every line but possibly the last parses, and at most one flush wi
   const lost = answered - complete.length;
   const avg = Buffer.byteLength(complete[0] ?? '') + 1;
   assert.ok(lost >= 0, 'no record invented');
-  // The async buffer holds at most 4 KiB before it is written out.
-  assert.ok(lost * avg <= 4096 + avg, `lost ${lost} records (~${lost * avg} bytes), more than one flush window`);
+  // The async buffer holds at most BUFFER_BYTES before it is written out.
+  assert.ok(lost * avg <= BUFFER_BYTES + avg, `lost ${lost} records (~${lost * avg} bytes), more than one flush window`);
 });
 
 test('uncaught error: buffered records are flushed before the process exits', { timeout: 30_000 }, async (t) => {
