@@ -49,6 +49,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --unpinned-latency  also measure open-loop latency in the unpinned layout
   --tool NAME         wrk | autocannon (default: wrk when installed)
   --ccrouter HOW      auto | dist | tsx: run ccrouter from dist/ or from the sources (default auto)
+  --node-args ARGS    extra node flags for every ccrouter peer, e.g. "--max-semi-space-size=64" (default none)
   --json FILE         where to write the raw samples as JSON (default bench/results/latest.json, git-ignored)
   --no-docs           do not rewrite docs/benchmarks.md (default for --quick); --docs forces it
   --retries N         measure again (at most N times) when other processes took over 15 % of the CPU (default 2; --quick: 0)
@@ -64,6 +65,7 @@ interface Options extends RunOptions {
   unpinnedLatency: boolean;
   tool: SaturationTool | null;
   ccrouter: 'auto' | 'dist' | 'tsx';
+  nodeArgs: string[];
   json: string;
   docs: boolean;
   keep: boolean;
@@ -96,6 +98,7 @@ function parseOptions(argv: string[]): Options {
       'unpinned-latency': { type: 'boolean', default: false },
       tool: { type: 'string' },
       ccrouter: { type: 'string', default: 'auto' },
+      'node-args': { type: 'string', default: '' },
       json: { type: 'string' },
       docs: { type: 'boolean' },
       'no-docs': { type: 'boolean' },
@@ -145,6 +148,7 @@ function parseOptions(argv: string[]): Options {
     unpinnedLatency: values['unpinned-latency']!,
     tool,
     ccrouter: ccr,
+    nodeArgs: values['node-args']!.split(' ').filter(Boolean),
     json: values.json ?? path.join(ROOT, 'bench', 'results', 'latest.json'),
     docs: values['no-docs'] ? false : values.docs ?? !quick,
     keep: values.keep!,
@@ -435,6 +439,7 @@ async function main(): Promise<void> {
   const tool: SaturationTool = opts.tool ?? (hasCommand('wrk') ? 'wrk' : 'autocannon');
   if (tool === 'wrk' && !hasCommand('wrk')) throw new Error('--tool wrk: wrk is not on PATH');
   const ccr = ccrouterCommand(ROOT, opts.ccrouter);
+  ccr.args = [...opts.nodeArgs, ...ccr.args];
   if (ccr.staleWarning) {
     notes.push(`ccrouter ran from dist/, but ${ccr.staleWarning}.`);
     log(`warning: ${ccr.staleWarning}`);
@@ -474,7 +479,9 @@ async function main(): Promise<void> {
     },
     machine,
     tool,
-    ccrouterBuild: ccr.build === 'dist' ? '`dist/cli.js` (npm run build)' : 'the sources (`src/cli.ts` via tsx)',
+    ccrouterBuild:
+      (ccr.build === 'dist' ? '`dist/cli.js` (npm run build)' : 'the sources (`src/cli.ts` via tsx)') +
+      (opts.nodeArgs.length > 0 ? ` with node flags \`${opts.nodeArgs.join(' ')}\`` : ''),
     peers: peers.map((p) => ({ id: p.id, label: p.label, what: p.what, ccrouter: p.ccrouter, slowChallenger: p.slowChallenger, shadow: p.shadow })),
     skipped: skipped.map((s) => ({ peer: s.peer.id, label: s.peer.label, reason: s.reason })),
     sat: [],
