@@ -3,9 +3,9 @@
  *
  * Every peer runs as its own process, started once and warmed up, then re-pinned per layout (pinned:
  * peer under test on core 0, load generators and upstream models on core 1; unpinned: all free).
- * Per layout, rounds alternate the peer order (A B C … then … C B A) and measure, per peer:
- * saturation throughput (wrk, else autocannon; 50 connections) with the peer's CPU time per request,
- * then open-loop latency at fixed rates (pinned layout). After the pinned rounds, a fresh ccrouter
+ * Per layout, rounds alternate the peer order (A B C … then … C B A) and measure, for every peer in
+ * turn: saturation throughput (wrk, else autocannon; 50 connections) with the peer's CPU time per
+ * request; then, rate by rate, open-loop latency at fixed rates (pinned layout). After the pinned rounds, a fresh ccrouter
  * with a 200 ms challenger runs an open loop for 60 s while its RSS is sampled. Everything listens on
  * 127.0.0.1 only; every process started here is stopped at the end, on error and on Ctrl-C.
  *
@@ -288,8 +288,12 @@ async function runRounds(ctx: Ctx, layout: Layout, running: Map<string, RunningP
   const { opts, res } = ctx;
   const L = layoutTag(layout);
   const latency = layout === 'pinned' || opts.unpinnedLatency;
+  // Within a round the same figure is measured for every peer back to back (saturation of each peer,
+  // then each rate for each peer), so that two peers' figures are seconds apart, not a whole peer's
+  // battery of measurements: on a shared machine the speed drifts on that scale.
   for (let round = 1; round <= opts.rounds; round++) {
     const order = round % 2 === 1 ? ctx.peers : [...ctx.peers].reverse();
+    const tag = `${layout} round ${round}/${opts.rounds}`;
     for (const peer of order) {
       const rp = running.get(peer.id)!;
       if (!rp.proc.running) throw new Error(`${peer.id} exited during the run:\n${rp.proc.output}`);
@@ -298,21 +302,24 @@ async function runRounds(ctx: Ctx, layout: Layout, running: Map<string, RunningP
       await sleep(SETTLE_MS);
       const parts = [`${fmt(sat.rps)} req/s`, `${fmt(sat.cpuUsPerReq)} µs/req`, `cores ${sat.coreBusy.map((b) => Math.round(b * 100) + '%').join('/')}`, `foreign ${Math.round(sat.foreign * 100)}%`, `idle peers ${Math.round(sat.neighbours * 100)}% of a core`];
       if (sat.errors > 0) parts.push(`${sat.errors} errors`);
-      if (latency) {
-        for (const rate of opts.rates) {
-          const tag = `${L}.r${round}.ol${rate}`;
-          const sample = await lessDisturbed(ctx, `${peer.id} @${rate}`, async (): Promise<OlSample> => {
-            const m0 = machineReading();
-            const result = await generator.run({ url: rp.url, rate, durationS: opts.olDurationS, tag, connections: 128, drainMs: 1000 });
-            return { layout, round, peer: peer.id, rate, tag, result, rssMiB: rssMiB(processTree(rp.proc.pid)), foreign: foreignShare(m0, machineReading()) };
-          });
-          res.ol.push(sample);
-          const result = sample.result;
-          parts.push(`@${rate} p50 ${fmt(result.latencyMs.p50, 2)} p99 ${result.unfinished > 0 ? '≥' : ''}${fmt(result.latencyMs.p99, 2)} ms${result.errors > 0 ? ` (${result.errors} errors)` : ''}`);
-          await sleep(SETTLE_MS);
-        }
+      log(`${tag} ${peer.id.padEnd(13)} saturation ${parts.join(' | ')}`);
+    }
+    if (!latency) continue;
+    for (const rate of opts.rates) {
+      for (const peer of order) {
+        const rp = running.get(peer.id)!;
+        if (!rp.proc.running) throw new Error(`${peer.id} exited during the run:\n${rp.proc.output}`);
+        const olTag = `${L}.r${round}.ol${rate}`;
+        const sample = await lessDisturbed(ctx, `${peer.id} @${rate}`, async (): Promise<OlSample> => {
+          const m0 = machineReading();
+          const result = await generator.run({ url: rp.url, rate, durationS: opts.olDurationS, tag: olTag, connections: 128, drainMs: 1000 });
+          return { layout, round, peer: peer.id, rate, tag: olTag, result, rssMiB: rssMiB(processTree(rp.proc.pid)), foreign: foreignShare(m0, machineReading()) };
+        });
+        res.ol.push(sample);
+        const result = sample.result;
+        log(`${tag} ${peer.id.padEnd(13)} @${rate} p50 ${fmt(result.latencyMs.p50, 2)} p99 ${result.unfinished > 0 ? '≥' : ''}${fmt(result.latencyMs.p99, 2)} ms${result.errors > 0 ? ` (${result.errors} errors)` : ''} | foreign ${Math.round(sample.foreign * 100)}%`);
+        await sleep(SETTLE_MS);
       }
-      log(`${layout} round ${round}/${opts.rounds} ${peer.id.padEnd(13)} ${parts.join(' | ')}`);
     }
   }
 }
