@@ -60,8 +60,11 @@ class Exchange implements BodyListener {
   shadowSkip: string | null = null;
   /** Upstream headers for a fallback call (only kept when one may be needed). */
   headers: string[] | null = null;
+  /** Each call until it settles (a settled call needs no canceling). */
   servedCall: Call | null = null;
   shadowCall: Call | null = null;
+  /** The response's close listener, until the answer is sent. */
+  #onClose: (() => void) | null = null;
   /** Each model's outcome once known (only the outcome: its body and headers are let go). */
   champion: ModelOutcome | null = null;
   challenger: ModelOutcome | null = null;
@@ -136,7 +139,7 @@ class Exchange implements BodyListener {
       this.shadowCall = this.#call(served === 'champion' ? 'challenger' : 'champion', shadowHeaders, true);
     }
     // The calls may have settled synchronously (a pool already closed): the answer may be out.
-    if (!this.answered) this.res!.once('close', this.onClose);
+    if (!this.answered) this.res!.once('close', (this.#onClose = () => this.#clientClosed()));
   }
 
   #call(role: Role, headers: string[], shadow = false): Call {
@@ -145,7 +148,12 @@ class Exchange implements BodyListener {
     const method = raw.method!;
     const body = (method === 'GET' || method === 'HEAD') && this.body.length === 0 ? null : this.body;
     return this.snap.clients[role].call({ method, url: raw.url!, headers, body }, (result) => {
-      if (shadow) this.rt.shadowInflight--;
+      if (shadow) {
+        this.rt.shadowInflight--;
+        this.shadowCall = null;
+      } else {
+        this.servedCall = null;
+      }
       const e = evaluate(result, this.route.scoring[role]);
       if (e instanceof Promise) void e.then((v) => this.#evaluated(role, v));
       else this.#evaluated(role, e);
@@ -164,6 +172,7 @@ class Exchange implements BodyListener {
           this.answerRole = 'champion';
           this.rt.counters.fallbacks++;
           if (this.standIn !== null) this.#answer('champion', this.standIn);
+          // No shadow champion call in flight (a settled one would be the stand-in): call the champion.
           else if (this.shadowCall === null) this.servedCall = this.#call('champion', this.headers!);
           // else: the shadow champion call stands in once it settles.
         } else {
@@ -180,7 +189,8 @@ class Exchange implements BodyListener {
    * A client gone before its answer cancels both calls (SPEC 6: client_abort). Once the answer is
    * handed to the socket the request counts as answered, whatever the client does next.
    */
-  readonly onClose = (): void => {
+  #clientClosed(): void {
+    this.#onClose = null;
     if (this.answered) return;
     this.answered = true;
     this.clientGone = true;
@@ -189,11 +199,14 @@ class Exchange implements BodyListener {
     this.#release();
     this.servedCall?.cancel(CLIENT_GONE);
     this.shadowCall?.cancel(CLIENT_GONE);
-  };
+  }
 
   #answer(role: Role, e: Evaluated): void {
     this.answered = true;
-    this.res!.off('close', this.onClose);
+    if (this.#onClose !== null) {
+      this.res!.off('close', this.#onClose);
+      this.#onClose = null;
+    }
     this.sentBody = send(this.reply!, this.snap, this.requestId, this.group, role, e, this.fallback);
     this.#release();
   }
