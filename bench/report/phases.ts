@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { finiteOnly } from '../../src/report/build.js';
 import { findLogFiles } from '../../src/report/files.js';
+import { readJsonColumns } from '../../src/report/jsonl.js';
 import { defineViews, joinLabels, loadEventsAndOutcomes, loadPairs } from '../../src/report/load.js';
 import { pairColumns, pairSelect } from '../../src/report/schema.js';
 import { agreementSection, spearmanQuery } from '../../src/report/sections/agreement.js';
@@ -62,12 +63,11 @@ async function once(dir: string): Promise<void> {
   await fresh((c) => phase('bare scan', () => c.run(`SELECT count(*), avg(champion.latencyMs) FROM read_json_auto(${glob})`)));
   const files = findLogFiles(dir);
   // The typed read as loadPairs does it, every stored column counted instead of stored.
-  const cols = Object.entries(pairColumns(false)).map(([k, v]) => `${sqlString(k)}: ${sqlString(typeName(v))}`).join(', ');
   const stored = ['time', 'is_pair', 'rejected', 'requestId', 'unit', 'config', 'grp', 'fallback',
     ...['c', 'h'].flatMap((p) => ['version', 'called', 'err', 'kind', 'lat', 'score', 'dec', 'norm'].map((x) => `${p}_${x}`))];
   await fresh((c) => phase('parse only', () => c.run(`SELECT count(*), ${stored.map((x) => `count(${x})`).join(', ')} FROM
     (SELECT ${pairSelect(undefined)} FROM read_json([${files.pairs.map(sqlString).join(', ')}],
-      format = 'newline_delimited', ignore_errors = true, columns = {${cols}}))`)));
+      format = 'newline_delimited', ignore_errors = true, columns = ${readJsonColumns(pairColumns(false))}))`)));
 
   await fresh(async (conn) => {
     const db = queriesOn(conn);
@@ -91,11 +91,6 @@ async function once(dir: string): Promise<void> {
       return JSON.stringify(finiteOnly(report), null, 2);
     });
   });
-}
-
-function typeName(shape: unknown): string {
-  if (typeof shape === 'string') return shape;
-  return `STRUCT(${Object.entries(shape as Record<string, unknown>).map(([k, v]) => `"${k}" ${typeName(v)}`).join(', ')})`;
 }
 
 async function main(): Promise<void> {

@@ -33,9 +33,10 @@ export interface RecordSink {
 }
 
 /**
- * Async sinks write once this much is buffered: an async fs.write costs ~60 µs of CPU (thread-pool
- * hand-off) whatever its size up to 16 KiB, sonic-boom's largest single write (which must be above
- * this). At 4 KiB that was ~8 µs per pair record; at 12 KiB under 3.
+ * Async sinks write once this much is buffered: an async fs.write costs about the same CPU whatever
+ * its size up to 16 KiB (17 µs with the thread pool on the same core, 64 µs across cores: the
+ * hand-off, not the copy), and 16 KiB is sonic-boom's largest single write (which must be above this).
+ * 12 KiB holds ~25 pair lines, 4 KiB (before) ~8.
  */
 export const BUFFER_BYTES = 12 * 1024;
 /** …and at least this often, so that records reach the file when traffic is low. */

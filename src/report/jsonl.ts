@@ -44,8 +44,8 @@ export async function createJsonLinesTable(conn: DuckDBConnection, table: string
   await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT 0::INTEGER AS batch, ${select} FROM (SELECT ${empty}) LIMIT 0`);
 }
 
-/** `read_json(columns = {...})` argument. */
-function readJsonColumns(columns: Columns): string {
+/** `read_json(columns = {...})` argument (exported for bench/report/phases.ts). */
+export function readJsonColumns(columns: Columns): string {
   return `{${Object.entries(columns).map(([k, v]) => `${sqlString(k)}: ${sqlString(typeSql(v))}`).join(', ')}}`;
 }
 
