@@ -10,7 +10,7 @@ import { createRandomSource, type RandomSource } from '../assignment/bucket.js';
 import type { Metrics } from '../metrics.js';
 import type { RecordSink } from '../records/sink.js';
 import type { EventType, PairRecord } from '../records/types.js';
-import { ModelClient } from '../upstream/model-client.js';
+import { ModelClient, SERVED_CONNECTIONS } from '../upstream/model-client.js';
 import { prepareSnapshot, type Snapshot } from './snapshot.js';
 
 export interface Counters {
@@ -237,10 +237,12 @@ export class Runtime {
 
   #client(config: Config, role: Role): ModelClient {
     const m = config.models[role];
-    const key = JSON.stringify([m.url, m.timeoutMs]);
+    // Served and shadow calls share a model's pool; shadow calls may hold shadowLimit connections.
+    const connections = config.traffic.shadowLimit + SERVED_CONNECTIONS;
+    const key = JSON.stringify([m.url, m.timeoutMs, connections]);
     let client = this.#clients.get(key);
     if (!client) {
-      client = new ModelClient(m);
+      client = new ModelClient(m, { connections });
       this.#clients.set(key, client);
     }
     return client;

@@ -50,9 +50,15 @@ export interface Call {
 }
 
 export interface ModelClientOptions {
-  /** Connections per origin at most (undici's default is unlimited). */
+  /** Connections per origin at most (undici's default is unlimited; ours 1024). */
   connections?: number;
 }
+
+/**
+ * Connections a model's pool keeps for served calls beyond `traffic.shadowLimit`: shadow calls (at
+ * most shadowLimit in flight) can then never take every connection and make served calls wait.
+ */
+export const SERVED_CONNECTIONS = 1024;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -201,6 +207,8 @@ class ModelCall implements Call {
 
 export class ModelClient {
   readonly model: ModelConfig;
+  /** The pool's connection limit. */
+  readonly maxConnections: number;
   readonly #pool: Pool;
   readonly #prefix: string;
   // Deadline list: oldest first (all calls share timeoutMs), one timer for all of them.
@@ -214,8 +222,9 @@ export class ModelClient {
     this.model = model;
     const url = new URL(model.url);
     this.#prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+    this.maxConnections = options.connections ?? SERVED_CONNECTIONS;
     this.#pool = new Pool(url.origin, {
-      connections: options.connections ?? 1024,
+      connections: this.maxConnections,
       connect: { timeout: model.timeoutMs },
       // The deadline list bounds every call; undici's own per-request timers would only add work.
       headersTimeout: 0,

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config/load.js';
 import { applyReload } from '../../src/runtime/reload.js';
 import { startServer } from '../../src/server.js';
+import { SERVED_CONNECTIONS } from '../../src/upstream/model-client.js';
 import { scoreBehaviour, startUpstream } from '../helpers/upstream.js';
 import { readJsonl, tempDir, testConfig } from '../helpers/proxy.js';
 import { spawnCli, waitForLine } from '../helpers/cli.js';
@@ -121,6 +122,26 @@ test('a change that leaves the id unchanged is ignored; restart-only keys are ke
   const events = readJsonl(path.join(logs, 'events.jsonl')).filter((e) => e.type === 'config_loaded');
   assert.equal(events.length, 1);
   assert.deepEqual(events[0]!.restartRequired, ['limits', 'shutdownGraceMs']);
+});
+
+test('each model pool holds traffic.shadowLimit connections plus room for served calls, and follows a reload', async (t) => {
+  const { file, write } = await fixture(t);
+  write({ traffic: { control: 0, challenger: 0.5, shadowLimit: 8 } });
+  const server = await startServer(loadConfigFile(file), { env: {}, defaultMetrics: false });
+  t.after(() => server.shutdown());
+  const before = server.runtime.snapshot.clients;
+  assert.equal(before.champion.maxConnections, 8 + SERVED_CONNECTIONS);
+  assert.equal(before.challenger.maxConnections, 8 + SERVED_CONNECTIONS);
+  write({ traffic: { control: 0, challenger: 0.5, shadowLimit: 64 } });
+  applyReload(server.runtime, file, false);
+  const after = server.runtime.snapshot.clients;
+  assert.equal(after.challenger.maxConnections, 64 + SERVED_CONNECTIONS);
+  assert.notEqual(after.challenger, before.challenger, 'a new pool; the old one finishes its calls and closes');
+  for (let i = 0; i < 10; i++) {
+    const res = await request(server.url + '/predict', { method: 'POST', headers: { 'x-user-id': `u-${i}` }, body: '{}' });
+    assert.equal(res.statusCode, 200);
+    await res.body.text();
+  }
 });
 
 test('a config load clears a rollback; mode from the file applies only when it changed in the file', async (t) => {
