@@ -50,7 +50,7 @@ export interface Call {
 }
 
 export interface ModelClientOptions {
-  /** Connections per origin at most (undici's default is unlimited; ours 1024). */
+  /** Connections per origin at most (undici's default is unlimited; here SERVED_CONNECTIONS). */
   connections?: number;
 }
 
