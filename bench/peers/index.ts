@@ -6,7 +6,7 @@ import type { PeerInfo } from '../lib/results.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, start, type Proc } from '../lib/proc.js';
-import { startCcrouter, type CcrouterCommand } from './ccrouter.js';
+import { startCcrouter, type CcrouterCommand, type CcrouterPeerOptions } from './ccrouter.js';
 import { startNginx } from './nginx.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -41,6 +41,24 @@ export interface PeerDef extends PeerInfo {
   start(ctx: PeerContext): Promise<RunningPeer>;
 }
 
+/** A ccrouter peer: `ccrouter serve` in front of the champion and the fast or the slow challenger. */
+function ccrouterPeer(id: string, label: string, what: string, slowChallenger: boolean, options: Omit<CcrouterPeerOptions, 'champion' | 'challenger'>): PeerDef {
+  return {
+    id,
+    label,
+    what,
+    ccrouter: true,
+    slowChallenger,
+    shadow: options.shadow,
+    needs: null,
+    async start(ctx) {
+      const challenger = slowChallenger ? ctx.upstreams.slow : ctx.upstreams.challenger;
+      const r = await startCcrouter(id, ctx.ccrouter, { champion: ctx.upstreams.champion, challenger, ...options }, ctx.dir, ctx.cpus);
+      return { url: r.url, proc: r.proc, logDir: r.logDir };
+    },
+  };
+}
+
 export const PEERS: PeerDef[] = [
   {
     id: 'direct',
@@ -69,47 +87,17 @@ export const PEERS: PeerDef[] = [
       return { url: match!, proc, logDir: null };
     },
   },
-  {
-    id: 'ccr-shadow',
-    label: 'ccrouter shadow',
-    what: 'ccrouter, control 0.05, challenger 0.10, shadow on, fast challenger',
-    ccrouter: true,
-    slowChallenger: false,
-    shadow: true,
-    needs: null,
-    async start(ctx) {
-      const r = await startCcrouter('ccr-shadow', ctx.ccrouter, { champion: ctx.upstreams.champion, challenger: ctx.upstreams.challenger, shadow: true }, ctx.dir, ctx.cpus);
-      return { url: r.url, proc: r.proc, logDir: r.logDir };
-    },
-  },
-  {
-    id: 'ccr-noshadow',
-    label: 'ccrouter shadow off',
-    what: 'ccrouter, same config with `traffic.shadow: false` (served model only)',
-    ccrouter: true,
-    slowChallenger: false,
-    shadow: false,
-    needs: null,
-    async start(ctx) {
-      const r = await startCcrouter('ccr-noshadow', ctx.ccrouter, { champion: ctx.upstreams.champion, challenger: ctx.upstreams.challenger, shadow: false }, ctx.dir, ctx.cpus);
-      return { url: r.url, proc: r.proc, logDir: r.logDir };
-    },
-  },
-  {
-    id: 'ccr-slow',
-    label: 'ccrouter, challenger +200 ms',
-    // Challenger fraction 0: the slow model is only ever called in shadow, so the served latency shows
-    // what a slow shadow costs the served path (with 0.10 the tenth served by the slow model would be the p99).
-    what: 'ccrouter, control 0.05, challenger 0 (every request shadowed to the challenger), challenger answering after 200 ms (timeoutMs 1000, shadowLimit 1024)',
-    ccrouter: true,
-    slowChallenger: true,
-    shadow: true,
-    needs: null,
-    async start(ctx) {
-      const r = await startCcrouter('ccr-slow', ctx.ccrouter, { champion: ctx.upstreams.champion, challenger: ctx.upstreams.slow, shadow: true, challengerTimeoutMs: 1000, challengerFraction: 0 }, ctx.dir, ctx.cpus);
-      return { url: r.url, proc: r.proc, logDir: r.logDir };
-    },
-  },
+  ccrouterPeer('ccr-shadow', 'ccrouter shadow', 'ccrouter, control 0.05, challenger 0.10, shadow on, fast challenger', false, { shadow: true }),
+  ccrouterPeer('ccr-noshadow', 'ccrouter shadow off', 'ccrouter, same config with `traffic.shadow: false` (served model only)', false, { shadow: false }),
+  // Challenger fraction 0: the slow model is only ever called in shadow, so the served latency shows
+  // what a slow shadow costs the served path (with 0.10 the tenth served by the slow model would be the p99).
+  ccrouterPeer(
+    'ccr-slow',
+    'ccrouter, challenger +200 ms',
+    'ccrouter, control 0.05, challenger 0 (every request shadowed to the challenger), challenger answering after 200 ms (timeoutMs 1000, shadowLimit 1024)',
+    true,
+    { shadow: true, challengerTimeoutMs: 1000, challengerFraction: 0 },
+  ),
   {
     id: 'nginx-pass',
     label: 'nginx proxy_pass',
