@@ -2,7 +2,7 @@
  * Prometheus metrics (SPEC 7). Label values are bounded: roles, groups, kinds and configured
  * routes only — never a request id or a unit key.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type CounterConfiguration, type Metric } from 'prom-client';
 import type { ModelOutcome, PairRecord } from './records/types.js';
 
 const SCORE_BUCKETS = Array.from({ length: 20 }, (_, i) => Math.round((i + 1) * 0.05 * 100) / 100);
@@ -75,14 +75,18 @@ class PlainHistogram {
  * every slot (prom-client's inc() hashes the label set on every call).
  */
 class PlainCounter<L extends string> {
+  readonly counter: Counter<L>;
   readonly #slots: Array<{ labels: Partial<Record<L, string>>; n: number }> = [];
 
-  constructor(readonly counter: Counter<L>) {
+  constructor(config: CounterConfiguration<L>) {
     const slots = this.#slots;
-    (counter as unknown as { collect: () => void }).collect = function (this: Counter<L>) {
-      this.reset();
-      for (const s of slots) this.inc(s.labels, s.n);
-    };
+    this.counter = new Counter({
+      ...config,
+      collect(this: Counter<L>) {
+        this.reset();
+        for (const s of slots) this.inc(s.labels, s.n);
+      },
+    });
   }
 
   /** A slot for one label set; keep it and add to `n`. */
@@ -103,12 +107,16 @@ interface RoleSlots {
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'ccrouter_requests_total', help: 'Scored requests by route, group and served model', labelNames: ['route', 'group', 'served'] as const, registers: [this.registry] });
+  readonly #requestsCounter = new PlainCounter({ name: 'ccrouter_requests_total', help: 'Scored requests by route, group and served model', labelNames: ['route', 'group', 'served'] as const, registers: [this.registry] });
+  readonly requests = this.#requestsCounter.counter;
   readonly upstreamDuration = new PlainHistogram('ccrouter_upstream_duration_seconds', 'Model call duration (calls made)', 'model', DURATION_BUCKETS, this.registry);
-  readonly upstreamErrors = new Counter({ name: 'ccrouter_upstream_errors_total', help: 'Model call errors by kind', labelNames: ['model', 'kind'] as const, registers: [this.registry] });
+  readonly #errorsCounter = new PlainCounter({ name: 'ccrouter_upstream_errors_total', help: 'Model call errors by kind', labelNames: ['model', 'kind'] as const, registers: [this.registry] });
+  readonly upstreamErrors = this.#errorsCounter.counter;
   readonly score = new PlainHistogram('ccrouter_score', 'Model scores', 'model', SCORE_BUCKETS, this.registry);
-  readonly decisions = new Counter({ name: 'ccrouter_decisions_total', help: 'Model decisions', labelNames: ['model', 'decision'] as const, registers: [this.registry] });
-  readonly agreement = new Counter({ name: 'ccrouter_agreement_total', help: 'Records where both decisions are known, by agreement', labelNames: ['agree'] as const, registers: [this.registry] });
+  readonly #decisionsCounter = new PlainCounter({ name: 'ccrouter_decisions_total', help: 'Model decisions', labelNames: ['model', 'decision'] as const, registers: [this.registry] });
+  readonly decisions = this.#decisionsCounter.counter;
+  readonly #agreementCounter = new PlainCounter({ name: 'ccrouter_agreement_total', help: 'Records where both decisions are known, by agreement', labelNames: ['agree'] as const, registers: [this.registry] });
+  readonly agreement = this.#agreementCounter.counter;
   readonly shadowSkipped = new Counter({ name: 'ccrouter_shadow_skipped_total', help: 'Shadow calls skipped because shadowLimit calls were in flight', registers: [this.registry] });
   // With workers, the primary's value is the one in force: aggregated as `first`, the primary listed first.
   readonly trafficFraction = new Gauge({ name: 'ccrouter_traffic_fraction', help: 'Effective traffic fraction by group', labelNames: ['group'] as const, aggregator: 'first', registers: [this.registry] });
@@ -135,10 +143,6 @@ export class Metrics {
     if (r.agree !== null) (r.agree ? this.#agreeTrue : this.#agreeFalse).n++;
   }
 
-  readonly #requestsCounter = new PlainCounter(this.requests);
-  readonly #errorsCounter = new PlainCounter(this.upstreamErrors);
-  readonly #decisionsCounter = new PlainCounter(this.decisions);
-  readonly #agreementCounter = new PlainCounter(this.agreement);
   readonly #champion = this.#roleSlots('champion');
   readonly #challenger = this.#roleSlots('challenger');
   readonly #agreeTrue = this.#agreementCounter.slot({ agree: 'true' });

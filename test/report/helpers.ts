@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import seedrandom from 'seedrandom';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
@@ -60,17 +61,6 @@ export function pair(over: Obj = {}): Obj {
   };
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface RandomLogs {
   pairs: Obj[];
   events: Obj[];
@@ -83,7 +73,7 @@ export interface RandomLogs {
  * request and by unit (some overwritten later, some invalid), a segment field sometimes missing.
  */
 export function randomLogs(seed: number, n: number, opts: { calibrated?: boolean } = {}): RandomLogs {
-  const rand = mulberry32(seed);
+  const rand = seedrandom.alea(String(seed));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const pairs: Obj[] = [];
   const outcomes: Obj[] = [];
