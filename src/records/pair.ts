@@ -4,16 +4,13 @@ import type { Config } from '../config/types.js';
 import { resolvePointer, setPointer, type Pointer } from '../util/json-pointer.js';
 import { memoByKey } from '../util/memo.js';
 
-/** `raw`: the key; `hash`: first 32 hex chars of HMAC-SHA256(key = salt, unit key); `omit`: undefined. */
-export function unitForRecord(key: string | null, mode: Config['logging']['unit'], salt: string): string | null | undefined {
-  if (mode === 'omit') return undefined;
-  if (key === null) return null;
-  return mode === 'hash' ? hashUnit(key, salt) : key;
-}
-
-/** `unitForRecord` for one mode and salt, hashes remembered per key. */
+/**
+ * The record's `unit` for a unit key (null: no key), per logging.unit: `raw` the key, `hash` the first
+ * 32 hex chars of HMAC-SHA256(key = salt, unit key), remembered per key; `omit` undefined.
+ */
 export function unitFormatter(mode: Config['logging']['unit'], salt: string): (key: string | null) => string | null | undefined {
-  if (mode !== 'hash') return (key) => unitForRecord(key, mode, salt);
+  if (mode === 'omit') return () => undefined;
+  if (mode === 'raw') return (key) => key;
   const hash = memoByKey((key) => hashUnit(key, salt));
   return (key) => (key === null ? null : hash(key));
 }

@@ -1,5 +1,6 @@
 /** Reading a request body into one Buffer, bounded by `limits.bodyBytes`. */
 import type { Readable } from 'node:stream';
+import { Chunks, EMPTY } from '../util/chunks.js';
 
 export class BodyError extends Error {
   constructor(readonly kind: 'too_large' | 'client_abort', message: string) {
@@ -12,7 +13,6 @@ export interface BodyListener {
   onBodyError(err: BodyError): void;
 }
 
-const EMPTY = Buffer.alloc(0);
 
 /** Collects `stream` into one Buffer (no copy for a body that came in one chunk); tells `listener` exactly once. */
 export function readBody(stream: Readable, limit: number, listener: BodyListener): void {
@@ -24,28 +24,25 @@ export function readBody(stream: Readable, limit: number, listener: BodyListener
   stream.on('close', reader.onClose);
 }
 
-class BodyReader {
-  first: Buffer | null = null;
-  chunks: Buffer[] | null = null;
-  size = 0;
-  constructor(readonly stream: Readable, readonly limit: number, readonly listener: BodyListener) {}
+class BodyReader extends Chunks {
+  constructor(readonly stream: Readable, readonly limit: number, readonly listener: BodyListener) {
+    super();
+  }
 
   readonly onData = (chunk: Buffer): void => {
-    this.size += chunk.length;
-    if (this.size > this.limit) {
+    if (this.size + chunk.length > this.limit) {
       this.cleanup();
       // Stop reading; the 413 goes out with `connection: close`.
       this.stream.pause();
       this.listener.onBodyError(new BodyError('too_large', `request body over ${this.limit} bytes`));
       return;
     }
-    if (this.first === null) this.first = chunk;
-    else (this.chunks ??= [this.first]).push(chunk);
+    this.add(chunk);
   };
 
   readonly onEnd = (): void => {
     this.cleanup();
-    this.listener.onBody(this.chunks !== null ? Buffer.concat(this.chunks, this.size) : this.first ?? EMPTY);
+    this.listener.onBody(this.take());
   };
 
   readonly onError = (err: Error): void => {

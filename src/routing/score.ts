@@ -19,22 +19,25 @@ const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
 const brotli = promisify(zlib.brotliDecompress);
 
+/** The content-encodings decoded; any other is passed on as is. */
+const DECODERS: ReadonlyMap<string, (body: Buffer) => Promise<Buffer>> = new Map([
+  ['gzip', gunzip],
+  ['x-gzip', gunzip],
+  ['deflate', inflate],
+  ['br', brotli],
+]);
+
+const decoderFor = (encoding: string | undefined) => (encoding === undefined ? undefined : DECODERS.get(encoding.trim().toLowerCase()));
+
 /** Whether decodeBody would change a body with this content-encoding. */
 export function needsDecoding(encoding: string | undefined): boolean {
-  if (encoding === undefined) return false;
-  const e = encoding.trim().toLowerCase();
-  return e === 'gzip' || e === 'x-gzip' || e === 'deflate' || e === 'br';
+  return decoderFor(encoding) !== undefined;
 }
 
 /** Decode a body per its content-encoding (gzip, deflate, br); other encodings are returned as is. */
 export async function decodeBody(body: Buffer, encoding: string | undefined): Promise<Buffer> {
-  if (!encoding || body.length === 0) return body;
-  switch (encoding.trim().toLowerCase()) {
-    case 'gzip': case 'x-gzip': return gunzip(body);
-    case 'deflate': return inflate(body);
-    case 'br': return brotli(body);
-    default: return body;
-  }
+  const decode = decoderFor(encoding);
+  return decode === undefined || body.length === 0 ? body : decode(body);
 }
 
 export type ScoreResult = { ok: true; score: number; json: unknown } | { ok: false; message: string };

@@ -23,8 +23,8 @@ import { upstreamHeaders, responseHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
 import { setPointer } from '../util/json-pointer.js';
 import { evaluate, type Evaluated } from './outcome.js';
+import { EMPTY } from '../util/chunks.js';
 
-const EMPTY = Buffer.alloc(0);
 const CLIENT_GONE = 'client closed the connection';
 
 /**
@@ -324,7 +324,8 @@ function reject(
     fields: fieldsOf(undefined, snap.fields),
     error: { kind, message },
   };
-  if (cfg.logging.unit !== 'omit') record.unit = null;
+  const unit = snap.unitFor(null);
+  if (unit !== undefined) record.unit = unit;
   if (cfg.logging.bodies) {
     record.request = body ? bodyForRecord(body, undefined, snap.redact) : null;
     record.response = null;

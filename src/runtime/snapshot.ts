@@ -16,7 +16,6 @@ import { createNormalizer, type Normalizer } from '../calibration/normalize.js';
 export interface PreparedRoute {
   /** `METHOD /path`, as written in records and metric labels. */
   readonly name: string;
-  readonly score: Pointer;
   /** How each model's answer is read on this route. */
   readonly scoring: Readonly<Record<Role, Scoring>>;
 }
@@ -31,7 +30,6 @@ export interface Snapshot {
   readonly redact: readonly Pointer[];
   /** The request body must be JSON (a body unit key or fields to copy): invalid JSON answers 400. */
   readonly needsJson: boolean;
-  readonly thresholds: Readonly<Record<Role, number>>;
   /** SPEC 4's bucket of a unit key (memoized for this snapshot's salt). */
   readonly bucketOf: (key: string) => number;
   /** The record's `unit` for a key, per logging.unit (undefined: omitted). */
@@ -63,7 +61,7 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
     const scoring = (role: Role): Scoring => ({ version: config.models[role].version, pointer: score, threshold: thresholds[role], normalize });
     let byMethod = routes.get(r.path);
     if (byMethod === undefined) routes.set(r.path, (byMethod = new Map()));
-    byMethod.set(r.method, { name, score, scoring: { champion: scoring('champion'), challenger: scoring('challenger') } });
+    byMethod.set(r.method, { name, scoring: { champion: scoring('champion'), challenger: scoring('challenger') } });
   }
   const unit = parseUnitSource(config.assignment.unit);
   const fields = Object.entries(config.logging.fields).map(([k, p]) => [k, parsePointer(p)] as const);
@@ -75,7 +73,6 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
     fields,
     redact: config.logging.redact.map(parsePointer),
     needsJson: unit.kind === 'body' || fields.length > 0,
-    thresholds,
     bucketOf: memoBucketOf(config.assignment.salt),
     unitFor: unitFormatter(config.logging.unit, config.assignment.salt),
     clients,

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import type { ModelConfig } from '../config/types.js';
+import { Chunks } from '../util/chunks.js';
 import { CallAborted, classifyTransportError, type TransportErrorKind } from './classify.js';
 
 export interface CallRequest {
@@ -60,7 +61,6 @@ export interface ModelClientOptions {
  */
 export const SERVED_CONNECTIONS = 1024;
 
-const EMPTY = Buffer.alloc(0);
 
 class OkResult implements CallOk {
   readonly ok = true as const;
@@ -115,7 +115,7 @@ function parseRawHeaders(raw: Buffer[] | null): IncomingHttpHeaders {
  * settled it lets go of everything (undici's abort closure holds its request: headers and body), so a
  * caller that keeps the Call handle keeps only this small object.
  */
-class ModelCall implements Call {
+class ModelCall extends Chunks implements Call {
   prev: ModelCall | null = null;
   next: ModelCall | null = null;
   readonly deadline: number;
@@ -125,14 +125,12 @@ class ModelCall implements Call {
   #pendingAbort: CallAborted | null = null;
   #status = 0;
   #rawHeaders: Buffer[] | null = null;
-  #chunks: Buffer[] | null = null;
-  #first: Buffer | null = null;
-  #size = 0;
   #settled = false;
   /** Inside pool.dispatch: a result now would reach the caller before call() returned. */
   dispatching = true;
 
   constructor(readonly client: ModelClient, readonly start: number, listener: CallListener) {
+    super();
     this.deadline = start + client.model.timeoutMs;
     this.#listener = listener;
   }
@@ -168,9 +166,7 @@ class ModelCall implements Call {
   }
 
   onData(chunk: Buffer): boolean {
-    this.#size += chunk.length;
-    if (this.#first === null) this.#first = chunk;
-    else (this.#chunks ??= [this.#first]).push(chunk);
+    this.add(chunk);
     return true;
   }
 
@@ -178,9 +174,8 @@ class ModelCall implements Call {
     if (this.#settled) return;
     this.#settled = true;
     this.client.unlink(this);
-    const body = this.#chunks !== null ? Buffer.concat(this.#chunks, this.#size) : this.#first ?? EMPTY;
-    const result = new OkResult(this.#status, this.#rawHeaders, body, round2(performance.now() - this.start));
-    this.#rawHeaders = this.#chunks = this.#first = null;
+    const result = new OkResult(this.#status, this.#rawHeaders, this.take(), round2(performance.now() - this.start));
+    this.#rawHeaders = null;
     this.#deliver(result);
   }
 
