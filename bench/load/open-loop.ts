@@ -32,6 +32,8 @@ export interface OpenLoopRequest {
   connections?: number;
   /** After the last send, wait at most this long for answers; unfinished ones count as lower bounds. */
   drainMs?: number;
+  /** Also return every request's latency and send lag, in send order (bench/stalls.ts). */
+  timeline?: boolean;
 }
 
 export interface Percentiles {
@@ -56,6 +58,8 @@ export interface OpenLoopResult {
   statuses: Record<string, number>;
   latencyMs: Percentiles;
   sendLagMs: { p50: number; p99: number; max: number };
+  /** With `timeline`: request i was scheduled at wall time `startWallMs + i × intervalMs`. */
+  timeline?: { startWallMs: number; intervalMs: number; latencyMs: number[]; lagMs: number[] };
 }
 
 function percentiles(values: Float64Array): Percentiles {
@@ -180,6 +184,7 @@ export async function openLoop(req: OpenLoopRequest): Promise<OpenLoopResult> {
     statuses,
     latencyMs: percentiles(latency),
     sendLagMs: { p50: lagP.p50, p99: lagP.p99, max: lagP.max },
+    ...(req.timeline ? { timeline: { startWallMs: performance.timeOrigin + t0, intervalMs: interval, latencyMs: Array.from(latency), lagMs: Array.from(lag) } } : {}),
   };
 }
 
