@@ -27,8 +27,8 @@ import { hasCommand, killAllSync, pin, sleep, start, stopAll, type Proc } from '
 import { quantile, median } from './lib/stats.js';
 import { type OpenLoopResult } from './load/open-loop.js';
 import { OpenLoopGenerator } from './load/generator.js';
-import { ccrouterCommand, startCcrouter } from './peers/ccrouter.js';
-import { UPSTREAM_SCRIPT } from './peers/index.js';
+import { ccrouterCommand } from './peers/ccrouter.js';
+import { PEERS as PEER_DEFS, UPSTREAM_SCRIPT, type Upstreams } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PROBE = path.join(ROOT, 'bench', 'lib', 'loop-probe.mjs');
@@ -200,40 +200,37 @@ interface Running {
 
 /** Start a process with the probe preloaded (`launch` gets the node flags to add). */
 /**
- * Start a process with the probe preloaded (`launch` gets the node flags to add). `idle`: its lateness
- * timer starts off and is turned on (SIGUSR2) only while the process is measured.
+ * Start a process with the probe preloaded (through NODE_OPTIONS, which the processes that `launch`
+ * starts inherit). `idle`: its lateness timer starts off and is turned on (SIGUSR2) only while the
+ * process is measured.
  */
-async function startProbed<T>(name: string, dir: string, idle: boolean, launch: (nodeArgs: string[]) => Promise<T>): Promise<{ started: T; probe: Probed }> {
+async function startProbed<T>(name: string, dir: string, idle: boolean, launch: () => Promise<T>): Promise<{ started: T; probe: Probed }> {
   const file = path.join(dir, `probe-${name}.jsonl`);
-  const env = { CCR_PROBE_OUT: file, CCR_PROBE_IDLE: idle ? '1' : '0' };
+  const saved = process.env.NODE_OPTIONS;
+  const env = { CCR_PROBE_OUT: file, CCR_PROBE_IDLE: idle ? '1' : '0', NODE_OPTIONS: `${saved ?? ''} --import=${pathToFileURL(PROBE).href}`.trim() };
   Object.assign(process.env, env);
   try {
-    return { started: await launch(['--import', pathToFileURL(PROBE).href]), probe: { name, file } };
+    return { started: await launch(), probe: { name, file } };
   } finally {
-    for (const k of Object.keys(env)) delete process.env[k];
+    delete process.env.CCR_PROBE_OUT;
+    delete process.env.CCR_PROBE_IDLE;
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
   }
 }
 
-async function upstream(name: string, delayMs: number, cpus: string | null, dir: string, idle = false): Promise<Running> {
-  const { started, probe } = await startProbed(name, dir, idle, (nodeArgs) => start(name, process.execPath, [...nodeArgs, UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delayMs)], { cpus, ready: /listening on (http:\/\/\S+)/ }));
+async function upstream(name: string, delayMs: number, dir: string): Promise<Running> {
+  const { started, probe } = await startProbed(name, dir, false, () => start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delayMs)], { cpus: LOAD_CPUS, ready: /listening on (http:\/\/\S+)/ }));
   return { proc: started.proc, url: started.match!, probe };
 }
 
-async function startPeer(id: PeerId, dir: string, up: { champion: string; challenger: string; slow: string }): Promise<Running> {
-  if (id === 'direct') return upstream(id, 0, PROXY_CPUS, dir, true);
-  const { started, probe } = await startProbed(id, dir, true, async (nodeArgs) => {
-    if (id === 'fastify-proxy') {
-      const script = path.join(ROOT, 'bench', 'peers', 'fastify-proxy.mjs');
-      const { proc, match } = await start(id, process.execPath, [...nodeArgs, script, '--upstream', up.champion], { cpus: PROXY_CPUS, ready: /listening on (http:\/\/\S+)/ });
-      return { proc, url: match! };
-    }
-    const cmd = ccrouterCommand(ROOT);
-    if (cmd.staleWarning) process.stderr.write(`[stalls] warning: ${cmd.staleWarning}\n`);
-    const slow = id === 'ccr-slow';
-    const r = await startCcrouter(id, cmd, { champion: up.champion, challenger: slow ? up.slow : up.challenger, shadow: id !== 'ccr-noshadow', challengerTimeoutMs: 1000, challengerFraction: slow ? 0 : 0.1 }, path.join(dir, id), PROXY_CPUS, nodeArgs);
-    return { proc: r.proc, url: r.url };
-  });
-  return { ...started, probe };
+/** A peer as the benchmark starts it (bench/peers), with the probe in it. */
+async function startPeer(id: PeerId, dir: string, upstreams: Upstreams): Promise<Running> {
+  const def = PEER_DEFS.find((p) => p.id === id)!;
+  const ccrouter = ccrouterCommand(ROOT);
+  if (ccrouter.staleWarning) process.stderr.write(`[stalls] warning: ${ccrouter.staleWarning}\n`);
+  const { started, probe } = await startProbed(id, dir, true, () => def.start({ upstreams, cpus: PROXY_CPUS, dir: path.join(dir, id), ccrouter }));
+  return { proc: started.proc, url: started.url, probe };
 }
 
 /** Who lost the most time during a stall. */
@@ -314,12 +311,12 @@ async function main(): Promise<void> {
   tmpDir = dir;
   if (pinned) pin(process.pid, LOAD_CPUS!);
   // The generator is its own process, as in the benchmark, with the probe in it.
-  const { started: generator, probe: generatorProbe } = await startProbed('generator', dir, false, (nodeArgs) => OpenLoopGenerator.start(LOAD_CPUS, nodeArgs));
+  const { started: generator, probe: generatorProbe } = await startProbed('generator', dir, false, () => OpenLoopGenerator.start(LOAD_CPUS));
 
-  const champion = await upstream('champion', 0, LOAD_CPUS, dir);
-  const challenger = await upstream('challenger', 0, LOAD_CPUS, dir);
-  const slow = PEERS.includes('ccr-slow') ? await upstream('slow-challenger', 200, LOAD_CPUS, dir) : null;
-  const up = { champion: champion.url, challenger: challenger.url, slow: slow?.url ?? challenger.url };
+  const champion = await upstream('champion', 0, dir);
+  const challenger = await upstream('challenger', 0, dir);
+  const slow = PEERS.includes('ccr-slow') ? await upstream('slow-challenger', 200, dir) : null;
+  const up: Upstreams = { champion: champion.url, challenger: challenger.url, slow: slow?.url ?? challenger.url };
   const upstreams = [champion, challenger, ...(slow ? [slow] : [])];
 
   const running = new Map<PeerId, Running>();

@@ -33,10 +33,9 @@ export class OpenLoopGenerator {
     });
   }
 
-  /** `execArgv`: extra node flags (bench/stalls.ts preloads its probe). */
-  static async start(cpus: string | null, execArgv: string[] = []): Promise<OpenLoopGenerator> {
+  static async start(cpus: string | null): Promise<OpenLoopGenerator> {
     // A roomy young generation: fewer scavenges in the generator, fewer pauses in what it measures.
-    const child = fork(SCRIPT, [], { execArgv: ['--import', TSX, '--max-semi-space-size=64', ...execArgv], stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(SCRIPT, [], { execArgv: ['--import', TSX, '--max-semi-space-size=64'], stdio: ['pipe', 'pipe', 'pipe', 'ipc'] });
     const proc = new Proc('open-loop', child);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`open-loop generator not ready:\n${proc.output}`)), 20_000);
