@@ -1,7 +1,6 @@
 /**
  * A probe preloaded into every process of a bench/stalls.ts run (`NODE_OPTIONS=--import=<this file>`):
- * it records,
- * with wall-clock times comparable across processes (performance.timeOrigin + now),
+ * it records, with wall-clock times comparable across processes (performance.timeOrigin + now),
  *
  * - every tick of a 2 ms interval timer that came more than 1 ms late, with what the main thread did
  *   meanwhile, from /proc/thread-self/schedstat: time it ran, and time it waited runnable for a core
