@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { positive } from './lib/args.js';
 import { coverageByTag } from './lib/coverage.js';
 import { describeMachine } from './lib/machine.js';
 import { coreBusy, cpuSeconds, foreignShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, start, stopAll, type Proc } from './lib/proc.js';
@@ -73,13 +74,6 @@ interface Options extends RunOptions {
 
 function list(v: string | undefined): string[] | null {
   return v === undefined ? null : v.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function positive(name: string, v: string | undefined, fallback: number, allowZero = false): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`${name}: expected a number > ${allowZero ? '= ' : ''}0, got ${JSON.stringify(v)}`);
-  return n;
 }
 
 function parseOptions(argv: string[]): Options {

@@ -23,7 +23,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { hasCommand, killAllSync, pin, sleep, start, stopAll, type Proc } from './lib/proc.js';
+import { positive } from './lib/args.js';
+import { CLOCK_TICKS, coreTimes, hasCommand, killAllSync, pin, sleep, start, stopAll, type Proc } from './lib/proc.js';
 import { quantile, median } from './lib/stats.js';
 import { type OpenLoopResult } from './load/open-loop.js';
 import { OpenLoopGenerator } from './load/generator.js';
@@ -56,11 +57,11 @@ process did during them, and a summary per peer.
 const { values } = parseArgs({
   options: {
     peers: { type: 'string', default: 'direct,ccr-noshadow,ccr-shadow' },
-    rate: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
-    'slow-ms': { type: 'string', default: '5' },
-    top: { type: 'string', default: '5' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
+    'slow-ms': { type: 'string' },
+    top: { type: 'string' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -69,20 +70,15 @@ if (values.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-function positive(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: expected a positive number, got ${raw}`);
-  return n;
-}
 const PEERS = values.peers!.split(',').map((p) => {
   if (!(PEER_IDS as readonly string[]).includes(p)) throw new Error(`--peers: unknown peer ${p} (expected ${PEER_IDS.join(', ')})`);
   return p as PeerId;
 });
-const RATE = positive('--rate', values.rate!);
-const SECONDS = positive('--seconds', values.seconds!);
-const ROUNDS = Math.round(positive('--rounds', values.rounds!));
-const SLOW_MS = positive('--slow-ms', values['slow-ms']!);
-const TOP = Math.round(positive('--top', values.top!));
+const RATE = positive('--rate', values.rate, 1000);
+const SECONDS = positive('--seconds', values.seconds, 10);
+const ROUNDS = Math.round(positive('--rounds', values.rounds, 2));
+const SLOW_MS = positive('--slow-ms', values['slow-ms'], 5);
+const TOP = Math.round(positive('--top', values.top, 5));
 const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
 const PROXY_CPUS = pinned ? '0' : null;
 const LOAD_CPUS = pinned ? '1' : null;
@@ -288,21 +284,15 @@ interface Raw {
 
 /** Hypervisor steal per core, sampled by this process every 10 ms (/proc/stat's unit) while it measures. */
 function stealSampler(): { events: ProbeEvent[]; stop: () => void } {
-  const TICK_MS = 10;
-  const read = () =>
-    fs
-      .readFileSync('/proc/stat', 'latin1')
-      .split('\n')
-      .filter((l) => /^cpu\d/.test(l))
-      .map((l) => Number(l.trim().split(/\s+/)[8]) * TICK_MS);
+  const toMs = 1000 / CLOCK_TICKS;
   const events: ProbeEvent[] = [];
-  let prev = read();
+  let prev = coreTimes();
   const timer = setInterval(() => {
-    const cur = read();
-    const d = cur.map((v, i) => v - (prev[i] ?? v));
+    const cur = coreTimes();
+    const d = cur.map((c, i) => (c.steal - (prev[i]?.steal ?? c.steal)) * toMs);
     prev = cur;
     if (d.some((v) => v > 0)) events.push({ k: 'steal', t: performance.timeOrigin + performance.now(), ms: d });
-  }, TICK_MS);
+  }, 10);
   return { events, stop: () => clearInterval(timer) };
 }
 

@@ -238,20 +238,26 @@ export function foreignShare(before: { cores: Array<{ busy: number; total: numbe
 }
 
 /** A reading for foreignShare(). */
-export function machineReading(): { cores: Array<{ busy: number; total: number }>; own: number } {
+export function machineReading(): { cores: CoreTimes[]; own: number } {
   return { cores: coreTimes(), own: ownSeconds() };
 }
 
-/** Busy and total jiffies per core from /proc/stat. */
-export function coreTimes(): Array<{ busy: number; total: number }> {
-  const out: Array<{ busy: number; total: number }> = [];
+/** Jiffies per core from /proc/stat: busy (steal included), total, and steal (the hypervisor's). */
+export interface CoreTimes {
+  busy: number;
+  total: number;
+  steal: number;
+}
+
+export function coreTimes(): CoreTimes[] {
+  const out: CoreTimes[] = [];
   for (const line of fs.readFileSync('/proc/stat', 'utf8').split('\n')) {
     const m = /^cpu(\d+)\s+(.*)$/.exec(line);
     if (!m) continue;
     const v = m[2]!.trim().split(/\s+/).map(Number);
     const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
     const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    out[Number(m[1])] = { busy: total - idle, total };
+    out[Number(m[1])] = { busy: total - idle, total, steal: v[7] ?? 0 };
   }
   return out;
 }
