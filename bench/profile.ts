@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { checked, count, flags, oneOf, positive, runMain } from './lib/args.js';
 import { cpuSeconds, hasCommand, killAllSync, pin, processTree, sleep, start, stopAll, type Proc } from './lib/proc.js';
 import { quantile } from './lib/stats.js';
 import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
@@ -24,26 +24,46 @@ import { UPSTREAM_SCRIPT } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const { values } = parseArgs({
-  options: {
-    peer: { type: 'string', default: 'ccr-shadow' },
-    seconds: { type: 'string', default: '10' },
-    'gc-seconds': { type: 'string', default: '5' },
-    top: { type: 'string', default: '25' },
-    out: { type: 'string' },
-    connections: { type: 'string', default: '50' },
-    ccrouter: { type: 'string', default: 'auto' },
-    'node-args': { type: 'string', default: '' },
-  },
+const PEER_IDS = ['ccr-shadow', 'ccr-noshadow', 'ccr-slow', 'fastify-proxy'] as const;
+const USAGE = `Usage: node --import tsx bench/profile.ts [options]
+
+Saturates one peer (pinned: peer on core 0, wrk and the models on core 1) twice: under --cpu-prof,
+printing self time per function and per file or package, then under --trace-gc-nvp, printing GC
+pauses and bytes allocated and kept per request.
+
+  --peer NAME         ${PEER_IDS.join(', ')} (default ccr-shadow)
+  --seconds S         length of the profiled run (default 10)
+  --gc-seconds S      length of the GC-traced run (default 5)
+  --top N             functions listed (default 25)
+  --connections N     saturation connections (default 50)
+  --out DIR           where the .cpuprofile goes (default bench/results/profile, git-ignored)
+  --ccrouter HOW      auto | dist | tsx (default auto)
+  --node-args ARGS    extra node flags for the peer, e.g. "--max-semi-space-size=32"
+  -h, --help
+`;
+const values = flags(USAGE, {
+  peer: { type: 'string' },
+  seconds: { type: 'string' },
+  'gc-seconds': { type: 'string' },
+  top: { type: 'string' },
+  out: { type: 'string' },
+  connections: { type: 'string' },
+  ccrouter: { type: 'string' },
+  'node-args': { type: 'string', default: '' },
 });
-const PEER = values.peer!;
-const SECONDS = Number(values.seconds);
-const GC_SECONDS = Number(values['gc-seconds']);
-const TOP = Number(values.top);
-const CONNECTIONS = Number(values.connections);
+const [PEER, SECONDS, GC_SECONDS, TOP, CONNECTIONS, CCROUTER] = checked(
+  () =>
+    [
+      oneOf('--peer', values.peer, PEER_IDS, 'ccr-shadow'),
+      positive('--seconds', values.seconds, 10),
+      positive('--gc-seconds', values['gc-seconds'], 5),
+      count('--top', values.top, 25),
+      count('--connections', values.connections, 50),
+      oneOf('--ccrouter', values.ccrouter, ['auto', 'dist', 'tsx'] as const, 'auto'),
+    ] as const,
+);
 /** Extra node flags for the peer (to try V8 settings). */
-const NODE_ARGS = values['node-args']!.split(' ').filter(Boolean);
-if (!['ccr-shadow', 'ccr-noshadow', 'ccr-slow', 'fastify-proxy'].includes(PEER)) throw new Error(`--peer: expected ccr-shadow, ccr-noshadow, ccr-slow or fastify-proxy, got ${PEER}`);
+const NODE_ARGS = values['node-args'].split(' ').filter(Boolean);
 
 const tool: SaturationTool = hasCommand('wrk') ? 'wrk' : 'autocannon';
 const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
@@ -179,7 +199,7 @@ async function startPeer(nodeArgs: string[], dir: string, champion: string, chal
     const { proc, match } = await start(PEER, process.execPath, [...nodeArgs, script, '--upstream', champion], { cpus: PROXY_CPUS, ready: /listening on (http:\/\/\S+)/ });
     return { proc, url: match! };
   }
-  const cmd = ccrouterCommand(ROOT, values.ccrouter as 'auto' | 'dist' | 'tsx');
+  const cmd = ccrouterCommand(ROOT, CCROUTER);
   if (cmd.staleWarning) process.stderr.write(`[profile] warning: ${cmd.staleWarning}\n`);
   const r = await startCcrouter(PEER, cmd, { champion, challenger, shadow: PEER !== 'ccr-noshadow', challengerTimeoutMs: 1000, challengerFraction: PEER === 'ccr-slow' ? 0 : 0.1 }, dir, PROXY_CPUS, nodeArgs);
   return { proc: r.proc, url: r.url };
@@ -249,12 +269,7 @@ function removeTmp(): void {
 
 process.on('exit', killAllSync);
 process.on('SIGINT', () => void stopAll(2000).finally(() => (removeTmp(), process.exit(130))));
-main().then(
-  () => removeTmp(),
-  async (err: Error) => {
-    process.stderr.write(`[profile] failed: ${err.stack ?? err.message}\n`);
-    await stopAll(2000);
-    removeTmp();
-    process.exitCode = 1;
-  },
-);
+runMain(main, async () => {
+  await stopAll(2000);
+  removeTmp();
+});

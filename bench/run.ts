@@ -15,8 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { positive } from './lib/args.js';
+import { count, flags, listOf, oneOf, positive, runMain } from './lib/args.js';
 import { coverageByTag } from './lib/coverage.js';
 import { describeMachine } from './lib/machine.js';
 import { coreBusy, cpuSeconds, foreignShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, start, stopAll, type Proc } from './lib/proc.js';
@@ -57,6 +56,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --wait-quiet S      before each layout, wait up to S s for other processes to go under 10 % CPU (default 120; --quick: 5)
   --render FILE       measure nothing: print (and with --docs, write) the tables from a --json file
   --keep              keep the temp directory (configs, records, nginx logs)
+  -h, --help
 `;
 
 interface Options extends RunOptions {
@@ -72,80 +72,55 @@ interface Options extends RunOptions {
   keep: boolean;
 }
 
-function list(v: string | undefined): string[] | null {
-  return v === undefined ? null : v.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      rounds: { type: 'string' },
-      duration: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      peers: { type: 'string' },
-      layouts: { type: 'string' },
-      rates: { type: 'string' },
-      connections: { type: 'string' },
-      'rss-seconds': { type: 'string' },
-      'rss-rate': { type: 'string' },
-      'unpinned-latency': { type: 'boolean', default: false },
-      tool: { type: 'string' },
-      ccrouter: { type: 'string', default: 'auto' },
-      'node-args': { type: 'string', default: '' },
-      json: { type: 'string' },
-      docs: { type: 'boolean' },
-      'no-docs': { type: 'boolean' },
-      keep: { type: 'boolean', default: false },
-      'wait-quiet': { type: 'string' },
-      retries: { type: 'string' },
-      render: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const quick = values.quick!;
-  const rounds = positive('--rounds', values.rounds, quick ? 1 : 3);
-  if (!Number.isInteger(rounds)) throw new Error(`--rounds: expected an integer, got ${values.rounds}`);
+  const values = flags(USAGE, {
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    peers: { type: 'string' },
+    layouts: { type: 'string' },
+    rates: { type: 'string' },
+    connections: { type: 'string' },
+    'rss-seconds': { type: 'string' },
+    'rss-rate': { type: 'string' },
+    'unpinned-latency': { type: 'boolean', default: false },
+    tool: { type: 'string' },
+    ccrouter: { type: 'string' },
+    'node-args': { type: 'string', default: '' },
+    json: { type: 'string' },
+    docs: { type: 'boolean' },
+    'no-docs': { type: 'boolean' },
+    keep: { type: 'boolean', default: false },
+    'wait-quiet': { type: 'string' },
+    retries: { type: 'string' },
+    render: { type: 'string' },
+  }, argv);
+  const quick = values.quick;
   const duration = values.duration === undefined ? null : positive('--duration', values.duration, 3);
-  const layouts = (list(values.layouts) ?? ['pinned', 'unpinned']) as Layout[];
-  for (const l of layouts) if (l !== 'pinned' && l !== 'unpinned') throw new Error(`--layouts: expected pinned and/or unpinned, got ${JSON.stringify(l)}`);
-  const peers = list(values.peers);
-  for (const p of peers ?? []) if (!PEERS.some((d) => d.id === p)) throw new Error(`--peers: unknown peer ${JSON.stringify(p)} (known: ${PEERS.map((d) => d.id).join(', ')})`);
-  const rates = (list(values.rates) ?? ['1000', '3000']).map((r) => positive('--rates', r, 0));
-  const tool = values.tool ?? null;
-  if (tool !== null && tool !== 'wrk' && tool !== 'autocannon') throw new Error(`--tool: expected wrk or autocannon, got ${JSON.stringify(tool)}`);
-  const ccr = values.ccrouter!;
-  if (ccr !== 'auto' && ccr !== 'dist' && ccr !== 'tsx') throw new Error(`--ccrouter: expected auto, dist or tsx, got ${JSON.stringify(ccr)}`);
-  const rssSeconds = positive('--rss-seconds', values['rss-seconds'], quick ? 15 : 60, true);
+  const rates = values.rates === undefined ? [1000, 3000] : values.rates.split(',').map((r) => positive('--rates', r.trim(), 0));
   return {
-    rounds,
+    rounds: count('--rounds', values.rounds, quick ? 1 : 3),
     satDurationS: duration === null ? (quick ? 1 : 2) : Math.max(1, Math.round(duration)),
     olDurationS: duration ?? (quick ? 1 : 3),
     warmupS: quick ? 2 : 3,
     rates,
-    connections: positive('--connections', values.connections, 50),
-    layouts,
-    rssSeconds,
+    connections: count('--connections', values.connections, 50),
+    layouts: listOf<Layout>('--layouts', values.layouts, ['pinned', 'unpinned'], ['pinned', 'unpinned']),
+    rssSeconds: positive('--rss-seconds', values['rss-seconds'], quick ? 15 : 60, true),
     rssIntervalS: 5,
     rssRate: positive('--rss-rate', values['rss-rate'], 1000),
     quick,
     waitQuietS: positive('--wait-quiet', values['wait-quiet'], quick ? 5 : 120, true),
-    retries: Math.round(positive('--retries', values.retries, quick ? 0 : 2, true)),
+    retries: count('--retries', values.retries, quick ? 0 : 2, true),
     render: values.render ?? null,
-    peers,
-    unpinnedLatency: values['unpinned-latency']!,
-    tool,
-    ccrouter: ccr,
-    nodeArgs: values['node-args']!.split(' ').filter(Boolean),
+    peers: values.peers === undefined ? null : listOf('--peers', values.peers, PEERS.map((d) => d.id), []),
+    unpinnedLatency: values['unpinned-latency'],
+    tool: values.tool === undefined ? null : oneOf<SaturationTool>('--tool', values.tool, ['wrk', 'autocannon'], 'wrk'),
+    ccrouter: oneOf('--ccrouter', values.ccrouter, ['auto', 'dist', 'tsx'], 'auto'),
+    nodeArgs: values['node-args'].split(' ').filter(Boolean),
     json: values.json ?? path.join(ROOT, 'bench', 'results', 'latest.json'),
     docs: values['no-docs'] ? false : values.docs ?? !quick,
-    keep: values.keep!,
+    keep: values.keep,
   };
 }
 
@@ -528,11 +503,4 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   });
 }
 
-main().then(
-  () => cleanup(),
-  async (err: Error) => {
-    log(`failed: ${err.stack ?? err.message}`);
-    await cleanup();
-    process.exitCode = 1;
-  },
-);
+runMain(main, cleanup);

@@ -12,15 +12,23 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { stringify } from 'yaml';
+import { checked, flags, positive } from './lib/args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '300' } } });
-const minutes = Number(values.minutes);
-const rate = Number(values.rate);
-if (!(minutes > 0) || !(rate > 0)) throw new Error('--minutes and --rate must be positive numbers');
+const USAGE = `Usage: node --import tsx bench/soak.ts [options]
+
+Runs ccrouter serve for the given time with mixed traffic, a challenger that flaps every 20 s
+(healthy, 500s, slow, connection resets) and a config reload every 30 s; samples RSS, open file
+descriptors and sockets every 10 s; then stops it and checks every answered request has its record.
+
+  --minutes M   how long (default 10)
+  --rate R      requests per second (default 300)
+  -h, --help
+`;
+const values = flags(USAGE, { minutes: { type: 'string' }, rate: { type: 'string' } });
+const [minutes, rate] = checked(() => [positive('--minutes', values.minutes, 10), positive('--rate', values.rate, 300)] as const);
 
 type Mode = 'healthy' | 'failing' | 'slow' | 'resets';
 let challengerMode: Mode = 'healthy';

@@ -21,9 +21,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { positive } from './lib/args.js';
+import { checked, count, flags, listOf, positive, runMain } from './lib/args.js';
 import { CLOCK_TICKS, coreTimes, hasCommand, killAllSync, pin, sleep, start, stopAll, type Proc } from './lib/proc.js';
 import { quantile, median } from './lib/stats.js';
 import { type OpenLoopResult } from './load/open-loop.js';
@@ -54,31 +53,26 @@ process did during them, and a summary per peer.
   -h, --help
 `;
 
-const { values } = parseArgs({
-  options: {
-    peers: { type: 'string', default: 'direct,ccr-noshadow,ccr-shadow' },
-    rate: { type: 'string' },
-    seconds: { type: 'string' },
-    rounds: { type: 'string' },
-    'slow-ms': { type: 'string' },
-    top: { type: 'string' },
-    json: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
+const values = flags(HELP, {
+  peers: { type: 'string' },
+  rate: { type: 'string' },
+  seconds: { type: 'string' },
+  rounds: { type: 'string' },
+  'slow-ms': { type: 'string' },
+  top: { type: 'string' },
+  json: { type: 'string' },
 });
-if (values.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-const PEERS = values.peers!.split(',').map((p) => {
-  if (!(PEER_IDS as readonly string[]).includes(p)) throw new Error(`--peers: unknown peer ${p} (expected ${PEER_IDS.join(', ')})`);
-  return p as PeerId;
-});
-const RATE = positive('--rate', values.rate, 1000);
-const SECONDS = positive('--seconds', values.seconds, 10);
-const ROUNDS = Math.round(positive('--rounds', values.rounds, 2));
-const SLOW_MS = positive('--slow-ms', values['slow-ms'], 5);
-const TOP = Math.round(positive('--top', values.top, 5));
+const [PEERS, RATE, SECONDS, ROUNDS, SLOW_MS, TOP] = checked(
+  () =>
+    [
+      listOf<PeerId>('--peers', values.peers, PEER_IDS, ['direct', 'ccr-noshadow', 'ccr-shadow']),
+      positive('--rate', values.rate, 1000),
+      positive('--seconds', values.seconds, 10),
+      count('--rounds', values.rounds, 2),
+      positive('--slow-ms', values['slow-ms'], 5),
+      count('--top', values.top, 5),
+    ] as const,
+);
 const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
 const PROXY_CPUS = pinned ? '0' : null;
 const LOAD_CPUS = pinned ? '1' : null;
@@ -418,8 +412,4 @@ process.on('exit', () => {
   if (tmpDir !== null) fs.rmSync(tmpDir, { recursive: true, force: true });
 });
 process.on('SIGINT', () => void stopAll(2000).finally(() => process.exit(130)));
-main().catch(async (err: Error) => {
-  process.stderr.write(`[stalls] failed: ${err.stack ?? err.message}\n`);
-  await stopAll(2000);
-  process.exitCode = 1;
-});
+runMain(main, () => stopAll(2000));

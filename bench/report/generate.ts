@@ -12,8 +12,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
+import { count, flags, positive, runMain, UsageError } from '../lib/args.js';
+
+const USAGE = `Usage: node --import tsx bench/report/generate.ts [options]
+
+Writes realistic ccrouter records for the report benchmark: pair files per worker (rotated),
+events.jsonl with a start and a ramp step, and outcomes.jsonl labelling a share of the requests.
+Replaces DIR.
+
+  --records N    pair records (default 1000000)
+  --out DIR      where (default .tmp/bench-logs)
+  --workers N    pair files written side by side, pairs-w<k>.jsonl (default 2)
+  --rotate N     records per file before it rotates (default 250000)
+  --labelled P   share of requests given an outcome, 0 to 1 (default 0.3)
+  --seed N       random seed (default 1)
+  -h, --help
+`;
 
 export interface GenerateOptions {
   records: number;
@@ -143,31 +158,33 @@ export async function generate(opts: GenerateOptions): Promise<{ files: string[]
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      records: { type: 'string', default: '1000000' },
-      out: { type: 'string', default: '.tmp/bench-logs' },
-      workers: { type: 'string', default: '2' },
-      rotate: { type: 'string', default: '250000' },
-      labelled: { type: 'string', default: '0.3' },
-      seed: { type: 'string', default: '1' },
-    },
-    strict: true,
+  const values = flags(USAGE, {
+    records: { type: 'string' },
+    out: { type: 'string' },
+    workers: { type: 'string' },
+    rotate: { type: 'string' },
+    labelled: { type: 'string' },
+    seed: { type: 'string' },
   });
+  const out = values.out ?? '.tmp/bench-logs';
+  const records = count('--records', values.records, 1_000_000);
+  const labelled = positive('--labelled', values.labelled, 0.3, true);
+  if (labelled > 1) throw new UsageError(`--labelled: expected a share between 0 and 1, got ${JSON.stringify(values.labelled)}`);
+  const opts = {
+    records,
+    dir: out,
+    workers: count('--workers', values.workers, 2),
+    rotate: count('--rotate', values.rotate, 250_000),
+    labelled,
+    seed: count('--seed', values.seed, 1, true),
+  };
   const t0 = performance.now();
-  fs.rmSync(values.out, { recursive: true, force: true });
-  const res = await generate({
-    records: Number(values.records),
-    dir: values.out,
-    workers: Number(values.workers),
-    rotate: Number(values.rotate),
-    labelled: Number(values.labelled),
-    seed: Number(values.seed),
-  });
+  fs.rmSync(out, { recursive: true, force: true });
+  const res = await generate(opts);
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  process.stdout.write(`wrote ${values.records} pair records in ${res.files.length} files and ${res.outcomes} outcomes to ${values.out} in ${secs} s\n`);
+  process.stdout.write(`wrote ${records} pair records in ${res.files.length} files and ${res.outcomes} outcomes to ${out} in ${secs} s\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('generate.ts')) {
-  await main();
+  runMain(main);
 }

@@ -12,7 +12,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { finiteOnly } from '../../src/report/build.js';
 import { findLogFiles } from '../../src/report/files.js';
@@ -27,6 +26,17 @@ import { windowAndTraffic } from '../../src/report/sections/traffic.js';
 import { queriesOn, sqlString } from '../../src/report/sql.js';
 import type { Report } from '../../src/report/types.js';
 import { verdictOf } from '../../src/report/verdict.js';
+import { count, flags, runMain, UsageError } from '../lib/args.js';
+
+const USAGE = `Usage: node --import tsx bench/report/phases.ts [options]
+
+Runs each phase of ccrouter report on its own, one after the other, and prints its CPU and
+wall-clock time (medians over --runs) next to the bare scan that bench/report/run.ts compares against.
+
+  --logs DIR   records written by bench/report/generate.ts (default .tmp/bench-logs)
+  --runs N     runs (default 3), after one warm-up
+  -h, --help
+`;
 
 const samples = new Map<string, { cpu: number[]; wall: number[] }>();
 
@@ -113,13 +123,10 @@ async function once(dir: string): Promise<void> {
 const REFERENCES = new Set(['bare scan', 'parse only', 'one pass: labels + cells, no stats']);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { logs: { type: 'string', default: '.tmp/bench-logs' }, runs: { type: 'string', default: '3' } },
-    strict: true,
-  });
-  const dir = values.logs;
-  if (!fs.existsSync(dir)) throw new Error(`--logs ${dir}: no such directory (run bench/report/generate.ts first)`);
-  const runs = Math.max(1, Number(values.runs));
+  const values = flags(USAGE, { logs: { type: 'string' }, runs: { type: 'string' } });
+  const dir = values.logs ?? '.tmp/bench-logs';
+  if (!fs.existsSync(dir)) throw new UsageError(`--logs ${dir}: no such directory (run bench/report/generate.ts first)`);
+  const runs = count('--runs', values.runs, 3);
   await once(dir); // warm-up: page cache, module JIT
   samples.clear();
   for (let i = 0; i < runs; i++) await once(dir);
@@ -138,4 +145,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${'report phases, summed'.padEnd(34)} ${cpuSum.toFixed(0).padStart(7)} ${wallSum.toFixed(0).padStart(8)}\n`);
 }
 
-await main();
+runMain(main);

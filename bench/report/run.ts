@@ -12,9 +12,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runReport } from '../../src/commands/report.js';
+import { count, flags, runMain, UsageError } from '../lib/args.js';
+
+const USAGE = `Usage: node --import tsx bench/report/run.ts [options]
+
+Times ccrouter report --format json against a bare DuckDB scan of the same pair files, alternating
+the two, and prints the medians of wall-clock and CPU time and their ratio.
+
+  --logs DIR      records written by bench/report/generate.ts (default .tmp/bench-logs)
+  --runs N        runs of each (default 5), after one warm-up of each
+  --segment F     also pass --segment F to the report
+  -h, --help
+`;
 
 interface Sample {
   wallMs: number;
@@ -60,18 +71,11 @@ async function report(dir: string, extra: string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      logs: { type: 'string', default: '.tmp/bench-logs' },
-      runs: { type: 'string', default: '5' },
-      segment: { type: 'string' },
-    },
-    strict: true,
-  });
-  const dir = values.logs;
-  if (!fs.existsSync(dir)) throw new Error(`--logs ${dir}: no such directory (run bench/report/generate.ts first)`);
+  const values = flags(USAGE, { logs: { type: 'string' }, runs: { type: 'string' }, segment: { type: 'string' } });
+  const dir = values.logs ?? '.tmp/bench-logs';
+  if (!fs.existsSync(dir)) throw new UsageError(`--logs ${dir}: no such directory (run bench/report/generate.ts first)`);
   const extra = values.segment ? ['--segment', values.segment] : [];
-  const runs = Math.max(1, Number(values.runs));
+  const runs = count('--runs', values.runs, 5);
   const files = fs.readdirSync(dir).filter((f) => /^pairs.*\.jsonl$/.test(f));
   const size = files.reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
   process.stdout.write(`logs ${dir}: ${files.length} pair files, ${(size / 1e6).toFixed(0)} MB; ${runs} runs each, alternating\n`);
@@ -99,4 +103,4 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+runMain(main);
