@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { count, flags, listOf, oneOf, positive, runMain } from './lib/args.js';
 import { coverageByTag } from './lib/coverage.js';
 import { describeMachine } from './lib/machine.js';
-import { coreBusy, cpuSeconds, foreignShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, start, stopAll, type Proc } from './lib/proc.js';
+import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, start, stopAll, type Proc } from './lib/proc.js';
 import { layoutTag, renderMarkdown, writeDocs } from './lib/report.js';
 import type { Layout, OlSample, RunOptions, RunResults, SatSample } from './lib/results.js';
 import { OpenLoopGenerator } from './load/generator.js';
@@ -128,6 +128,8 @@ function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
 }
 
+/** `foreign 12% (steal 8%)`: other processes' and the hypervisor's share of the CPU during a measurement. */
+const disturbed = (m: { foreign: number; steal?: number }) => `foreign ${Math.round(m.foreign * 100)}% (steal ${Math.round((m.steal ?? NaN) * 100)}%)`;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 
 interface Ctx {
@@ -184,6 +186,7 @@ async function measureSaturation(ctx: Ctx, layout: Layout, round: number, peer: 
     coreBusy: coreBusy(m0.cores, m1.cores),
     rssMiB: rssMiB(processTree(rp.proc.pid)),
     foreign: foreignShare(m0, m1),
+    steal: stealShare(m0.cores, m1.cores),
     neighbours,
   };
 }
@@ -269,7 +272,7 @@ async function runRounds(ctx: Ctx, layout: Layout, running: Map<string, RunningP
       const sat = await lessDisturbed(ctx, `${peer.id} saturation`, () => measureSaturation(ctx, layout, round, peer, rp, loadCpus));
       res.sat.push(sat);
       await sleep(SETTLE_MS);
-      const parts = [`${fmt(sat.rps)} req/s`, `${fmt(sat.cpuUsPerReq)} µs/req`, `cores ${sat.coreBusy.map((b) => Math.round(b * 100) + '%').join('/')}`, `foreign ${Math.round(sat.foreign * 100)}%`, `idle peers ${Math.round(sat.neighbours * 100)}% of a core`];
+      const parts = [`${fmt(sat.rps)} req/s`, `${fmt(sat.cpuUsPerReq)} µs/req`, `cores ${sat.coreBusy.map((b) => Math.round(b * 100) + '%').join('/')}`, disturbed(sat), `idle peers ${Math.round(sat.neighbours * 100)}% of a core`];
       if (sat.errors > 0) parts.push(`${sat.errors} errors`);
       log(`${tag} ${peer.id.padEnd(13)} saturation ${parts.join(' | ')}`);
     }
@@ -282,11 +285,12 @@ async function runRounds(ctx: Ctx, layout: Layout, running: Map<string, RunningP
         const sample = await lessDisturbed(ctx, `${peer.id} @${rate}`, async (): Promise<OlSample> => {
           const m0 = machineReading();
           const result = await generator.run({ url: rp.url, rate, durationS: opts.olDurationS, tag: olTag, connections: 128, drainMs: 1000 });
-          return { layout, round, peer: peer.id, rate, tag: olTag, result, rssMiB: rssMiB(processTree(rp.proc.pid)), foreign: foreignShare(m0, machineReading()) };
+          const m1 = machineReading();
+          return { layout, round, peer: peer.id, rate, tag: olTag, result, rssMiB: rssMiB(processTree(rp.proc.pid)), foreign: foreignShare(m0, m1), steal: stealShare(m0.cores, m1.cores) };
         });
         res.ol.push(sample);
         const result = sample.result;
-        log(`${tag} ${peer.id.padEnd(13)} @${rate} p50 ${fmt(result.latencyMs.p50, 2)} p99 ${result.unfinished > 0 ? '≥' : ''}${fmt(result.latencyMs.p99, 2)} ms${result.errors > 0 ? ` (${result.errors} errors)` : ''} | foreign ${Math.round(sample.foreign * 100)}%`);
+        log(`${tag} ${peer.id.padEnd(13)} @${rate} p50 ${fmt(result.latencyMs.p50, 2)} p99 ${result.unfinished > 0 ? '≥' : ''}${fmt(result.latencyMs.p99, 2)} ms${result.errors > 0 ? ` (${result.errors} errors)` : ''} | ${disturbed(sample)}`);
         await sleep(SETTLE_MS);
       }
     }
@@ -374,7 +378,7 @@ async function rssSeries(ctx: Ctx, peer: PeerDef, upstreams: Upstreams, generato
       log(`RSS t=${t}s ${rss.toFixed(1)} MiB`);
     }
     const latency = await run;
-    const foreign = foreignShare(m0, machineReading());
+    const m1 = machineReading();
     await rp.proc.stop(8000);
     const cov = rp.logDir === null ? null : (await coverageByTag(rp.logDir)).get('rss.run') ?? null;
     ctx.res.rss = {
@@ -387,7 +391,8 @@ async function rssSeries(ctx: Ctx, peer: PeerDef, upstreams: Upstreams, generato
       samples,
       latency,
       coverage: cov,
-      foreign,
+      foreign: foreignShare(m0, m1),
+      steal: stealShare(m0.cores, m1.cores),
     };
   } finally {
     await rp.proc.stop(8000);

@@ -237,7 +237,18 @@ export function foreignShare(before: { cores: Array<{ busy: number; total: numbe
   return Math.max(0, (busy / CLOCK_TICKS - (after.own - before.own)) / (total / CLOCK_TICKS));
 }
 
-/** A reading for foreignShare(). */
+/** Share of the machine's CPU the hypervisor stole between two coreTimes() readings (part of foreignShare). */
+export function stealShare(before: CoreTimes[], after: CoreTimes[]): number {
+  let steal = 0;
+  let total = 0;
+  after.forEach((a, i) => {
+    steal += a.steal - before[i]!.steal;
+    total += a.total - before[i]!.total;
+  });
+  return total > 0 ? steal / total : 0;
+}
+
+/** A reading for foreignShare() and stealShare(). */
 export function machineReading(): { cores: CoreTimes[]; own: number } {
   return { cores: coreTimes(), own: ownSeconds() };
 }

@@ -41,7 +41,7 @@ export interface PeerSummary {
   errors: number;
   rssMiB: number;
   /** Share of CPU used by processes not started by the harness during this peer's measurements. */
-  foreign: { median: number; max: number };
+  foreign: { median: number; max: number; steal: number };
   ol: Map<number, OlSummary>;
   /** Phase (`sat`, `ol1000`, ...) → coverage pooled over rounds. */
   coverage: Map<string, CoverageSummary>;
@@ -105,8 +105,9 @@ export function summarize(res: RunResults): PeerSummary[] {
         errors: mine.reduce((a, s) => a + s.errors, 0) + [...olMap.values()].reduce((a, o) => a + o.errors, 0),
         rssMiB: max(mine.map((s) => s.rssMiB).concat(res.ol.filter((s) => s.layout === layout && s.peer === peer.id).map((s) => s.rssMiB))),
         foreign: (() => {
-          const f = mine.map((x) => x.foreign).concat(res.ol.filter((o) => o.layout === layout && o.peer === peer.id).map((o) => o.foreign));
-          return { median: median(f), max: max(f) };
+          const all = [...mine, ...res.ol.filter((o) => o.layout === layout && o.peer === peer.id)];
+          const f = all.map((x) => x.foreign);
+          return { median: median(f), max: max(f), steal: median(all.map((x) => x.steal)) };
         })(),
         ol: olMap,
         coverage: coverageOf(res, peer, layout, median(rps)),
@@ -333,7 +334,7 @@ export function renderMarkdown(res: RunResults): string {
         const over = o && p.rps && r > p.rps.median ? ' †' : '';
         cells.push(o ? `${ms(o.p50)} / ${lb}${ms(o.p99)}${over}` : 'n/a', o ? (p.peer.id === DIRECT ? '0' : `${lb}${ms(o.addedP99)}`) : 'n/a');
       }
-      cells.push(coverageCell(p), fin(p.rssMiB) ? p.rssMiB.toFixed(0) : 'n/a', String(p.errors), `${Math.round(p.foreign.median * 100)} % (max ${Math.round(p.foreign.max * 100)} %)`);
+      cells.push(coverageCell(p), fin(p.rssMiB) ? p.rssMiB.toFixed(0) : 'n/a', String(p.errors), foreignCell(p));
       return cells;
     });
     out.push(table(head, body));
@@ -347,7 +348,7 @@ export function renderMarkdown(res: RunResults): string {
       '‡: the load core was saturated and the proxy core was not, so the figure is a lower bound set by the load side (wrk and the upstream models share core 1). ' +
       'Shadow coverage: share of pair records where both models were called, pooled over rounds, for saturation / each open-loop rate. ' +
       'RSS: highest VmRSS sampled after each measurement. errors: socket errors, non-2xx answers and timeouts seen by the load generators. ' +
-      'foreign CPU: share of the machine\'s CPU taken by processes this run did not start (and hypervisor steal) during the peer\'s measurements, median (max); above a few % the figures are disturbed.',
+      'foreign CPU: share of the machine\'s CPU taken by processes this run did not start and by the hypervisor (steal) during the peer\'s measurements, median (max), then the median of steal alone; above a few % the figures are disturbed.',
   );
 
   out.push('');
@@ -369,7 +370,7 @@ export function renderMarkdown(res: RunResults): string {
       (rss ? `Median of the second half of the samples after warm-up against the first half: ${rss.from.toFixed(0)} → ${rss.to.toFixed(0)} MiB; least-squares slope ${rss.slopePerMin.toFixed(1)} MiB/min. ` : '') +
       `Warm-up: first ${r.warmupS} s. Served latency over the run: ` +
         (l ? `p50 ${ms(l.latencyMs.p50)} ms, p99 ${ms(l.latencyMs.p99)} ms, max ${ms(l.latencyMs.max)} ms, ${l.errors} errors, ${l.unfinished} unfinished` : 'n/a') +
-        (r.foreign !== undefined ? `; foreign CPU ${Math.round(r.foreign * 100)} %` : '') +
+        (r.foreign !== undefined ? `; foreign CPU ${Math.round(r.foreign * 100)} %${r.steal !== undefined ? ` (steal ${Math.round(r.steal * 100)} %)` : ''}` : '') +
         `; shadow coverage ${c && c.records > 0 ? `${pct(c.covered / c.records)} of ${int(c.records)} records (${int(c.overLimit)} over shadowLimit, mean challenger latency ${ms(c.challengerMs ?? NaN)} ms)` : 'n/a'}.`,
     );
   }
@@ -379,6 +380,11 @@ export function renderMarkdown(res: RunResults): string {
 /** Pinned, the proxy core not saturated while the load core is: the figure is the load side's limit. */
 function loadBound(p: PeerSummary): boolean {
   return (p.coreBusy[0] ?? 1) < 0.85 && (p.coreBusy[1] ?? 0) > 0.95;
+}
+
+function foreignCell(p: PeerSummary): string {
+  const f = p.foreign;
+  return `${Math.round(f.median * 100)} % (max ${Math.round(f.max * 100)} %)${fin(f.steal) ? `; steal ${Math.round(f.steal * 100)} %` : ''}`;
 }
 
 function coverageCell(p: PeerSummary): string {

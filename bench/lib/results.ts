@@ -24,6 +24,8 @@ export interface SatSample {
   rssMiB: number;
   /** Share of the machine's CPU used by processes not started here (and steal) during the run. */
   foreign: number;
+  /** The hypervisor's steal alone, as a share of the machine's CPU (absent in results from older runs). */
+  steal?: number;
   /** CPU used meanwhile by the other peers, which should be idle, in cores. */
   neighbours: number;
 }
@@ -37,6 +39,7 @@ export interface OlSample {
   result: OpenLoopResult;
   rssMiB: number;
   foreign: number;
+  steal?: number;
 }
 
 export interface RssSeries {
@@ -50,6 +53,7 @@ export interface RssSeries {
   coverage: Coverage | null;
   /** Share of the CPU used by processes not started here during the series. */
   foreign?: number;
+  steal?: number;
 }
 
 export interface PeerInfo {

@@ -5,6 +5,7 @@ import { renderMarkdown, rssGrowth, summarize, targets, SHADOW_LIMIT } from '../
 import type { Coverage } from '../../bench/lib/coverage.js';
 import type { Layout, OlSample, PeerInfo, RunResults, SatSample } from '../../bench/lib/results.js';
 import { median, quantile } from '../../bench/lib/stats.js';
+import { stealShare } from '../../bench/lib/proc.js';
 
 const peer = (id: string, over: Partial<PeerInfo> = {}): PeerInfo => ({
   id,
@@ -17,7 +18,7 @@ const peer = (id: string, over: Partial<PeerInfo> = {}): PeerInfo => ({
 });
 
 function sat(peerId: string, round: number, rps: number, layout: Layout = 'pinned'): SatSample {
-  return { layout, round, peer: peerId, tag: `${layout === 'pinned' ? 'pin' : 'free'}.r${round}.sat`, rps, requests: rps * 2, errors: 0, cpuUsPerReq: 1e6 / rps, p50Ms: 1, p99Ms: 5, coreBusy: [1, 0.5], rssMiB: 80, foreign: 0.02, neighbours: 0 };
+  return { layout, round, peer: peerId, tag: `${layout === 'pinned' ? 'pin' : 'free'}.r${round}.sat`, rps, requests: rps * 2, errors: 0, cpuUsPerReq: 1e6 / rps, p50Ms: 1, p99Ms: 5, coreBusy: [1, 0.5], rssMiB: 80, foreign: 0.05, steal: 0.03, neighbours: 0 };
 }
 
 function ol(peerId: string, round: number, rate: number, p99: number): OlSample {
@@ -154,4 +155,13 @@ test('the markdown carries the targets table with PASS, FAIL and — where a fig
   assert.match(md, /\| shadow-mode saturation throughput vs plain @fastify\/http-proxy, pinned \| ≥ 1\.2× \| 1\.10× \| \*\*FAIL\*\* \|/);
   assert.match(md, /\| shadow off vs plain @fastify\/http-proxy, pinned \| ≥ 1\.7× \| 2\.00× \| PASS \|/);
   assert.match(md, /\| same, unpinned \| ≥ 1\.0× \| n\/a \| — \|/);
+  // Foreign CPU, median (max), then the hypervisor's steal alone.
+  assert.match(md, /\| 5 % \(max 5 %\); steal 3 % \|/);
+});
+
+test('steal is the hypervisor\'s share of every core\'s time between two /proc/stat readings', () => {
+  const before = [{ busy: 100, total: 1000, steal: 10 }, { busy: 50, total: 1000, steal: 0 }];
+  const after = [{ busy: 400, total: 1500, steal: 110 }, { busy: 150, total: 1500, steal: 50 }];
+  assert.equal(stealShare(before, after), 0.15);
+  assert.equal(stealShare(after, after), 0);
 });
