@@ -130,6 +130,7 @@ function log(line: string): void {
 
 /** `foreign 12% (steal 8%)`: other processes' and the hypervisor's share of the CPU during a measurement. */
 const disturbed = (m: { foreign: number; steal?: number }) => `foreign ${Math.round(m.foreign * 100)}% (steal ${Math.round((m.steal ?? NaN) * 100)}%)`;
+const busy = (cores: number[]) => `cores ${cores.map((b) => Math.round(b * 100) + '%').join('/')}`;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 
 interface Ctx {
@@ -159,11 +160,11 @@ function neighboursSeconds(ctx: Ctx, except: RunningPeer): number {
   return sum;
 }
 
-async function measureSaturation(ctx: Ctx, layout: Layout, round: number, peer: PeerDef, rp: RunningPeer, loadCpus: string | null): Promise<SatSample> {
-  const tag = `${layoutTag(layout)}.r${round}.sat`;
+async function measureSaturation(ctx: Ctx, layout: Layout, round: number, peer: PeerDef, rp: RunningPeer, loadCpus: string | null, attempt: number): Promise<SatSample> {
+  const tag = `${layoutTag(layout)}.${roundTag(round, attempt)}.sat`;
   // An unmeasured second first: pools emptied by idle timeouts (4 s in undici) fill up again, so the
   // measured seconds see the steady state.
-  await saturate(ctx.tool, { url: rp.url, durationS: PRIME_S, connections: ctx.opts.connections, tag: `${layoutTag(layout)}.prime`, cpus: loadCpus }, ctx.wrkScript);
+  await saturate(ctx.tool, { url: rp.url, durationS: PRIME_S, connections: ctx.opts.connections, tag: `${tag}.prime`, cpus: loadCpus }, ctx.wrkScript);
   const tree = processTree(rp.proc.pid);
   const cpu0 = cpuSeconds(tree);
   const n0 = neighboursSeconds(ctx, rp);
@@ -269,10 +270,10 @@ async function runRounds(ctx: Ctx, layout: Layout, running: Map<string, RunningP
     for (const peer of order) {
       const rp = running.get(peer.id)!;
       if (!rp.proc.running) throw new Error(`${peer.id} exited during the run:\n${rp.proc.output}`);
-      const sat = await lessDisturbed(ctx, `${peer.id} saturation`, () => measureSaturation(ctx, layout, round, peer, rp, loadCpus));
+      const sat = await lessDisturbed(ctx, `${peer.id} saturation`, (attempt) => measureSaturation(ctx, layout, round, peer, rp, loadCpus, attempt));
       res.sat.push(sat);
       await sleep(SETTLE_MS);
-      const parts = [`${fmt(sat.rps)} req/s`, `${fmt(sat.cpuUsPerReq)} µs/req`, `cores ${sat.coreBusy.map((b) => Math.round(b * 100) + '%').join('/')}`, disturbed(sat), `idle peers ${Math.round(sat.neighbours * 100)}% of a core`];
+      const parts = [`${fmt(sat.rps)} req/s`, `${fmt(sat.cpuUsPerReq)} µs/req`, busy(sat.coreBusy), disturbed(sat), `idle peers ${Math.round(sat.neighbours * 100)}% of a core`];
       if (sat.errors > 0) parts.push(`${sat.errors} errors`);
       log(`${tag} ${peer.id.padEnd(13)} saturation ${parts.join(' | ')}`);
     }
@@ -281,16 +282,19 @@ async function runRounds(ctx: Ctx, layout: Layout, running: Map<string, RunningP
       for (const peer of order) {
         const rp = running.get(peer.id)!;
         if (!rp.proc.running) throw new Error(`${peer.id} exited during the run:\n${rp.proc.output}`);
-        const olTag = `${L}.r${round}.ol${rate}`;
-        const sample = await lessDisturbed(ctx, `${peer.id} @${rate}`, async (): Promise<OlSample> => {
+        const sample = await lessDisturbed(ctx, `${peer.id} @${rate}`, async (attempt): Promise<OlSample> => {
+          const olTag = `${L}.${roundTag(round, attempt)}.ol${rate}`;
+          const tree = processTree(rp.proc.pid);
+          const cpu0 = cpuSeconds(tree);
           const m0 = machineReading();
           const result = await generator.run({ url: rp.url, rate, durationS: opts.olDurationS, tag: olTag, connections: 128, drainMs: 1000 });
           const m1 = machineReading();
-          return { layout, round, peer: peer.id, rate, tag: olTag, result, rssMiB: rssMiB(processTree(rp.proc.pid)), foreign: foreignShare(m0, m1), steal: stealShare(m0.cores, m1.cores) };
+          const cpuUsPerReq = result.completed > 0 ? ((cpuSeconds(tree) - cpu0) * 1e6) / result.completed : NaN;
+          return { layout, round, peer: peer.id, rate, tag: olTag, result, cpuUsPerReq, rssMiB: rssMiB(processTree(rp.proc.pid)), coreBusy: coreBusy(m0.cores, m1.cores), foreign: foreignShare(m0, m1), steal: stealShare(m0.cores, m1.cores) };
         });
         res.ol.push(sample);
         const result = sample.result;
-        log(`${tag} ${peer.id.padEnd(13)} @${rate} p50 ${fmt(result.latencyMs.p50, 2)} p99 ${result.unfinished > 0 ? '≥' : ''}${fmt(result.latencyMs.p99, 2)} ms${result.errors > 0 ? ` (${result.errors} errors)` : ''} | ${disturbed(sample)}`);
+        log(`${tag} ${peer.id.padEnd(13)} @${rate} p50 ${fmt(result.latencyMs.p50, 2)} p99 ${result.unfinished > 0 ? '≥' : ''}${fmt(result.latencyMs.p99, 2)} ms${result.errors > 0 ? ` (${result.errors} errors)` : ''} | ${fmt(sample.cpuUsPerReq!)} µs/req | ${busy(sample.coreBusy!)} | ${disturbed(sample)}`);
         await sleep(SETTLE_MS);
       }
     }
@@ -325,8 +329,13 @@ const DISTURBED = 0.15;
 const RETRY_BUDGET_S = 120;
 
 /** Measure; while other processes took over DISTURBED of the CPU, wait for quiet and measure again, keeping the least disturbed. */
-async function lessDisturbed<T extends { foreign: number }>(ctx: Ctx, what: string, measure: () => Promise<T>): Promise<T> {
-  let best = await measure();
+/** `r2`, or `r2a3` for the third attempt: records of a measurement taken again keep their own tag. */
+function roundTag(round: number, attempt: number): string {
+  return attempt === 0 ? `r${round}` : `r${round}a${attempt + 1}`;
+}
+
+async function lessDisturbed<T extends { foreign: number }>(ctx: Ctx, what: string, measure: (attempt: number) => Promise<T>): Promise<T> {
+  let best = await measure(0);
   for (let i = 0; i < ctx.opts.retries && best.foreign > DISTURBED; i++) {
     if (ctx.retrySpentMs > RETRY_BUDGET_S * 1000) {
       if (!ctx.budgetNoted) {
@@ -340,7 +349,7 @@ async function lessDisturbed<T extends { foreign: number }>(ctx: Ctx, what: stri
     ctx.res.retried++;
     await waitQuiet(ctx, what, 30, false);
     await sleep(SETTLE_MS);
-    const again = await measure();
+    const again = await measure(i + 1);
     ctx.retrySpentMs += Date.now() - t0;
     if (again.foreign < best.foreign) best = again;
   }

@@ -21,6 +21,10 @@ export interface OlSummary {
   unfinished: number;
   errors: number;
   sendLagP99: number;
+  /** Median busy share of each core during the runs (empty for results from older runs). */
+  coreBusy: number[];
+  /** Median CPU of the peer per answered request (NaN for results from older runs). */
+  cpuUsPerReq: number;
 }
 
 export interface CoverageSummary extends Coverage {
@@ -91,6 +95,8 @@ export function summarize(res: RunResults): PeerSummary[] {
           unfinished: samples.reduce((a, s) => a + s.result.unfinished, 0),
           errors: samples.reduce((a, s) => a + s.result.errors, 0),
           sendLagP99: median(samples.map((s) => s.result.sendLagMs.p99)),
+          coreBusy: (samples[0]!.coreBusy ?? []).map((_, i) => median(samples.map((s) => s.coreBusy?.[i]))),
+          cpuUsPerReq: median(samples.map((s) => s.cpuUsPerReq)),
         });
       }
       out.push({
@@ -121,10 +127,11 @@ function coverageOf(res: RunResults, peer: PeerInfo, layout: Layout, satRps: num
   const out = new Map<string, CoverageSummary>();
   const tags = res.coverage[peer.id];
   if (!tags) return out;
-  const prefix = layoutTag(layout) + '.r';
+  // The measurements kept: a disturbed one taken again has its own tag and is left out.
+  const kept = new Set([...res.sat, ...res.ol].filter((x) => x.peer === peer.id && x.layout === layout).map((x) => x.tag));
   const pooled = new Map<string, Coverage & { latSum: number; latN: number }>();
   for (const [tag, c] of Object.entries(tags)) {
-    if (!tag.startsWith(prefix)) continue;
+    if (!kept.has(tag)) continue;
     const phase = phaseOf(tag);
     const acc = pooled.get(phase) ?? { records: 0, covered: 0, overLimit: 0, errors: 0, challengerMs: null, latSum: 0, latN: 0 };
     acc.records += c.records;
@@ -317,7 +324,7 @@ export function renderMarkdown(res: RunResults): string {
     out.push('');
     const rates = res.options.rates.filter((r) => rows.some((p) => p.ol.has(r)));
     const head = ['peer', 'saturation req/s (min–max)', '× plain', '× direct', 'CPU µs/req', ...(pinned ? ['core 0 / 1 busy'] : [])];
-    for (const r of rates) head.push(`p50 / p99 @${r} ms`, `+p99 vs direct @${r}`);
+    for (const r of rates) head.push(`p50 / p99 @${r} ms (${pinned ? 'core 0 busy, ' : ''}CPU µs/req)`, `+p99 vs direct @${r}`);
     head.push('shadow coverage', 'RSS MiB', 'errors', 'foreign CPU');
     const body = rows.map((p) => {
       const cells = [
@@ -332,7 +339,9 @@ export function renderMarkdown(res: RunResults): string {
         const o = p.ol.get(r);
         const lb = o && o.unfinished > 0 ? '≥ ' : '';
         const over = o && p.rps && r > p.rps.median ? ' †' : '';
-        cells.push(o ? `${ms(o.p50)} / ${lb}${ms(o.p99)}${over}` : 'n/a', o ? (p.peer.id === DIRECT ? '0' : `${lb}${ms(o.addedP99)}`) : 'n/a');
+        const load = o ? [pinned && fin(o.coreBusy[0]) ? `${Math.round(o.coreBusy[0] * 100)} %` : null, fin(o.cpuUsPerReq) ? o.cpuUsPerReq.toFixed(0) : null].filter(Boolean) : [];
+        const rho = load.length > 0 ? ` (${load.join(', ')})` : '';
+        cells.push(o ? `${ms(o.p50)} / ${lb}${ms(o.p99)}${over}${rho}` : 'n/a', o ? (p.peer.id === DIRECT ? '0' : `${lb}${ms(o.addedP99)}`) : 'n/a');
       }
       cells.push(coverageCell(p), fin(p.rssMiB) ? p.rssMiB.toFixed(0) : 'n/a', String(p.errors), foreignCell(p));
       return cells;
@@ -343,7 +352,7 @@ export function renderMarkdown(res: RunResults): string {
   out.push(
     'Medians over rounds; ratios are paired (each round against the reference measured in the same round, then the median). ' +
       'CPU µs/req: user + system time of the peer\'s processes during the saturation run ÷ requests answered. ' +
-      'Open-loop latency is counted from each request\'s scheduled send time; "≥" marks runs where requests were still unanswered at the end (counted with their age so far). ' +
+      'Open-loop latency is counted from each request\'s scheduled send time; "≥" marks runs where requests were still unanswered at the end (counted with their age so far); in brackets, pinned, how busy the peer\'s core was meanwhile (steal included; the closer to 100 %, the longer a stall takes to work off), and the peer\'s CPU per answered request at that rate. ' +
       '†: the rate is above the peer\'s saturation throughput, so the peer is overloaded and its queue grows for the whole run: the figure says "cannot sustain this rate" rather than measuring a tail. ' +
       '‡: the load core was saturated and the proxy core was not, so the figure is a lower bound set by the load side (wrk and the upstream models share core 1). ' +
       'Shadow coverage: share of pair records where both models were called, pooled over rounds, for saturation / each open-loop rate. ' +

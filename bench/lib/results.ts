@@ -38,6 +38,10 @@ export interface OlSample {
   tag: string;
   result: OpenLoopResult;
   rssMiB: number;
+  /** User + system CPU of the peer's processes during the run (drain included) per answered request. */
+  cpuUsPerReq?: number;
+  /** Busy share of each core during the run (absent in results from older runs). */
+  coreBusy?: number[];
   foreign: number;
   steal?: number;
 }

@@ -31,7 +31,7 @@ test('flag values are checked with the flag named in the message', () => {
 });
 
 test('every bench tool answers --help with its usage', () => {
-  for (const script of ['bench/run.ts', 'bench/stalls.ts', 'bench/profile.ts', 'bench/soak.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts']) {
+  for (const script of ['bench/run.ts', 'bench/stalls.ts', 'bench/profile.ts', 'bench/soak.ts', 'bench/inflight.ts', 'bench/cpu-by-rate.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts']) {
     const r = tool(script, '--help');
     assert.equal(r.code, 0, `${script}: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: /, script);
@@ -46,6 +46,8 @@ test('a bad flag exits 2 with a message that names it, without a stack, before a
     ['bench/stalls.ts', ['--rate', '0'], /--rate: expected a number > 0, got "0"/],
     ['bench/profile.ts', ['--peer', 'direct'], /--peer: expected ccr-shadow \| ccr-noshadow \| ccr-slow \| fastify-proxy, got "direct"/],
     ['bench/soak.ts', ['--minutes'], /--minutes/],
+    ['bench/inflight.ts', [], /--logs: required/],
+    ['bench/cpu-by-rate.ts', ['--rates', '1000,fast'], /--rates: expected a number > 0, got "fast"/],
     ['bench/report/run.ts', ['--logs', '/nonexistent-ccrouter-logs'], /--logs \/nonexistent-ccrouter-logs: no such directory/],
     ['bench/report/generate.ts', ['--records', '1.5'], /--records: expected a whole number, got "1.5"/],
     ['bench/report/generate.ts', ['extra'], /Unexpected argument 'extra'/],

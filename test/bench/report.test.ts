@@ -30,6 +30,8 @@ function ol(peerId: string, round: number, rate: number, p99: number): OlSample 
     tag: `pin.r${round}.ol${rate}`,
     result: { tag: '', rate, durationS: 3, sent: rate * 3, completed: rate * 3, errors: 0, unfinished: 0, statuses: { '200': rate * 3 }, latencyMs: { p50: p99 / 4, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3 }, sendLagMs: { p50: 0, p99: 0.1, max: 1 } },
     rssMiB: 80,
+    cpuUsPerReq: 240,
+    coreBusy: [0.78, 0.5],
     foreign: 0.02,
   };
 }
@@ -112,6 +114,8 @@ test('shadow coverage is judged only where rate × mean challenger latency ≤ s
         // 1 000 req/s × 200 ms = 200 in flight: judged; pooled 1 996 / 2 000.
         'pin.r1.ol1000': cov(1000, 1000, 200),
         'pin.r2.ol1000': cov(1000, 996, 200),
+        // A disturbed attempt measured again (its samples were not kept): left out.
+        'pin.r2a2.ol1000': cov(1000, 10, 200),
       },
       'ccr-shadow': { 'pin.r1.sat': cov(8000, 8000, 5) },
     },
@@ -150,11 +154,13 @@ test('RSS growth compares the medians of the halves after warm-up; too few sampl
 });
 
 test('the markdown carries the targets table with PASS, FAIL and — where a figure was not measured', () => {
-  const res = run({ sat: [sat('fastify-proxy', 1, 1000), sat('ccr-shadow', 1, 1100), sat('ccr-noshadow', 1, 2000)] });
+  const res = run({ sat: [sat('fastify-proxy', 1, 1000), sat('ccr-shadow', 1, 1100), sat('ccr-noshadow', 1, 2000)], ol: [ol('ccr-shadow', 1, 1000, 4)] });
   const md = renderMarkdown(res);
   assert.match(md, /\| shadow-mode saturation throughput vs plain @fastify\/http-proxy, pinned \| ≥ 1\.2× \| 1\.10× \| \*\*FAIL\*\* \|/);
   assert.match(md, /\| shadow off vs plain @fastify\/http-proxy, pinned \| ≥ 1\.7× \| 2\.00× \| PASS \|/);
   assert.match(md, /\| same, unpinned \| ≥ 1\.0× \| n\/a \| — \|/);
+  // Open loop: p50 / p99, then how busy the peer's core was and its CPU per request at that rate.
+  assert.match(md, /\| ccr-shadow \| [^\n]* \| 1\.00 \/ 4\.00 \(78 %, 240\) \|/);
   // Foreign CPU, median (max), then the hypervisor's steal alone.
   assert.match(md, /\| 5 % \(max 5 %\); steal 3 % \|/);
 });
