@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, listOf, positive, runMain } from './lib/args.js';
+import { checked, count, flags, listOf, numberList, positive, runMain } from './lib/args.js';
 import { CLOCK_TICKS, hasCommand, killAllSync, pin, processTree, sleep, start, stopAll } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { OpenLoopGenerator } from './load/generator.js';
@@ -42,7 +42,7 @@ const [PEER_LIST, RATES, SECONDS, ROUNDS] = checked(
   () =>
     [
       listOf<PeerId>('--peers', values.peers, PEER_IDS, ['direct', 'fastify-proxy', 'ccr-noshadow', 'ccr-shadow']),
-      (values.rates ?? '300,1000,3000').split(',').map((r) => positive('--rates', r.trim(), 0)),
+      numberList('--rates', values.rates, [300, 1000, 3000]),
       positive('--seconds', values.seconds, 3),
       count('--rounds', values.rounds, 2),
     ] as const,

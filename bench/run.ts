@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { count, flags, listOf, oneOf, positive, runMain } from './lib/args.js';
+import { count, flags, listOf, numberList, oneOf, positive, runMain } from './lib/args.js';
 import { coverageByTag } from './lib/coverage.js';
 import { describeMachine } from './lib/machine.js';
 import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, start, stopAll, type Proc } from './lib/proc.js';
@@ -97,13 +97,12 @@ function parseOptions(argv: string[]): Options {
   }, argv);
   const quick = values.quick;
   const duration = values.duration === undefined ? null : positive('--duration', values.duration, 3);
-  const rates = values.rates === undefined ? [1000, 3000] : values.rates.split(',').map((r) => positive('--rates', r.trim(), 0));
   return {
     rounds: count('--rounds', values.rounds, quick ? 1 : 3),
     satDurationS: duration === null ? (quick ? 1 : 2) : Math.max(1, Math.round(duration)),
     olDurationS: duration ?? (quick ? 1 : 3),
     warmupS: quick ? 2 : 3,
-    rates,
+    rates: numberList('--rates', values.rates, [1000, 3000]),
     connections: count('--connections', values.connections, 50),
     layouts: listOf<Layout>('--layouts', values.layouts, ['pinned', 'unpinned'], ['pinned', 'unpinned']),
     rssSeconds: positive('--rss-seconds', values['rss-seconds'], quick ? 15 : 60, true),

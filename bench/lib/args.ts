@@ -91,3 +91,9 @@ export function listOf<T extends string>(name: string, v: string | undefined, al
   for (const i of items) if (!(allowed as readonly string[]).includes(i)) throw new UsageError(`${name}: unknown ${JSON.stringify(i)} (expected ${allowed.join(', ')})`);
   return items as T[];
 }
+
+/** A comma-separated list of numbers > 0 (`fallback` when the flag is absent). */
+export function numberList(name: string, v: string | undefined, fallback: readonly number[]): number[] {
+  if (v === undefined) return [...fallback];
+  return v.split(',').map((r) => positive(name, r.trim(), 0));
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { count, listOf, oneOf, positive, UsageError } from '../../bench/lib/args.js';
+import { count, listOf, numberList, oneOf, positive, UsageError } from '../../bench/lib/args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,6 +28,9 @@ test('flag values are checked with the flag named in the message', () => {
   assert.deepEqual(listOf('--layouts', undefined, ['pinned', 'unpinned'], ['pinned']), ['pinned']);
   assert.throws(() => listOf('--layouts', 'pinned,both', ['pinned', 'unpinned'], []), /--layouts: unknown "both"/);
   assert.throws(() => listOf('--layouts', ',', ['pinned', 'unpinned'], []), /--layouts: expected a comma-separated list/);
+  assert.deepEqual(numberList('--rates', '300, 1000', [1000]), [300, 1000]);
+  assert.deepEqual(numberList('--rates', undefined, [1000, 3000]), [1000, 3000]);
+  assert.throws(() => numberList('--rates', '1000,,3000', []), /--rates: expected a number > 0, got ""/);
 });
 
 test('every bench tool answers --help with its usage', () => {
