@@ -8,6 +8,7 @@
  *   node --import tsx bench/cpu-by-rate.ts [--peers direct,fastify-proxy,ccr-noshadow,ccr-shadow]
  *                                          [--rates 300,1000,3000] [--seconds 3] [--rounds 2]
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,21 +35,28 @@ core 1. Rounds alternate the peers; the table gives medians over rounds.
   --rates LIST    open-loop rates in req/s (default 300,1000,3000)
   --seconds S     seconds per measurement (default 3)
   --rounds N      alternating rounds (default 2)
+  --syscalls R    then count each peer's system calls per request at R req/s under strace -c (slows the
+                  peer down; needs strace)
   -h, --help
 `;
 
-const values = flags(USAGE, { peers: { type: 'string' }, rates: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' } });
-const [PEER_LIST, RATES, SECONDS, ROUNDS] = checked(
+const values = flags(USAGE, { peers: { type: 'string' }, rates: { type: 'string' }, seconds: { type: 'string' }, rounds: { type: 'string' }, syscalls: { type: 'string' } });
+const [PEER_LIST, RATES, SECONDS, ROUNDS, SYSCALLS_RATE] = checked(
   () =>
     [
       listOf<PeerId>('--peers', values.peers, PEER_IDS, ['direct', 'fastify-proxy', 'ccr-noshadow', 'ccr-shadow']),
       numberList('--rates', values.rates, [300, 1000, 3000]),
       positive('--seconds', values.seconds, 3),
       count('--rounds', values.rounds, 2),
+      values.syscalls === undefined ? null : positive('--syscalls', values.syscalls, 0),
     ] as const,
 );
 if (os.availableParallelism() < 2 || !hasCommand('taskset')) {
   process.stderr.write('cpu-by-rate needs 2 cores and taskset (it pins the peer apart from the load)\n');
+  process.exit(1);
+}
+if (SYSCALLS_RATE !== null && !hasCommand('strace')) {
+  process.stderr.write('--syscalls needs strace (apt-get install strace)\n');
   process.exit(1);
 }
 const tool: SaturationTool = hasCommand('wrk') ? 'wrk' : 'autocannon';
@@ -153,7 +161,31 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`| ${id} | ${cells.join(' | ')} |\n`);
   }
+  if (SYSCALLS_RATE !== null) {
+    process.stdout.write(`\nSystem calls per request at ${SYSCALLS_RATE} req/s (strace -c -f; calls made at least once per 20 requests)\n\n`);
+    for (const id of PEER_LIST) {
+      const counts = await syscallsPerRequest(running.get(id)!, generator, SYSCALLS_RATE, path.join(dir, `${id}.strace`));
+      process.stdout.write(`${id.padEnd(13)} ${[...counts].map(([name, n]) => `${name} ${n.toFixed(2)}`).join(', ')}\n`);
+    }
+  }
   await generator.stop();
+}
+
+/** strace -c over every thread of the peer during an open loop: calls per answered request, by name. */
+async function syscallsPerRequest(rp: RunningPeer, generator: OpenLoopGenerator, rate: number, out: string): Promise<Map<string, number>> {
+  const strace = spawn('strace', ['-c', '-f', '-o', out, '-p', String(rp.proc.pid)], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => strace.once('exit', resolve));
+  await sleep(1000); // attached to every thread
+  const r = await generator.run({ url: rp.url, rate, durationS: SECONDS, tag: 'syscalls', connections: 128, drainMs: 500 });
+  strace.kill('SIGINT');
+  await exited;
+  const counts = new Map<string, number>();
+  // "% time  seconds  usecs/call  calls  [errors]  syscall"
+  for (const line of fs.readFileSync(out, 'utf8').split('\n')) {
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$/.exec(line);
+    if (m && m[2] !== 'total' && Number(m[1]) / r.completed >= 0.05) counts.set(m[2]!, Number(m[1]) / r.completed);
+  }
+  return new Map([...counts].sort((a, b) => b[1] - a[1]));
 }
 
 process.on('exit', () => {
