@@ -14,12 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checked, count, flags, listOf, numberList, positive, runMain } from './lib/args.js';
-import { CLOCK_TICKS, hasCommand, killAllSync, pin, processTree, sleep, start, stopAll } from './lib/proc.js';
+import { CLOCK_TICKS, hasCommand, killAllSync, pin, processTree, readStat, sleep, stopAll } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { OpenLoopGenerator } from './load/generator.js';
 import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
 import { ccrouterCommand } from './peers/ccrouter.js';
-import { PEERS, UPSTREAM_SCRIPT, type RunningPeer, type Upstreams } from './peers/index.js';
+import { PEERS, startUpstream, type RunningPeer, type Upstreams } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PEER_IDS = ['direct', 'fastify-proxy', 'ccr-noshadow', 'ccr-shadow', 'ccr-slow'] as const;
@@ -72,9 +72,9 @@ interface Usage {
 function usage(pids: number[]): Usage {
   const u: Usage = { user: 0, system: 0, voluntary: 0, involuntary: 0 };
   for (const pid of pids) {
+    const f = readStat(pid);
+    if (f === null) continue;
     try {
-      const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
       u.user += Number(f[11]) / CLOCK_TICKS;
       u.system += Number(f[12]) / CLOCK_TICKS;
       for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-cpu-by-rate-'));
   tmpDir = dir;
   pin(process.pid, '1');
-  const up = async (name: string, delay: number) => (await start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delay)], { cpus: '1', ready: /listening on (http:\/\/\S+)/ })).match!;
+  const up = async (name: string, delay: number) => (await startUpstream(name, delay, '1')).url;
   const upstreams: Upstreams = { champion: await up('champion', 0), challenger: await up('challenger', 0), slow: PEER_LIST.includes('ccr-slow') ? await up('slow-challenger', 200) : '' };
   const generator = await OpenLoopGenerator.start('1');
   const wrkScript = writeWrkScript(dir);

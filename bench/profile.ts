@@ -20,7 +20,7 @@ import { cpuSeconds, hasCommand, killAllSync, pin, processTree, sleep, start, st
 import { quantile } from './lib/stats.js';
 import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
 import { ccrouterCommand, startCcrouter } from './peers/ccrouter.js';
-import { UPSTREAM_SCRIPT } from './peers/index.js';
+import { startUpstream } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   if (pinned) pin(process.pid, LOAD_CPUS!);
   const wrkScript = writeWrkScript(tmp);
-  const up = async (name: string, delay: number) => (await start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delay)], { cpus: LOAD_CPUS, ready: /listening on (http:\/\/\S+)/ })).match!;
+  const up = async (name: string, delay: number) => (await startUpstream(name, delay, LOAD_CPUS)).url;
   const champion = await up('champion', 0);
   const challenger = await up('challenger', PEER === 'ccr-slow' ? 200 : 0);
   const load = (url: string, seconds: number, tag: string) => saturate(tool, { url, durationS: seconds, connections: CONNECTIONS, tag, cpus: LOAD_CPUS }, wrkScript);

@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { count, flags, listOf, numberList, oneOf, positive, runMain } from './lib/args.js';
 import { coverageByTag } from './lib/coverage.js';
 import { describeMachine } from './lib/machine.js';
-import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, start, stopAll, type Proc } from './lib/proc.js';
+import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, stopAll, type Proc } from './lib/proc.js';
 import { layoutTag, renderMarkdown, writeDocs } from './lib/report.js';
 import type { Layout, OlSample, RunOptions, RunResults, SatSample } from './lib/results.js';
 import { OpenLoopGenerator } from './load/generator.js';
 import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
 import { ccrouterCommand, type CcrouterCommand } from './peers/ccrouter.js';
-import { availablePeers, PEERS, UPSTREAM_SCRIPT, type PeerDef, type RunningPeer, type Upstreams } from './peers/index.js';
+import { availablePeers, PEERS, startUpstream, type PeerDef, type RunningPeer, type Upstreams } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCS = path.join(ROOT, 'docs', 'benchmarks.md');
@@ -145,11 +145,6 @@ interface Ctx {
   budgetNoted: boolean;
   /** The peers, by id, while they run. */
   running: Map<string, RunningPeer>;
-}
-
-async function startUpstream(name: string, delayMs: number, cpus: string | null): Promise<{ proc: Proc; url: string }> {
-  const { proc, match } = await start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delayMs)], { cpus, ready: /listening on (http:\/\/\S+)/ });
-  return { proc, url: match! };
 }
 
 /** CPU seconds of every peer but the one under test (they should be idle meanwhile). */

@@ -23,12 +23,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { checked, count, flags, listOf, positive, runMain } from './lib/args.js';
-import { CLOCK_TICKS, coreTimes, hasCommand, killAllSync, pin, sleep, start, stopAll, type Proc } from './lib/proc.js';
+import { CLOCK_TICKS, coreTimes, hasCommand, killAllSync, pin, sleep, stopAll, type Proc } from './lib/proc.js';
 import { quantile, median } from './lib/stats.js';
 import { type OpenLoopResult } from './load/open-loop.js';
 import { OpenLoopGenerator } from './load/generator.js';
 import { ccrouterCommand } from './peers/ccrouter.js';
-import { PEERS as PEER_DEFS, UPSTREAM_SCRIPT, type Upstreams } from './peers/index.js';
+import { PEERS as PEER_DEFS, startUpstream, type Upstreams } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PROBE = path.join(ROOT, 'bench', 'lib', 'loop-probe.mjs');
@@ -210,8 +210,8 @@ async function startProbed<T>(name: string, dir: string, idle: boolean, launch: 
 }
 
 async function upstream(name: string, delayMs: number, dir: string): Promise<Running> {
-  const { started, probe } = await startProbed(name, dir, false, () => start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delayMs)], { cpus: LOAD_CPUS, ready: /listening on (http:\/\/\S+)/ }));
-  return { proc: started.proc, url: started.match!, probe };
+  const { started, probe } = await startProbed(name, dir, false, () => startUpstream(name, delayMs, LOAD_CPUS));
+  return { proc: started.proc, url: started.url, probe };
 }
 
 /** A peer as the benchmark starts it (bench/peers), with the probe in it. */

@@ -180,7 +180,7 @@ export function processTree(pid: number): number[] {
 }
 
 /** Fields of /proc/PID/stat after the command name: [state, ppid, ...]. */
-function readStat(pid: number): string[] | null {
+export function readStat(pid: number): string[] | null {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return text.slice(text.lastIndexOf(')') + 2).split(' ');

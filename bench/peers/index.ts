@@ -12,6 +12,12 @@ import { startNginx } from './nginx.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const UPSTREAM_SCRIPT = path.join(HERE, '..', 'upstream.mjs');
 
+/** A model server (bench/upstream.mjs) answering after `delayMs`, on `cpus` (null: unpinned). */
+export async function startUpstream(name: string, delayMs: number, cpus: string | null): Promise<{ proc: Proc; url: string }> {
+  const { proc, match } = await start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delayMs)], { cpus, ready: /listening on (http:\/\/\S+)/ });
+  return { proc, url: match! };
+}
+
 export interface Upstreams {
   champion: string;
   challenger: string;
@@ -69,8 +75,8 @@ export const PEERS: PeerDef[] = [
     shadow: false,
     needs: null,
     async start(ctx) {
-      const { proc, match } = await start('direct', process.execPath, [UPSTREAM_SCRIPT, '--port', '0'], { cpus: ctx.cpus, ready: /listening on (http:\/\/\S+)/ });
-      return { url: match!, proc, logDir: null };
+      const { proc, url } = await startUpstream('direct', 0, ctx.cpus);
+      return { url, proc, logDir: null };
     },
   },
   {

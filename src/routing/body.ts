@@ -13,7 +13,6 @@ export interface BodyListener {
   onBodyError(err: BodyError): void;
 }
 
-
 /** Collects `stream` into one Buffer (no copy for a body that came in one chunk); tells `listener` exactly once. */
 export function readBody(stream: Readable, limit: number, listener: BodyListener): void {
   if (stream.readableEnded) return listener.onBody(EMPTY);

@@ -61,7 +61,6 @@ export interface ModelClientOptions {
  */
 export const SERVED_CONNECTIONS = 1024;
 
-
 class OkResult implements CallOk {
   readonly ok = true as const;
   #raw: Buffer[] | null;
