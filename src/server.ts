@@ -10,6 +10,7 @@ import type { LoadedConfig } from './config/types.js';
 import { buildApp, type AppState } from './app.js';
 import { buildAdminApp } from './admin/app.js';
 import { Metrics } from './metrics.js';
+import { pairLine } from './records/pair-line.js';
 import { nullSink, openSink, type RecordSink } from './records/sink.js';
 import { Runtime } from './runtime/runtime.js';
 import { startGuardrails } from './guardrails/start.js';
@@ -44,7 +45,7 @@ export async function startServer(given: LoadedConfig, options: ServerOptions = 
   const onError = () => rt?.logWriteFailed();
   const pairsName = options.worker === undefined ? 'pairs.jsonl' : `pairs-w${options.worker}.jsonl`;
   const withAdmin = options.admin !== false;
-  const pairs = await openSink(path.join(dir, pairsName), { rotate: cfg.logging.rotate, onError, direct: true });
+  const pairs = await openSink(path.join(dir, pairsName), { rotate: cfg.logging.rotate, onError, line: pairLine });
   // Events and outcomes are few and precious: written synchronously, by the process that owns the
   // admin listener (with workers, the primary).
   const events = withAdmin ? await openSink(path.join(dir, 'events.jsonl'), { sync: true, onError }) : nullSink();

@@ -10,35 +10,39 @@ import { pino, type Logger } from 'pino';
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
 import roll from 'pino-roll';
 
-export interface SinkOptions {
+export interface SinkOptions<R extends object = object> {
   /** Write each line before returning (events, outcomes); default async with a small buffer. */
   sync?: boolean;
   /**
-   * Serialize with one JSON.stringify in pino's line layout instead of through pino's logger (the
-   * pair records: one per request, where pino's per-key serialization measured ~19 µs against ~3).
+   * Serialize with this function (the whole line, newline included, stamped `time` in epoch ms)
+   * instead of through pino's logger: for the pair records, one per request, where pino's per-key
+   * serialization measured ~19 µs against ~3 for one JSON.stringify and ~2 for `pairLine`.
    */
-  direct?: boolean;
+  line?: (record: R, time: number) => string;
   /** Rotate at this many bytes (pino-roll): files `<name>.1<ext>`, `<name>.2<ext>`... */
   rotate?: { size: number; keep?: number };
   /** Called on every failed write (the counter lives with the caller). */
   onError?: (err: Error, file: string) => void;
 }
 
-export interface RecordSink {
+export interface RecordSink<R extends object = object> {
   readonly file: string;
-  write(record: object, msg: string): void;
+  /** `msg` goes into the line unless the sink has its own `line` serializer (which writes its own). */
+  write(record: R, msg: string): void;
   /** Flush what is buffered; never throws, never hangs on a failed destination. */
   flush(): void;
   close(): Promise<void>;
 }
 
 /**
- * Async sinks write once this much is buffered: an async fs.write costs about the same CPU whatever
- * its size up to 16 KiB (17 µs with the thread pool on the same core, 64 µs across cores: the
- * hand-off, not the copy), and 16 KiB is sonic-boom's largest single write (which must be above this).
- * 12 KiB holds ~25 pair lines, 4 KiB (before) ~8.
+ * Async sinks write once this much is buffered (with rotation, at most a quarter of a file). An
+ * async fs.write costs mostly its hand-off to the thread pool, not the copy: alone on one core 18 µs
+ * for 12 KiB and 30 µs for 64 KiB, on a proxy core at saturation ~100 µs (profiled). 56 KiB holds
+ * ~100 pair lines, so a pair record's share is ~1 µs.
  */
-export const BUFFER_BYTES = 12 * 1024;
+export const BUFFER_BYTES = 56 * 1024;
+/** sonic-boom's largest single write (its default, 16 KiB, must be above BUFFER_BYTES). */
+const MAX_WRITE = 64 * 1024;
 /** …and at least this often, so that records reach the file when traffic is low. */
 export const FLUSH_MS = 1000;
 
@@ -50,12 +54,16 @@ function warnOnce(file: string, err: Error): void {
   process.stderr.write(`ccrouter: cannot write ${file}: ${err.message} (further write failures are counted in logWriteErrors)\n`);
 }
 
-export async function openSink(file: string, options: SinkOptions = {}): Promise<RecordSink> {
+export async function openSink<R extends object = object>(file: string, options: SinkOptions<R> = {}): Promise<RecordSink<R>> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const sync = options.sync ?? false;
-  // Direct lines go in as Buffers: in its default (string) mode sonic-boom measures the string it is
-  // appending to on every write, which copies the whole pending buffer each time (~8 KB per record).
-  const contentMode = options.direct ? ('buffer' as const) : ('utf8' as const);
+  const line = options.line ?? null;
+  // Serialized lines go in as Buffers: in its default (string) mode sonic-boom measures the string it
+  // is appending to on every write, which copies the whole pending buffer each time.
+  const contentMode = line !== null ? ('buffer' as const) : ('utf8' as const);
+  // With rotation, files end near their size.
+  const bufferBytes = options.rotate ? Math.min(BUFFER_BYTES, Math.floor(options.rotate.size / 4)) : BUFFER_BYTES;
+  const buffering = sync ? { minLength: 0 } : { minLength: bufferBytes, maxWrite: MAX_WRITE };
   let dest: SonicBoom;
   if (options.rotate) {
     // pino-roll takes the extension from the file name: pairs.jsonl → pairs.1.jsonl, pairs.2.jsonl...
@@ -65,11 +73,11 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
       ...(options.rotate.keep !== undefined ? { limit: { count: Math.max(0, options.rotate.keep - 1) } } : {}),
       mkdir: true,
       sync,
-      minLength: sync ? 0 : BUFFER_BYTES,
+      ...buffering,
       contentMode,
     })) as unknown as SonicBoom;
   } else {
-    dest = new (sonicBoom as unknown as typeof SonicBoom)({ dest: file, sync, mkdir: true, minLength: sync ? 0 : BUFFER_BYTES, contentMode });
+    dest = new (sonicBoom as unknown as typeof SonicBoom)({ dest: file, sync, mkdir: true, ...buffering, contentMode });
   }
   let failed = false;
   dest.on('error', (err: Error) => {
@@ -77,7 +85,7 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
     options.onError?.(err, file);
     warnOnce(file, err);
   });
-  const logger: Logger | null = options.direct ? null : pino({ base: null, timestamp: pino.stdTimeFunctions.epochTime }, dest);
+  const logger: Logger | null = line !== null ? null : pino({ base: null, timestamp: pino.stdTimeFunctions.epochTime }, dest);
 
   const flush = () => {
       if (failed || isDestroyed(dest)) return;
@@ -100,9 +108,9 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
   return {
     file,
     write(record, msg) {
-      if (logger !== null) logger.info(record, msg);
+      if (logger !== null) logger.info(record as object, msg);
       // contentMode 'buffer' takes Buffers; sonic-boom's types declare only the string form of write().
-      else dest.write(Buffer.from(jsonLine(record, msg)) as unknown as string);
+      else dest.write(Buffer.from(line!(record, Date.now())) as unknown as string);
     },
     flush,
     async close() {
@@ -120,14 +128,6 @@ export async function openSink(file: string, options: SinkOptions = {}): Promise
       });
     },
   };
-}
-
-/** `{"level":30,"time":<epoch ms>,...record,"msg":<msg>}` and a newline: pino's layout at info level. */
-export function jsonLine(record: object, msg: string): string {
-  const body = JSON.stringify(record);
-  const head = '{"level":30,"time":' + Date.now();
-  const tail = ',"msg":' + JSON.stringify(msg) + '}\n';
-  return body.length > 2 ? head + ',' + body.slice(1, -1) + tail : head + tail;
 }
 
 /** sonic-boom sets `destroyed` but does not declare it. */

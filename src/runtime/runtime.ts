@@ -29,7 +29,7 @@ export interface RuntimeState {
 export interface RuntimeOptions {
   loaded: LoadedConfig;
   metrics: Metrics;
-  pairs: RecordSink;
+  pairs: RecordSink<PairRecord>;
   events: RecordSink;
   /** Seed suffix for the no-key generator (workers: `String(seed) + ":" + k`). */
   seedSuffix?: string;
@@ -45,7 +45,7 @@ export interface Levers {
 
 export class Runtime {
   readonly metrics: Metrics;
-  readonly pairs: RecordSink;
+  readonly pairs: RecordSink<PairRecord>;
   readonly events: RecordSink;
   readonly counters: Counters = {
     requests: { control: 0, champion: 0, challenger: 0 },

@@ -6,24 +6,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openSink } from '../../src/records/sink.js';
 import { tempDir } from '../helpers/proxy.js';
 
+/** A serializer for plain records (the pair sink's is pairLine). */
+const line = (r: object, time: number) => JSON.stringify({ time, ...r }) + '\n';
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
 test('pair sink: a few records (far below the write buffer) reach the file without more traffic and before close', async (t) => {
   const file = path.join(tempDir(), 'pairs.jsonl');
-  const sink = await openSink(file, { direct: true });
+  const sink = await openSink(file, { line });
   t.after(() => sink.close());
   sink.write({ requestId: 'r-1', group: 'champion' }, 'pair');
   sink.write({ requestId: 'r-2', group: 'challenger' }, 'pair');
   // The periodic flush writes them; give it a few of its periods.
   for (let i = 0; i < 50 && lines(file).length < 2; i++) await sleep(100);
-  const got = lines(file).map((l) => JSON.parse(l) as { requestId: string; msg: string });
-  assert.deepEqual(got.map((r) => [r.requestId, r.msg]), [['r-1', 'pair'], ['r-2', 'pair']]);
+  const got = lines(file).map((l) => JSON.parse(l) as { requestId: string; group: string });
+  assert.deepEqual(got.map((r) => [r.requestId, r.group]), [['r-1', 'champion'], ['r-2', 'challenger']]);
 });
 
 test('pair sink: many records in one burst are all written once, in order, and close() flushes the rest', async () => {
   const file = path.join(tempDir(), 'pairs.jsonl');
-  const sink = await openSink(file, { direct: true });
-  const n = 2000; // ~70 KB: several buffered writes, and a write in flight while more arrives
+  const sink = await openSink(file, { line });
+  const n = 8000; // ~300 KB: several buffered writes, and a write in flight while more arrives
   for (let i = 0; i < n; i++) sink.write({ requestId: `r-${i}`, pad: 'x'.repeat(i % 50) }, 'pair');
   await sink.close();
   const ids = lines(file).map((l) => (JSON.parse(l) as { requestId: string }).requestId);
