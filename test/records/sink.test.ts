@@ -14,12 +14,15 @@ test('pair sink: a few records (far below the write buffer) reach the file witho
   const file = path.join(tempDir(), 'pairs.jsonl');
   const sink = await openSink(file, { line });
   t.after(() => sink.close());
+  const before = Date.now();
   sink.write({ requestId: 'r-1', group: 'champion' }, 'pair');
   sink.write({ requestId: 'r-2', group: 'challenger' }, 'pair');
   // The periodic flush writes them; give it a few of its periods.
   for (let i = 0; i < 50 && lines(file).length < 2; i++) await sleep(100);
-  const got = lines(file).map((l) => JSON.parse(l) as { requestId: string; group: string });
+  const got = lines(file).map((l) => JSON.parse(l) as { requestId: string; group: string; time: number });
   assert.deepEqual(got.map((r) => [r.requestId, r.group]), [['r-1', 'champion'], ['r-2', 'challenger']]);
+  // Each line is stamped with the time it was written, in epoch ms.
+  for (const r of got) assert.ok(r.time >= before && r.time <= Date.now(), `time ${r.time}`);
 });
 
 test('pair sink: many records in one burst are all written once, in order, and close() flushes the rest', async () => {
