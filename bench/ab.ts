@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, oneOf, positive, runMain, usageError } from './lib/args.js';
-import { cpuSeconds, hasCommand, killAllSync, machineReading, foreignShare, pin, processTree, sleep, stopAll } from './lib/proc.js';
+import { checked, count, flags, oneOf, positive, usageError } from './lib/args.js';
+import { cpuSeconds, foreignShare, hasCommand, machineReading, pin, processTree, runWithProcesses, sleep, stopAll } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
 import { startCcrouter, type RunningCcrouter } from './peers/ccrouter.js';
@@ -76,11 +76,7 @@ interface Sample {
   foreign: number;
 }
 
-let tmpDir: string | null = null;
-
-async function main(): Promise<void> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-ab-'));
-  tmpDir = tmp;
+async function main(tmp: string): Promise<void> {
   if (pinned) pin(process.pid, LOAD_CPUS!);
   const wrkScript = writeWrkScript(tmp);
   const champion = (await startUpstream('champion', 0, LOAD_CPUS)).url;
@@ -120,13 +116,4 @@ async function main(): Promise<void> {
   await stopAll(5000);
 }
 
-function removeTmp(): void {
-  if (tmpDir !== null) fs.rmSync(tmpDir, { recursive: true, force: true });
-}
-
-process.on('exit', killAllSync);
-process.on('SIGINT', () => void stopAll(2000).finally(() => (removeTmp(), process.exit(130))));
-runMain(main, async () => {
-  await stopAll(2000);
-  removeTmp();
-});
+runWithProcesses('ccrouter-ab-', main);

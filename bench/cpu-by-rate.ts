@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, listOf, numberList, positive, runMain } from './lib/args.js';
-import { CLOCK_TICKS, hasCommand, killAllSync, pin, processTree, readStat, sleep, stopAll } from './lib/proc.js';
+import { checked, count, flags, listOf, numberList, positive } from './lib/args.js';
+import { CLOCK_TICKS, hasCommand, pin, processTree, readStat, runWithProcesses, sleep } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { OpenLoopGenerator } from './load/generator.js';
 import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
@@ -98,11 +98,7 @@ interface Row {
   involuntary: number;
 }
 
-let tmpDir: string | null = null;
-
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-cpu-by-rate-'));
-  tmpDir = dir;
+async function main(dir: string): Promise<void> {
   pin(process.pid, '1');
   const up = async (name: string, delay: number) => (await startUpstream(name, delay, '1')).url;
   const upstreams: Upstreams = { champion: await up('champion', 0), challenger: await up('challenger', 0), slow: PEER_LIST.includes('ccr-slow') ? await up('slow-challenger', 200) : '' };
@@ -188,9 +184,4 @@ async function syscallsPerRequest(rp: RunningPeer, generator: OpenLoopGenerator,
   return new Map([...counts].sort((a, b) => b[1] - a[1]));
 }
 
-process.on('exit', () => {
-  killAllSync();
-  if (tmpDir !== null) fs.rmSync(tmpDir, { recursive: true, force: true });
-});
-process.on('SIGINT', () => void stopAll(2000).finally(() => process.exit(130)));
-runMain(main, () => stopAll(3000));
+runWithProcesses('ccrouter-cpu-by-rate-', main);

@@ -15,8 +15,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, oneOf, positive, runMain } from './lib/args.js';
-import { cpuSeconds, hasCommand, killAllSync, pin, processTree, sleep, start, stopAll, type Proc } from './lib/proc.js';
+import { checked, count, flags, oneOf, positive } from './lib/args.js';
+import { cpuSeconds, hasCommand, pin, processTree, runWithProcesses, sleep, start, stopAll, type Proc } from './lib/proc.js';
 import { quantile } from './lib/stats.js';
 import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
 import { ccrouterCommand, startCcrouter } from './peers/ccrouter.js';
@@ -205,9 +205,7 @@ async function startPeer(nodeArgs: string[], dir: string, champion: string, chal
   return { proc: r.proc, url: r.url };
 }
 
-async function main(): Promise<void> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-profile-'));
-  tmpDir = tmp;
+async function main(tmp: string): Promise<void> {
   // The profile outlives the run (git-ignored by default); the rest (configs, records) does not.
   const out = path.resolve(values.out ?? path.join(ROOT, 'bench', 'results', 'profile'));
   fs.mkdirSync(out, { recursive: true });
@@ -262,14 +260,4 @@ async function main(): Promise<void> {
   await stopAll(5000);
 }
 
-let tmpDir: string | null = null;
-function removeTmp(): void {
-  if (tmpDir !== null) fs.rmSync(tmpDir, { recursive: true, force: true });
-}
-
-process.on('exit', killAllSync);
-process.on('SIGINT', () => void stopAll(2000).finally(() => (removeTmp(), process.exit(130))));
-runMain(main, async () => {
-  await stopAll(2000);
-  removeTmp();
-});
+runWithProcesses('ccrouter-profile-', main);

@@ -22,8 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { checked, count, flags, listOf, positive, runMain } from './lib/args.js';
-import { CLOCK_TICKS, coreTimes, hasCommand, killAllSync, pin, sleep, stopAll, type Proc } from './lib/proc.js';
+import { checked, count, flags, listOf, positive } from './lib/args.js';
+import { CLOCK_TICKS, coreTimes, hasCommand, pin, runWithProcesses, sleep, stopAll, type Proc } from './lib/proc.js';
 import { quantile, median } from './lib/stats.js';
 import { type OpenLoopResult } from './load/open-loop.js';
 import { OpenLoopGenerator } from './load/generator.js';
@@ -290,9 +290,7 @@ function stealSampler(): { events: ProbeEvent[]; stop: () => void } {
   return { events, stop: () => clearInterval(timer) };
 }
 
-async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-stalls-'));
-  tmpDir = dir;
+async function main(dir: string): Promise<void> {
   if (pinned) pin(process.pid, LOAD_CPUS!);
   // The generator is its own process, as in the benchmark, with the probe in it.
   const { started: generator, probe: generatorProbe } = await startProbed('generator', dir, false, () => OpenLoopGenerator.start(LOAD_CPUS));
@@ -406,10 +404,4 @@ function summary(results: Measurement[]): void {
   }
 }
 
-let tmpDir: string | null = null;
-process.on('exit', () => {
-  killAllSync();
-  if (tmpDir !== null) fs.rmSync(tmpDir, { recursive: true, force: true });
-});
-process.on('SIGINT', () => void stopAll(2000).finally(() => process.exit(130)));
-runMain(main, () => stopAll(2000));
+runWithProcesses('ccrouter-stalls-', main);

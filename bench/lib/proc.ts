@@ -5,6 +5,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runMain } from './args.js';
 
 const live = new Set<Proc>();
 
@@ -284,4 +287,18 @@ export function coreBusy(before: Array<{ busy: number; total: number }>, after: 
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Run a tool that starts processes: `main` gets a fresh temporary directory (`<prefix>XXXXXX`). On the
+ * way out (done, error, Ctrl-C or exit) every process started is stopped and the directory removed.
+ */
+export function runWithProcesses(prefix: string, main: (tmp: string) => Promise<void>): void {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => {
+    killAllSync();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  process.on('SIGINT', () => void stopAll(2000).finally(() => process.exit(130)));
+  runMain(() => main(tmp), () => stopAll(3000));
 }
