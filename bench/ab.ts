@@ -9,13 +9,12 @@
  * A build directory must lie inside the repository (its imports resolve through node_modules/).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checked, count, flags, oneOf, positive, usageError } from './lib/args.js';
-import { cpuSeconds, foreignShare, hasCommand, machineReading, pin, processTree, runWithProcesses, sleep, stopAll } from './lib/proc.js';
+import { cpuSeconds, foreignShare, machineReading, pin, processTree, pinnedLayout, runWithProcesses, sleep, stopAll } from './lib/proc.js';
 import { median } from './lib/stats.js';
-import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
+import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
 import { startCcrouter, type RunningCcrouter } from './peers/ccrouter.js';
 import { startUpstream } from './peers/index.js';
 
@@ -65,10 +64,8 @@ function build(name: string, dir: string | undefined): string {
   return cli;
 }
 
-const tool: SaturationTool = hasCommand('wrk') ? 'wrk' : 'autocannon';
-const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
-const PROXY_CPUS = pinned ? '0' : null;
-const LOAD_CPUS = pinned ? '1' : null;
+const tool = defaultTool();
+const { pinned, proxy: PROXY_CPUS, load: LOAD_CPUS } = pinnedLayout();
 
 interface Sample {
   rps: number;

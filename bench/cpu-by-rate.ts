@@ -10,14 +10,13 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checked, count, flags, listOf, numberList, positive } from './lib/args.js';
-import { CLOCK_TICKS, hasCommand, pin, processTree, readStat, runWithProcesses, sleep } from './lib/proc.js';
+import { CLOCK_TICKS, hasCommand, pin, processTree, readStat, pinnedLayout, runWithProcesses, sleep } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import { OpenLoopGenerator } from './load/generator.js';
-import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
+import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
 import { ccrouterCommand } from './peers/ccrouter.js';
 import { PEERS, startUpstream, type RunningPeer, type Upstreams } from './peers/index.js';
 
@@ -51,7 +50,7 @@ const [PEER_LIST, RATES, SECONDS, ROUNDS, SYSCALLS_RATE] = checked(
       values.syscalls === undefined ? null : positive('--syscalls', values.syscalls, 0),
     ] as const,
 );
-if (os.availableParallelism() < 2 || !hasCommand('taskset')) {
+if (!pinnedLayout().pinned) {
   process.stderr.write('cpu-by-rate needs 2 cores and taskset (it pins the peer apart from the load)\n');
   process.exit(1);
 }
@@ -59,7 +58,7 @@ if (SYSCALLS_RATE !== null && !hasCommand('strace')) {
   process.stderr.write('--syscalls needs strace (apt-get install strace)\n');
   process.exit(1);
 }
-const tool: SaturationTool = hasCommand('wrk') ? 'wrk' : 'autocannon';
+const tool = defaultTool();
 
 interface Usage {
   user: number;

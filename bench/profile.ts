@@ -12,13 +12,12 @@
  * Peers: ccr-shadow, ccr-noshadow, ccr-slow, fastify-proxy. Needs wrk (else autocannon) and taskset.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checked, count, flags, oneOf, positive } from './lib/args.js';
-import { cpuSeconds, hasCommand, pin, processTree, runWithProcesses, sleep, start, stopAll, type Proc } from './lib/proc.js';
+import { cpuSeconds, pin, processTree, pinnedLayout, runWithProcesses, sleep, start, stopAll, type Proc } from './lib/proc.js';
 import { quantile } from './lib/stats.js';
-import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
+import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
 import { ccrouterCommand, startCcrouter } from './peers/ccrouter.js';
 import { startUpstream } from './peers/index.js';
 
@@ -65,10 +64,8 @@ const [PEER, SECONDS, GC_SECONDS, TOP, CONNECTIONS, CCROUTER] = checked(
 /** Extra node flags for the peer (to try V8 settings). */
 const NODE_ARGS = values['node-args'].split(' ').filter(Boolean);
 
-const tool: SaturationTool = hasCommand('wrk') ? 'wrk' : 'autocannon';
-const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
-const PROXY_CPUS = pinned ? '0' : null;
-const LOAD_CPUS = pinned ? '1' : null;
+const tool = defaultTool();
+const { pinned, proxy: PROXY_CPUS, load: LOAD_CPUS } = pinnedLayout();
 
 interface ProfileNode {
   id: number;

@@ -22,7 +22,7 @@ import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync
 import { layoutTag, renderMarkdown, writeDocs } from './lib/report.js';
 import type { Layout, OlSample, RunOptions, RunResults, SatSample } from './lib/results.js';
 import { OpenLoopGenerator } from './load/generator.js';
-import { saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
+import { defaultTool, saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
 import { ccrouterCommand, type CcrouterCommand } from './peers/ccrouter.js';
 import { availablePeers, PEERS, startUpstream, type PeerDef, type RunningPeer, type Upstreams } from './peers/index.js';
 
@@ -420,7 +420,7 @@ async function main(): Promise<void> {
     notes.push(`Pinned layout skipped: it needs taskset and 2 cores (${machine.nproc} cores, taskset ${machine.taskset ? 'found' : 'missing'}).`);
   }
   if (opts.layouts.length === 0) throw new Error('no layout left to run');
-  const tool: SaturationTool = opts.tool ?? (hasCommand('wrk') ? 'wrk' : 'autocannon');
+  const tool: SaturationTool = opts.tool ?? defaultTool();
   if (tool === 'wrk' && !hasCommand('wrk')) throw new Error('--tool wrk: wrk is not on PATH');
   const ccr = ccrouterCommand(ROOT, opts.ccrouter);
   ccr.args = [...opts.nodeArgs, ...ccr.args];

@@ -18,12 +18,11 @@
  * request is dropped.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { checked, count, flags, listOf, positive } from './lib/args.js';
-import { CLOCK_TICKS, coreTimes, hasCommand, pin, runWithProcesses, sleep, stopAll, type Proc } from './lib/proc.js';
+import { CLOCK_TICKS, coreTimes, pin, pinnedLayout, runWithProcesses, sleep, stopAll, type Proc } from './lib/proc.js';
 import { quantile, median } from './lib/stats.js';
 import { type OpenLoopResult } from './load/open-loop.js';
 import { OpenLoopGenerator } from './load/generator.js';
@@ -73,9 +72,7 @@ const [PEERS, RATE, SECONDS, ROUNDS, SLOW_MS, TOP] = checked(
       count('--top', values.top, 5),
     ] as const,
 );
-const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
-const PROXY_CPUS = pinned ? '0' : null;
-const LOAD_CPUS = pinned ? '1' : null;
+const { pinned, proxy: PROXY_CPUS, load: LOAD_CPUS } = pinnedLayout();
 
 interface ProbeEvent {
   k: 'late' | 'gc' | 'steal';

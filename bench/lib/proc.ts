@@ -144,6 +144,15 @@ export function killAllSync(): void {
   }
 }
 
+/**
+ * The diagnostics' layout, the benchmark's pinned one: the peer on core 0, the load and the models on
+ * core 1. Unpinned (null CPUs) without 2 cores or taskset.
+ */
+export function pinnedLayout(): { pinned: boolean; proxy: string | null; load: string | null } {
+  const pinned = os.availableParallelism() >= 2 && hasCommand('taskset');
+  return { pinned, proxy: pinned ? '0' : null, load: pinned ? '1' : null };
+}
+
 export function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }

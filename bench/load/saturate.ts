@@ -7,10 +7,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TSX, run } from '../lib/proc.js';
+import { TSX, hasCommand, run } from '../lib/proc.js';
 import { BODY, USERS } from './open-loop.js';
 
 export type SaturationTool = 'wrk' | 'autocannon';
+
+/** wrk when it is installed, else autocannon. */
+export function defaultTool(): SaturationTool {
+  return hasCommand('wrk') ? 'wrk' : 'autocannon';
+}
 
 export interface SaturationRequest {
   url: string;
