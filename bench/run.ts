@@ -41,6 +41,7 @@ const USAGE = `Usage: npm run bench -- [options]
                       after 1 s unmeasured, 3 s per open-loop rate; --quick: 1)
   --quick             short smoke run: 1 round, 1 s runs, 15 s RSS series, docs left alone
   --peers LIST        comma-separated subset of: ${PEERS.map((p) => p.id).join(', ')}
+                      (default: all but ${PEERS.filter((p) => p.onRequest).map((p) => p.id).join(' and ')}, measured only when named)
   --layouts LIST      pinned,unpinned (default both; pinned needs taskset and 2 cores)
   --rates LIST        open-loop rates in req/s (default 1000,3000)
   --connections N     saturation connections (default 50)

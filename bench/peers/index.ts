@@ -3,6 +3,7 @@
  * proxy core in the pinned layout) in front of the shared upstream models.
  */
 import type { PeerInfo } from '../lib/results.js';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, start, type Proc } from '../lib/proc.js';
@@ -44,6 +45,8 @@ export interface RunningPeer {
 /** A peer's description (stored with the results) plus how to start it. */
 export interface PeerDef extends PeerInfo {
   needs: string | null;
+  /** Measured only when named in `--peers` (a reference for focused runs, not part of the table). */
+  onRequest?: true;
   start(ctx: PeerContext): Promise<RunningPeer>;
 }
 
@@ -61,6 +64,27 @@ function ccrouterPeer(id: string, label: string, what: string, slowChallenger: b
       const challenger = slowChallenger ? ctx.upstreams.slow : ctx.upstreams.challenger;
       const r = await startCcrouter(id, ctx.ccrouter, { champion: ctx.upstreams.champion, challenger, ...options }, ctx.dir, ctx.cpus);
       return { url: r.url, proc: r.proc, logDir: r.logDir };
+    },
+  };
+}
+
+/** The design's floor (bench/peers/sketch.mjs), with or without the challenger call. */
+function sketchPeer(id: string, label: string, what: string, shadow: boolean): PeerDef {
+  return {
+    id,
+    label,
+    what,
+    ccrouter: false,
+    slowChallenger: false,
+    shadow,
+    needs: null,
+    onRequest: true,
+    async start(ctx) {
+      const args = [path.join(HERE, 'sketch.mjs'), '--champion', ctx.upstreams.champion, '--log', path.join(ctx.dir, 'sketch.jsonl')];
+      if (shadow) args.push('--challenger', ctx.upstreams.challenger, '--shadow');
+      fs.mkdirSync(ctx.dir, { recursive: true });
+      const { proc, match } = await start(id, process.execPath, args, { cpus: ctx.cpus, ready: /listening on (http:\/\/\S+)/ });
+      return { url: match!, proc, logDir: null };
     },
   };
 }
@@ -93,6 +117,8 @@ export const PEERS: PeerDef[] = [
       return { url: match!, proc, logDir: null };
     },
   },
+  sketchPeer('sketch-shadow', 'sketch shadow', 'the design floor (bench/peers/sketch.mjs): fastify route, raw body, both models through undici `Pool.request`, answer the champion\'s, one async pino line; none of ccrouter\'s features', true),
+  sketchPeer('sketch-noshadow', 'sketch shadow off', 'the same sketch calling the champion only', false),
   ccrouterPeer('ccr-shadow', 'ccrouter shadow', 'ccrouter, control 0.05, challenger 0.10, shadow on, fast challenger', false, { shadow: true }),
   ccrouterPeer('ccr-noshadow', 'ccrouter shadow off', 'ccrouter, same config with `traffic.shadow: false` (served model only)', false, { shadow: false }),
   // Challenger fraction 0: the slow model is only ever called in shadow, so the served latency shows
@@ -137,7 +163,7 @@ export function availablePeers(only: string[] | null): { peers: PeerDef[]; skipp
   const peers: PeerDef[] = [];
   const skipped: Array<{ peer: PeerDef; reason: string }> = [];
   for (const p of PEERS) {
-    if (only !== null && !only.includes(p.id)) continue;
+    if (only === null ? p.onRequest === true : !only.includes(p.id)) continue;
     if (p.needs !== null && !hasCommand(p.needs)) skipped.push({ peer: p, reason: `${p.needs} is not on PATH` });
     else peers.push(p);
   }

@@ -65,14 +65,10 @@ export async function classify(result: CallResult, pointer: Pointer): Promise<Ca
   if (status < 200 || status >= 300) return { type: 'noScore', message: `status ${status}` };
   let body: Buffer;
   try {
-    body = await decodeBody(result.body, encodingOf(result.headers['content-encoding']));
+    body = await decodeBody(result.body, result.contentEncoding);
   } catch (err) {
     return { type: 'noScore', message: `cannot decode body: ${(err as Error).message}` };
   }
   const score = readScore(body, pointer);
   return score.ok ? { type: 'score', score: score.score } : { type: 'noScore', message: score.message };
-}
-
-function encodingOf(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

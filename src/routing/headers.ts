@@ -54,16 +54,46 @@ export function upstreamHeaders(rawHeaders: string[], headers: IncomingHttpHeade
   return out;
 }
 
-/** Response headers from a model, without hop-by-hop ones, ready for reply.headers(). */
-export function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const extra = connectionTokens(headers.connection);
-  const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const v = headers[name];
-    if (v === undefined || HOP_BY_HOP.has(name) || (extra !== null && extra.has(name))) continue;
-    out[name] = v;
+/**
+ * A model's response headers for the answer, as a flat [name, value, ...] list for
+ * `res.writeHead` (names lower-cased), from undici's raw list: without hop-by-hop ones, those the
+ * `connection` header names, and the model's own `x-request-id` and `x-ccrouter-*` (ccrouter sets
+ * those on the answer, SPEC 5, and a caller must get each once). `rewritten`: the body is ccrouter's own JSON, so the model's
+ * content-type and content-encoding are left out too. Returns whether a content-type was kept.
+ */
+export function answerHeaders(raw: readonly Buffer[] | null, rewritten: boolean, out: string[]): boolean {
+  if (raw === null) return false;
+  const start = out.length;
+  let connection: string | undefined;
+  let contentType = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
+      continue;
+    }
+    if (name.charCodeAt(0) === 120 /* x */ && (name === 'x-request-id' || name.startsWith('x-ccrouter-'))) continue;
+    if (name === 'content-type' || name === 'content-encoding') {
+      if (rewritten) continue;
+      if (name === 'content-type') contentType = true;
+    }
+    out.push(name, value);
   }
-  return out;
+  const extra = connectionTokens(connection);
+  if (extra !== null) {
+    let j = start;
+    for (let i = start; i < out.length; i += 2) {
+      if (extra.has(out[i]!)) {
+        if (out[i] === 'content-type') contentType = false;
+        continue;
+      }
+      out[j++] = out[i]!;
+      out[j++] = out[i + 1]!;
+    }
+    out.length = j;
+  }
+  return contentType;
 }
 
 const PASS_THROUGH_DROP = ['keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'];

@@ -19,7 +19,7 @@ import type { PreparedRoute, Snapshot } from '../runtime/snapshot.js';
 import type { Call, CallResult } from '../upstream/model-client.js';
 import { readBody, type BodyError, type BodyListener } from './body.js';
 import { socketTimedOut } from './client-error.js';
-import { upstreamHeaders, responseHeaders } from './headers.js';
+import { answerHeaders, upstreamHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
 import { setPointer } from '../util/json-pointer.js';
 import { evaluate, type Evaluated } from './outcome.js';
@@ -260,25 +260,21 @@ class Exchange implements BodyListener {
 function send(reply: FastifyReply, snap: Snapshot, requestId: string, group: Group, role: Role, evaluated: Evaluated, fallback: boolean): Buffer {
   const cfg = snap.config;
   const result: CallResult = evaluated.result;
-  reply.header('x-request-id', requestId);
-  reply.header('x-ccrouter-group', group);
-  reply.header('x-ccrouter-model', cfg.models[role].version);
-  if (fallback) reply.header('x-ccrouter-fallback', '1');
+  const headers = ['x-request-id', requestId, 'x-ccrouter-group', group, 'x-ccrouter-model', cfg.models[role].version];
+  if (fallback) headers.push('x-ccrouter-fallback', '1');
 
   if (group === 'control' && cfg.control.response) {
     const r = cfg.control.response;
     const out = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(JSON.stringify(r.body ?? null));
-    reply.code(r.status).header('content-type', typeof r.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8').send(out);
-    return out;
+    headers.push('content-type', typeof r.body === 'string' ? TEXT : JSON_TYPE);
+    return write(reply, r.status, headers, out);
   }
   if (!result.ok) {
     const status = result.kind === 'timeout' ? 504 : result.kind === 'canceled' ? 503 : 502;
     const error = result.kind === 'timeout' ? 'upstream_timeout' : result.kind === 'canceled' ? 'shutting_down' : 'upstream_connect';
-    const out = Buffer.from(JSON.stringify({ error, model: cfg.models[role].version, requestId }));
-    reply.code(status).header('content-type', 'application/json; charset=utf-8').send(out);
-    return out;
+    headers.push('content-type', JSON_TYPE);
+    return write(reply, status, headers, Buffer.from(JSON.stringify({ error, model: cfg.models[role].version, requestId })));
   }
-  const headers = responseHeaders(result.headers);
   const patch = group === 'control' ? cfg.control.patch : undefined;
   const normalized = evaluated.outcome.normalized;
   const inject = snap.inject !== null && normalized !== undefined && normalized !== null;
@@ -287,13 +283,29 @@ function send(reply: FastifyReply, snap: Snapshot, requestId: string, group: Gro
     if (inject) setPointer(json, snap.inject!, normalized);
     if (patch) json = mergePatch(json, patch);
     // A rewritten body goes out uncompressed, whatever the model sent.
-    delete headers['content-encoding'];
-    const out = Buffer.from(JSON.stringify(json));
-    reply.code(result.status).headers(headers).header('content-type', 'application/json; charset=utf-8').send(out);
-    return out;
+    answerHeaders(result.rawHeaders, true, headers);
+    headers.push('content-type', JSON_TYPE);
+    return write(reply, result.status, headers, Buffer.from(JSON.stringify(json)));
   }
-  reply.code(result.status).headers(headers).send(result.body);
-  return result.body;
+  if (!answerHeaders(result.rawHeaders, false, headers)) headers.push('content-type', 'application/octet-stream');
+  return write(reply, result.status, headers, result.body);
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT = 'text/plain; charset=utf-8';
+
+/**
+ * Write an answer on the raw response, past fastify's reply (hijacked): the headers are already a
+ * flat list, and writeHead takes it as is. Only `connection`, set by the onRequest hook while
+ * draining, is carried over from the reply.
+ */
+function write(reply: FastifyReply, status: number, headers: string[], body: Buffer): Buffer {
+  const connection = reply.getHeader('connection');
+  if (connection !== undefined) headers.push('connection', String(connection));
+  headers.push('content-length', String(body.length));
+  reply.hijack();
+  reply.raw.writeHead(status, headers).end(body);
+  return body;
 }
 
 /** Answer a request refused before any upstream call, and write its record (SPEC 5, 6). */

@@ -9,7 +9,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import type { ModelConfig } from '../config/types.js';
 import { Chunks } from '../util/chunks.js';
 import { CallAborted, classifyTransportError, type TransportErrorKind } from './classify.js';
@@ -26,8 +25,8 @@ export interface CallRequest {
 export interface CallOk {
   readonly ok: true;
   readonly status: number;
-  /** Response headers, names lower-cased (parsed on first use). */
-  readonly headers: IncomingHttpHeaders;
+  /** undici's raw header list: [name, value, ...] as received. */
+  readonly rawHeaders: readonly Buffer[] | null;
   /** The first content-encoding header, if any. */
   readonly contentEncoding: string | undefined;
   readonly body: Buffer;
@@ -63,20 +62,11 @@ export const SERVED_CONNECTIONS = 1024;
 
 class OkResult implements CallOk {
   readonly ok = true as const;
-  #raw: Buffer[] | null;
-  #headers: IncomingHttpHeaders | null = null;
-
-  constructor(readonly status: number, raw: Buffer[] | null, readonly body: Buffer, readonly latencyMs: number) {
-    this.#raw = raw;
-  }
+  constructor(readonly status: number, readonly rawHeaders: Buffer[] | null, readonly body: Buffer, readonly latencyMs: number) {}
 
   /** The content-encoding header without parsing the others (every call reads it). */
   get contentEncoding(): string | undefined {
-    if (this.#headers !== null) {
-      const v = this.#headers['content-encoding'];
-      return Array.isArray(v) ? v[0] : v;
-    }
-    const raw = this.#raw;
+    const raw = this.rawHeaders;
     if (raw === null) return undefined;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
@@ -84,29 +74,6 @@ class OkResult implements CallOk {
     }
     return undefined;
   }
-
-  get headers(): IncomingHttpHeaders {
-    if (this.#headers === null) {
-      this.#headers = parseRawHeaders(this.#raw);
-      this.#raw = null;
-    }
-    return this.#headers;
-  }
-}
-
-/** undici's raw header list → an object with lower-cased names; repeated names become arrays. */
-function parseRawHeaders(raw: Buffer[] | null): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = {};
-  if (raw === null) return out;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const prior = out[name];
-    if (prior === undefined) out[name] = value;
-    else if (Array.isArray(prior)) prior.push(value);
-    else out[name] = [prior, value];
-  }
-  return out;
 }
 
 /**

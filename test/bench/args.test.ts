@@ -34,7 +34,7 @@ test('flag values are checked with the flag named in the message', () => {
 });
 
 test('every bench tool answers --help with its usage', () => {
-  for (const script of ['bench/run.ts', 'bench/stalls.ts', 'bench/profile.ts', 'bench/soak.ts', 'bench/inflight.ts', 'bench/cpu-by-rate.ts', 'bench/ab.ts', 'bench/record-line.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts']) {
+  for (const script of ['bench/run.ts', 'bench/stalls.ts', 'bench/profile.ts', 'bench/soak.ts', 'bench/inflight.ts', 'bench/cpu-by-rate.ts', 'bench/duel.ts', 'bench/record-line.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts']) {
     const r = tool(script, '--help');
     assert.equal(r.code, 0, `${script}: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: /, script);
@@ -51,9 +51,11 @@ test('a bad flag exits 2 with a message that names it, without a stack, before a
     ['bench/soak.ts', ['--minutes'], /--minutes/],
     ['bench/inflight.ts', [], /--logs: required/],
     ['bench/cpu-by-rate.ts', ['--rates', '1000,fast'], /--rates: expected a number > 0, got "fast"/],
-    ['bench/ab.ts', [], /--a: a build directory is required/],
-    ['bench/ab.ts', ['--a', 'bench/nonexistent-build'], /--a: .*nonexistent-build\/cli\.js does not exist/],
-    ['bench/ab.ts', ['--a', 'dist', '--b', '/tmp'], /--b: \/tmp\/cli\.js does not exist/],
+    ['bench/duel.ts', [], /--a: a peer is required/],
+    ['bench/duel.ts', ['--a', 'fastify-proxy', '--b', 'ccrouter'], /--b: expected direct \| fastify-proxy \| .* got "ccrouter"/],
+    ['bench/duel.ts', ['--a', 'ccr-noshadow', '--b', 'ccr-noshadow'], /--b: the same peer and build as --a \(ccr-noshadow\)/],
+    ['bench/duel.ts', ['--a', 'ccr-noshadow', '--a-build', 'bench/nonexistent-build', '--b', 'ccr-noshadow'], /--a-build: .*nonexistent-build\/cli\.js does not exist/],
+    ['bench/duel.ts', ['--a', 'ccr-noshadow', '--b', 'ccr-noshadow', '--b-build', '/tmp'], /--b-build: \/tmp\/cli\.js does not exist/],
     ['bench/record-line.ts', ['--repeats', '0'], /--repeats: expected a number > 0, got "0"/],
     ['bench/report/run.ts', ['--logs', '/nonexistent-ccrouter-logs'], /--logs \/nonexistent-ccrouter-logs: no such directory/],
     ['bench/report/generate.ts', ['--records', '1.5'], /--records: expected a whole number, got "1.5"/],

@@ -237,6 +237,55 @@ test('hop-by-hop headers: Expect: 100-continue and Connection: x-foo do not brea
   }
 });
 
+test('the answer: the model\'s end-to-end headers (repeats kept), no hop-by-hop ones, ccrouter\'s own headers once', async (t) => {
+  const [ch, cl] = await upstreams(t, (_req, res) => {
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+    res.setHeader('Connection', 'keep-alive, X-Secret');
+    res.setHeader('X-Secret', 'hop');
+    res.setHeader('Keep-Alive', 'timeout=5');
+    res.setHeader('Trailer', 'x-t');
+    res.setHeader('X-Request-Id', 'from-the-model');
+    res.setHeader('X-Ccrouter-Group', 'challenger');
+    res.setHeader('X-Model', 'yes');
+    res.end('{"score":0.8}');
+  });
+  const p = await startProxy(testConfig(ch.url, cl.url, tempDir()));
+  t.after(() => p.shutdown());
+  const raw = await new Promise<{ head: string[]; body: string }>((resolve, reject) => {
+    const req = http.request(p.url + '/predict', { method: 'POST', headers: { 'content-type': 'application/json', 'x-user-id': 'u-1', 'x-request-id': 'req-7' } });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ head: res.rawHeaders, body }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+  const all = (name: string) => raw.head.flatMap((v, i) => (i % 2 === 1 && raw.head[i - 1]!.toLowerCase() === name ? [v] : []));
+  assert.equal(raw.body, '{"score":0.8}');
+  assert.deepEqual(all('x-request-id'), ['req-7']);
+  assert.deepEqual(all('x-ccrouter-group'), ['champion']);
+  assert.deepEqual(all('x-ccrouter-model'), ['v-champ']);
+  assert.deepEqual(all('set-cookie'), ['a=1', 'b=2']);
+  assert.deepEqual(all('x-model'), ['yes']);
+  assert.deepEqual(all('content-type'), ['application/json']);
+  assert.deepEqual(all('content-length'), [String(raw.body.length)]);
+  for (const name of ['x-secret', 'trailer']) assert.deepEqual(all(name), [], `${name} reached the caller`);
+  // Node's own keep-alive handling of the caller's connection, not the model's timeout=5.
+  assert.deepEqual(all('keep-alive').filter((v) => v === 'timeout=5'), []);
+  assert.deepEqual(all('connection'), ['keep-alive']);
+});
+
+test('an answer without a content type goes out as application/octet-stream', async (t) => {
+  const [ch, cl] = await upstreams(t, (_req, res) => { res.end('{"score":0.8}'); });
+  const p = await startProxy(testConfig(ch.url, cl.url, tempDir()));
+  t.after(() => p.shutdown());
+  const r = await post(p.url, {});
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['content-type'], 'application/octet-stream');
+  assert.deepEqual(r.json, { score: 0.8 });
+});
+
 test('Upgrade and Connection: upgrade on a scored route: answered normally, no upgrade reaches a model', async (t) => {
   const [ch, cl] = await upstreams(t);
   const p = await startProxy(testConfig(ch.url, cl.url, tempDir()));
