@@ -126,6 +126,13 @@ class ModelCall extends Chunks implements Call {
   }
 
   onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    if (status < 100 || status > 599) {
+      // HTTP/1.1's grammar allows any three digits; no caller can be sent such a status (SPEC 5: 502).
+      const err = Object.assign(new Error(`model answered status ${status}, outside 100-599`), { code: 'CCR_BAD_STATUS' });
+      this.#abort?.(err);
+      this.#fail(err);
+      return false;
+    }
     this.#status = status;
     this.#rawHeaders = rawHeaders;
     return true;

@@ -123,6 +123,30 @@ test('champion stalls: 504 at its deadline, the POST is not retried', async (t) 
   assert.ok(rec!.champion.latencyMs >= 290);
 });
 
+test('champion answers a status outside 100-599: 502 upstream_connect, recorded, and the proxy goes on', async (t) => {
+  const champion = await rawUpstream(t, (s, req) => {
+    const status = /x-user-id: (\d+)/i.exec(req)![1];
+    s.write(`HTTP/1.1 ${status} Odd\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"score":0.9}`);
+  });
+  const challenger = await startUpstream(scoreBehaviour(0.3));
+  t.after(() => challenger.close());
+  const p = await startProxy(testConfig(champion.url, challenger.url, tempDir(), { traffic: { challenger: 0 } }));
+  const statuses = ['600', '700', '999', '099'];
+  for (const status of statuses) {
+    const r = await post(p.url, status);
+    assert.equal(r.status, 502, `model status ${status}: ${r.text}`);
+    assert.equal(JSON.parse(r.text).error, 'upstream_connect');
+  }
+  const ok = await post(p.url, '200');
+  assert.equal(ok.status, 200, 'a valid status still passes');
+  const recs = await p.stopAndRead();
+  assert.equal(recs.length, statuses.length + 1);
+  for (const rec of recs.slice(0, statuses.length)) {
+    assert.equal(rec.champion.error.kind, 'connect', JSON.stringify(rec.champion));
+    assert.equal(rec.champion.status, null);
+  }
+});
+
 test('champion truncated body (bad Content-Length): 502 and the connection is not reused', async (t) => {
   const champion = await rawUpstream(t, (s) => {
     s.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"score":0.9}');
