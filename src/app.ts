@@ -39,6 +39,8 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
   app.addHook('onRequest', (request, reply, done) => {
     state.inflight++;
     reply.raw.on('close', closed);
+    // For fastify's answers (pass-through, 404, 413, errors); a scored answer writes its own headers
+    // and carries `connection` over (routing/scored.ts).
     reply.header('x-request-id', request.id);
     if (state.draining) reply.header('connection', 'close');
     const raw = request.raw;

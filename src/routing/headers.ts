@@ -55,11 +55,11 @@ export function upstreamHeaders(rawHeaders: string[], headers: IncomingHttpHeade
 }
 
 /**
- * A model's response headers for the answer, as a flat [name, value, ...] list for
+ * Appends a model's response headers for the answer to `out`, a flat [name, value, ...] list for
  * `res.writeHead` (names lower-cased), from undici's raw list: without hop-by-hop ones, those the
  * `connection` header names, and the model's own `x-request-id` and `x-ccrouter-*` (ccrouter sets
- * those on the answer, SPEC 5, and a caller must get each once). `rewritten`: the body is ccrouter's own JSON, so the model's
- * content-type and content-encoding are left out too. Returns whether a content-type was kept.
+ * those, SPEC 5, and a caller gets each once). `rewritten`: the body is ccrouter's own JSON, so the
+ * model's content-type and content-encoding are left out too. Returns whether a content-type was kept.
  */
 export function answerHeaders(raw: readonly Buffer[] | null, rewritten: boolean, out: string[]): boolean {
   if (raw === null) return false;
