@@ -18,7 +18,7 @@ import { median } from './lib/stats.js';
 import { OpenLoopGenerator } from './load/generator.js';
 import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
 import { ccrouterCommand } from './peers/ccrouter.js';
-import { PEERS, startUpstream, type RunningPeer, type Upstreams } from './peers/index.js';
+import { PEERS, SLOW_DELAY_MS, startUpstream, type RunningPeer, type Upstreams } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PEER_IDS = ['direct', 'fastify-proxy', 'ccr-noshadow', 'ccr-shadow', 'ccr-slow'] as const;
@@ -100,7 +100,7 @@ interface Row {
 async function main(dir: string): Promise<void> {
   pin(process.pid, '1');
   const up = async (name: string, delay: number) => (await startUpstream(name, delay, '1')).url;
-  const upstreams: Upstreams = { champion: await up('champion', 0), challenger: await up('challenger', 0), slow: PEER_LIST.includes('ccr-slow') ? await up('slow-challenger', 200) : '' };
+  const upstreams: Upstreams = { champion: await up('champion', 0), challenger: await up('challenger', 0), slow: PEER_LIST.includes('ccr-slow') ? await up('slow-challenger', SLOW_DELAY_MS) : '' };
   const generator = await OpenLoopGenerator.start('1');
   const wrkScript = writeWrkScript(dir);
   const ccrouter = ccrouterCommand(ROOT);

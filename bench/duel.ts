@@ -24,11 +24,10 @@ import { cpuSeconds, foreignShare, machineReading, pin, pinnedLayout, processTre
 import { median } from './lib/stats.js';
 import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
 import { ccrouterCommand, type CcrouterCommand } from './peers/ccrouter.js';
-import { availablePeers, PEERS, startUpstream, type RunningPeer } from './peers/index.js';
+import { availablePeers, PEERS, startUpstreams, type RunningPeer } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const IDS = PEERS.map((p) => p.id);
-const SLOW_DELAY_MS = 200;
 const USAGE = `Usage: node --import tsx bench/duel.ts --a PEER --b PEER [options]
 
 Saturates two peers at the same time, both on the proxy core (wrk and the models on the other
@@ -94,11 +93,7 @@ async function main(tmp: string): Promise<void> {
   if (skipped.length > 0) usageError(skipped.map((s) => `${s.peer.id}: ${s.reason}`).join('; '));
   if (LOAD_CPUS !== null) pin(process.pid, LOAD_CPUS);
   const wrkScript = writeWrkScript(tmp);
-  const upstreams = {
-    champion: (await startUpstream('champion', 0, LOAD_CPUS)).url,
-    challenger: (await startUpstream('challenger', 0, LOAD_CPUS)).url,
-    slow: (await startUpstream('challenger-slow', SLOW_DELAY_MS, LOAD_CPUS)).url,
-  };
+  const { upstreams } = await startUpstreams(LOAD_CPUS);
   for (const s of SIDES) if (s.ccrouter.staleWarning) process.stderr.write(`warning: ${s.ccrouter.staleWarning}\n`);
   const running: Record<string, RunningPeer> = {};
   for (const s of SIDES) {

@@ -19,7 +19,7 @@ import { cpuSeconds, pin, processTree, pinnedLayout, runWithProcesses, sleep, st
 import { quantile } from './lib/stats.js';
 import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
 import { ccrouterCommand, startCcrouter } from './peers/ccrouter.js';
-import { startUpstream } from './peers/index.js';
+import { SLOW_DELAY_MS, startUpstream } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -210,7 +210,7 @@ async function main(tmp: string): Promise<void> {
   const wrkScript = writeWrkScript(tmp);
   const up = async (name: string, delay: number) => (await startUpstream(name, delay, LOAD_CPUS)).url;
   const champion = await up('champion', 0);
-  const challenger = await up('challenger', PEER === 'ccr-slow' ? 200 : 0);
+  const challenger = await up('challenger', PEER === 'ccr-slow' ? SLOW_DELAY_MS : 0);
   const load = (url: string, seconds: number, tag: string) => saturate(tool, { url, durationS: seconds, connections: CONNECTIONS, tag, cpus: LOAD_CPUS }, wrkScript);
 
   // 1. CPU profile.

@@ -24,11 +24,10 @@ import type { Layout, OlSample, RunOptions, RunResults, SatSample } from './lib/
 import { OpenLoopGenerator } from './load/generator.js';
 import { defaultTool, saturate, writeWrkScript, type SaturationTool } from './load/saturate.js';
 import { ccrouterCommand, type CcrouterCommand } from './peers/ccrouter.js';
-import { availablePeers, PEERS, startUpstream, type PeerDef, type RunningPeer, type Upstreams } from './peers/index.js';
+import { availablePeers, PEERS, startUpstreams, type PeerDef, type RunningPeer, type Upstreams } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOCS = path.join(ROOT, 'docs', 'benchmarks.md');
-const SLOW_DELAY_MS = 200;
 /** Pause after each measurement: lets shadow calls of the last one finish and the peer settle. */
 const SETTLE_MS = 300;
 /** Unmeasured saturation before each measured one (see measureSaturation). */
@@ -216,11 +215,8 @@ async function runAll(ctx: Ctx): Promise<void> {
   const running = ctx.running;
   let generator: OpenLoopGenerator | null = null;
   try {
-    const champion = await startUpstream('champion', 0, first.load);
-    const challenger = await startUpstream('challenger', 0, first.load);
-    const slow = await startUpstream('challenger-slow', SLOW_DELAY_MS, first.load);
-    loadProcs.push(champion.proc, challenger.proc, slow.proc);
-    const upstreams: Upstreams = { champion: champion.url, challenger: challenger.url, slow: slow.url };
+    const { upstreams, procs } = await startUpstreams(first.load);
+    loadProcs.push(...procs);
     generator = await OpenLoopGenerator.start(first.load);
     loadProcs.push(generator.proc);
     // The generator's first seconds (JIT, connections) would otherwise land on the first peer measured.

@@ -27,7 +27,7 @@ import { quantile, median } from './lib/stats.js';
 import { type OpenLoopResult } from './load/open-loop.js';
 import { OpenLoopGenerator } from './load/generator.js';
 import { ccrouterCommand } from './peers/ccrouter.js';
-import { PEERS as PEER_DEFS, startUpstream, type Upstreams } from './peers/index.js';
+import { PEERS as PEER_DEFS, SLOW_DELAY_MS, startUpstream, type Upstreams } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PROBE = path.join(ROOT, 'bench', 'lib', 'loop-probe.mjs');
@@ -294,7 +294,7 @@ async function main(dir: string): Promise<void> {
 
   const champion = await upstream('champion', 0, dir);
   const challenger = await upstream('challenger', 0, dir);
-  const slow = PEERS.includes('ccr-slow') ? await upstream('slow-challenger', 200, dir) : null;
+  const slow = PEERS.includes('ccr-slow') ? await upstream('slow-challenger', SLOW_DELAY_MS, dir) : null;
   const up: Upstreams = { champion: champion.url, challenger: challenger.url, slow: slow?.url ?? challenger.url };
   const upstreams = [champion, challenger, ...(slow ? [slow] : [])];
 
