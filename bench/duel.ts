@@ -14,6 +14,12 @@
  *   cp -r dist bench/results/dist-before && npm run build   # after the change
  *   node --import tsx bench/duel.ts --a ccr-noshadow --a-build bench/results/dist-before --b ccr-noshadow
  *
+ * The slow challenger (ccr-slow): sharing the core halves each peer's rate and so the shadow calls
+ * in flight, which set that peer's extra cost; `--slow-delay 400` doubles the challenger's delay to
+ * keep them as many as alone:
+ *
+ *   node --import tsx bench/duel.ts --a ccr-slow --a-build bench/results/dist-before --b ccr-slow --slow-delay 400
+ *
  * This is a diagnostic, not the benchmark's method: `npm run bench` measures each peer alone.
  */
 import fs from 'node:fs';
@@ -21,10 +27,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checked, count, flags, oneOf, positive, usageError } from './lib/args.js';
 import { cpuSeconds, foreignShare, machineReading, pin, pinnedLayout, processTree, runWithProcesses, sleep, stopAll } from './lib/proc.js';
+import { coverageByTag } from './lib/coverage.js';
 import { median } from './lib/stats.js';
 import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
 import { ccrouterCommand, type CcrouterCommand } from './peers/ccrouter.js';
-import { availablePeers, PEERS, startUpstreams, type RunningPeer } from './peers/index.js';
+import { availablePeers, PEERS, SLOW_DELAY_MS, startUpstreams, type RunningPeer } from './peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const IDS = PEERS.map((p) => p.id);
@@ -38,9 +45,13 @@ throughput, and B against A.
   --b PEER            peer to measure against it (the same as --a with another build)
   --a-build DIR       the ccrouter build A's ccrouter peer runs (default: dist/, or the sources)
   --b-build DIR       the same for B, e.g. a copy of dist/ from before a change (inside the repository)
+  --a-node-args=ARGS  node flags for A's ccrouter, e.g. --a-node-args=--max-semi-space-size=64
+  --b-node-args=ARGS  the same for B
   --rounds N          rounds; the peer started first alternates (default 6)
   --seconds S         measured seconds per round, after 1 s unmeasured (default 5)
   --connections N     saturation connections per peer (default 50)
+  --slow-delay MS     the slow challenger's delay (default ${SLOW_DELAY_MS}); with ccr-slow on both sides,
+                      ${2 * SLOW_DELAY_MS} keeps as many shadow calls in flight as each peer alone at twice the rate
   -h, --help
 `;
 const values = flags(USAGE, {
@@ -48,18 +59,32 @@ const values = flags(USAGE, {
   b: { type: 'string' },
   'a-build': { type: 'string' },
   'b-build': { type: 'string' },
+  'a-node-args': { type: 'string', default: '' },
+  'b-node-args': { type: 'string', default: '' },
   rounds: { type: 'string' },
   seconds: { type: 'string' },
   connections: { type: 'string' },
+  'slow-delay': { type: 'string' },
 });
-const [SIDES, ROUNDS, SECONDS, CONNECTIONS] = checked(() => {
+const [SIDES, ROUNDS, SECONDS, CONNECTIONS, SLOW_DELAY] = checked(() => {
   if (values.a === undefined) usageError('--a: a peer is required');
   if (values.b === undefined) usageError('--b: a peer is required');
-  const side = (s: 'A' | 'B', id: string, dir: string | undefined): Side => ({ side: s, id, ccrouter: build(`--${s.toLowerCase()}-build`, dir), label: dir === undefined ? id : `${id} (${dir})` });
-  const a = side('A', oneOf('--a', values.a, IDS, IDS[0]!), values['a-build']);
-  const b = side('B', oneOf('--b', values.b, IDS, IDS[0]!), values['b-build']);
-  if (a.id === b.id && a.ccrouter.args.join(' ') === b.ccrouter.args.join(' ')) usageError(`--b: the same peer and build as --a (${a.id})`);
-  return [[a, b] as Side[], count('--rounds', values.rounds, 6), positive('--seconds', values.seconds, 5), count('--connections', values.connections, 50)] as const;
+  const side = (s: 'A' | 'B', id: string, dir: string | undefined, nodeArgs: string): Side => {
+    const cmd = build(`--${s.toLowerCase()}-build`, dir);
+    const flags = nodeArgs.split(' ').filter(Boolean);
+    const label = [id, dir === undefined ? '' : `(${dir})`, flags.join(' ')].filter(Boolean).join(' ');
+    return { side: s, id, ccrouter: { ...cmd, args: [...flags, ...cmd.args] }, label };
+  };
+  const a = side('A', oneOf('--a', values.a, IDS, IDS[0]!), values['a-build'], values['a-node-args']);
+  const b = side('B', oneOf('--b', values.b, IDS, IDS[0]!), values['b-build'], values['b-node-args']);
+  if (a.id === b.id && a.ccrouter.args.join(' ') === b.ccrouter.args.join(' ')) usageError(`--b: the same peer, build and node flags as --a (${a.id})`);
+  return [
+    [a, b] as Side[],
+    count('--rounds', values.rounds, 6),
+    positive('--seconds', values.seconds, 5),
+    count('--connections', values.connections, 50),
+    positive('--slow-delay', values['slow-delay'], SLOW_DELAY_MS),
+  ] as const;
 });
 
 interface Side {
@@ -93,14 +118,15 @@ async function main(tmp: string): Promise<void> {
   if (skipped.length > 0) usageError(skipped.map((s) => `${s.peer.id}: ${s.reason}`).join('; '));
   if (LOAD_CPUS !== null) pin(process.pid, LOAD_CPUS);
   const wrkScript = writeWrkScript(tmp);
-  const { upstreams } = await startUpstreams(LOAD_CPUS);
+  const { upstreams } = await startUpstreams(LOAD_CPUS, SLOW_DELAY);
   for (const s of SIDES) if (s.ccrouter.staleWarning) process.stderr.write(`warning: ${s.ccrouter.staleWarning}\n`);
   const running: Record<string, RunningPeer> = {};
   for (const s of SIDES) {
     const peer = peers.find((p) => p.id === s.id)!;
     running[s.side] = await peer.start({ upstreams, cpus: PROXY_CPUS, dir: path.join(tmp, s.side), ccrouter: s.ccrouter });
   }
-  process.stdout.write(`A = ${SIDES[0]!.label}, B = ${SIDES[1]!.label}; ${pinned ? 'both on core ' + PROXY_CPUS : 'unpinned'}, ${tool} ${CONNECTIONS} connections each, ${SECONDS} s per round\n`);
+  const slow = peers.some((p) => p.slowChallenger) ? `, slow challenger ${SLOW_DELAY} ms` : '';
+  process.stdout.write(`A = ${SIDES[0]!.label}, B = ${SIDES[1]!.label}; ${pinned ? 'both on core ' + PROXY_CPUS : 'unpinned'}, ${tool} ${CONNECTIONS} connections each, ${SECONDS} s per round${slow}\n`);
 
   const both = (order: Side[], durationS: number, tag: string) =>
     Promise.all(order.map((s) => saturate(tool, { url: running[s.side]!.url, durationS, connections: CONNECTIONS, tag: `${tag}.${s.side}`, cpus: LOAD_CPUS }, wrkScript)));
@@ -138,6 +164,15 @@ async function main(tmp: string): Promise<void> {
   process.stdout.write(`  A's CPU ÷ B's            ${fmt(ratios.cpu.map((x) => 1 / x))}  (B's throughput against A's, each alone on the core)\n`);
   process.stdout.write(`  throughput side by side  ${fmt(ratios.rps)}  (follows the scheduler's split of the core as well)\n`);
   await stopAll(5000);
+  // Records are complete once the peers have stopped. A peer that skipped shadow calls did less work.
+  for (const s of SIDES) {
+    const logDir = running[s.side]!.logDir;
+    if (logDir === null) continue;
+    const cov = await coverageByTag(logDir);
+    const rounds = Array.from({ length: ROUNDS }, (_, i) => cov.get(`duel.r${i + 1}.${s.side}`));
+    const pct = rounds.map((c) => (c === undefined || c.records === 0 ? '—' : `${((100 * c.covered) / c.records).toFixed(1)} %`));
+    process.stdout.write(`shadow coverage of ${s.side} per round: ${pct.join(' ')}\n`);
+  }
 }
 
 runWithProcesses('ccrouter-duel-', main);

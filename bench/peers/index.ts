@@ -22,7 +22,7 @@ export async function startUpstream(name: string, delayMs: number, cpus: string 
 export interface Upstreams {
   champion: string;
   challenger: string;
-  /** The challenger delayed by SLOW_DELAY_MS. */
+  /** The challenger delayed (by SLOW_DELAY_MS unless the caller chose another delay). */
   slow: string;
 }
 
@@ -30,10 +30,10 @@ export interface Upstreams {
 export const SLOW_DELAY_MS = 200;
 
 /** The model servers the peers stand in front of: champion, challenger, and the challenger delayed. */
-export async function startUpstreams(cpus: string | null): Promise<{ upstreams: Upstreams; procs: Proc[] }> {
+export async function startUpstreams(cpus: string | null, slowDelayMs = SLOW_DELAY_MS): Promise<{ upstreams: Upstreams; procs: Proc[] }> {
   const champion = await startUpstream('champion', 0, cpus);
   const challenger = await startUpstream('challenger', 0, cpus);
-  const slow = await startUpstream('challenger-slow', SLOW_DELAY_MS, cpus);
+  const slow = await startUpstream('challenger-slow', slowDelayMs, cpus);
   return { upstreams: { champion: champion.url, challenger: challenger.url, slow: slow.url }, procs: [champion.proc, challenger.proc, slow.proc] };
 }
 
