@@ -15,10 +15,10 @@
  *   node --import tsx bench/duel.ts --a ccr-noshadow --a-build bench/results/dist-before --b ccr-noshadow
  *
  * The slow challenger (ccr-slow): sharing the core halves each peer's rate and so the shadow calls
- * in flight, which set that peer's extra cost; `--slow-delay 400` doubles the challenger's delay to
- * keep them as many as alone:
+ * in flight, which set that peer's extra cost; a longer delay (300-400 ms) keeps about as many in flight
+ * as alone (the shadow coverage printed per round shows where `shadowLimit` was reached):
  *
- *   node --import tsx bench/duel.ts --a ccr-slow --a-build bench/results/dist-before --b ccr-slow --slow-delay 400
+ *   node --import tsx bench/duel.ts --a ccr-slow --a-build bench/results/dist-before --b ccr-slow --slow-delay 300
  *
  * This is a diagnostic, not the benchmark's method: `npm run bench` measures each peer alone.
  */
@@ -50,8 +50,8 @@ throughput, and B against A.
   --rounds N          rounds; the peer started first alternates (default 6)
   --seconds S         measured seconds per round, after 1 s unmeasured (default 5)
   --connections N     saturation connections per peer (default 50)
-  --slow-delay MS     the slow challenger's delay (default ${SLOW_DELAY_MS}); with ccr-slow on both sides,
-                      ${2 * SLOW_DELAY_MS} keeps as many shadow calls in flight as each peer alone at twice the rate
+  --slow-delay MS     the slow challenger's delay (default ${SLOW_DELAY_MS}); each peer gets about half the rate
+                      it has alone, so 300-400 keeps about as many shadow calls in flight as alone
   -h, --help
 `;
 const values = flags(USAGE, {
