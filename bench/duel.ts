@@ -25,7 +25,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, oneOf, positive, usageError } from './lib/args.js';
+import { checked, count, flags, nodeFlags, oneOf, positive, usageError } from './lib/args.js';
 import { cpuSeconds, foreignShare, machineReading, pin, pinnedLayout, processTree, runWithProcesses, sleep, stopAll } from './lib/proc.js';
 import { coverageByTag } from './lib/coverage.js';
 import { median } from './lib/stats.js';
@@ -71,9 +71,9 @@ const [SIDES, ROUNDS, SECONDS, CONNECTIONS, SLOW_DELAY] = checked(() => {
   if (values.b === undefined) usageError('--b: a peer is required');
   const side = (s: 'A' | 'B', id: string, dir: string | undefined, nodeArgs: string): Side => {
     const cmd = build(`--${s.toLowerCase()}-build`, dir);
-    const flags = nodeArgs.split(' ').filter(Boolean);
-    const label = [id, dir === undefined ? '' : `(${dir})`, flags.join(' ')].filter(Boolean).join(' ');
-    return { side: s, id, ccrouter: { ...cmd, args: [...flags, ...cmd.args] }, label };
+    const node = nodeFlags(nodeArgs);
+    const label = [id, dir === undefined ? '' : `(${dir})`, node.join(' ')].filter(Boolean).join(' ');
+    return { side: s, id, ccrouter: { ...cmd, args: [...node, ...cmd.args] }, label };
   };
   const a = side('A', oneOf('--a', values.a, IDS, IDS[0]!), values['a-build'], values['a-node-args']);
   const b = side('B', oneOf('--b', values.b, IDS, IDS[0]!), values['b-build'], values['b-node-args']);

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, oneOf, positive } from './lib/args.js';
+import { checked, count, flags, nodeFlags, oneOf, positive } from './lib/args.js';
 import { cpuSeconds, pin, processTree, pinnedLayout, runWithProcesses, sleep, start, stopAll, type Proc } from './lib/proc.js';
 import { quantile } from './lib/stats.js';
 import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
@@ -62,7 +62,7 @@ const [PEER, SECONDS, GC_SECONDS, TOP, CONNECTIONS, CCROUTER] = checked(
     ] as const,
 );
 /** Extra node flags for the peer (to try V8 settings). */
-const NODE_ARGS = values['node-args'].split(' ').filter(Boolean);
+const NODE_ARGS = nodeFlags(values['node-args']);
 
 const tool = defaultTool();
 const { pinned, proxy: PROXY_CPUS, load: LOAD_CPUS } = pinnedLayout();

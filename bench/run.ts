@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { count, flags, listOf, numberList, oneOf, positive, runMain } from './lib/args.js';
+import { count, flags, listOf, nodeFlags, numberList, oneOf, positive, runMain } from './lib/args.js';
 import { coverageByTag } from './lib/coverage.js';
 import { describeMachine } from './lib/machine.js';
 import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, stopAll, type Proc } from './lib/proc.js';
@@ -116,7 +116,7 @@ function parseOptions(argv: string[]): Options {
     unpinnedLatency: values['unpinned-latency'],
     tool: values.tool === undefined ? null : oneOf<SaturationTool>('--tool', values.tool, ['wrk', 'autocannon'], 'wrk'),
     ccrouter: oneOf('--ccrouter', values.ccrouter, ['auto', 'dist', 'tsx'], 'auto'),
-    nodeArgs: values['node-args'].split(' ').filter(Boolean),
+    nodeArgs: nodeFlags(values['node-args']),
     json: values.json ?? path.join(ROOT, 'bench', 'results', 'latest.json'),
     docs: values['no-docs'] ? false : values.docs ?? !quick,
     keep: values.keep,

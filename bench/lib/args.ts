@@ -76,6 +76,11 @@ export function count(name: string, v: string | undefined, fallback: number, all
   return n;
 }
 
+/** Node flags from a space-separated flag value (`--node-args=...`); empty for ''. */
+export function nodeFlags(v: string): string[] {
+  return v.split(' ').filter(Boolean);
+}
+
 /** One of `allowed` (`fallback` when the flag is absent). */
 export function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], fallback: T): T {
   if (v === undefined) return fallback;

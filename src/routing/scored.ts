@@ -350,5 +350,5 @@ function reject(
   }
   const out = JSON.stringify({ error: kind, message, requestId });
   if (status === 413) reply.header('connection', 'close');
-  reply.code(status).header('content-type', 'application/json; charset=utf-8').send(out);
+  reply.code(status).header('content-type', JSON_TYPE).send(out);
 }
