@@ -128,9 +128,8 @@ test('logging.bodies with redact: request and response nested 5 000 deep are rec
   const [ch, cl] = await models(t, deepAnswer);
   const dir = tempDir();
   const p = await startProxy(testConfig(ch.url, cl.url, dir, { logging: { dir, bodies: true, redact: ['/ssn'] } }));
-  const r = await post(p.url, `{"ssn":"CANARY-SSN-31f9","deep":${nestedText(5000)}}`);
+  const r = await post(p.url, `{"ssn":"CANARY-SSN-31f9","__proto__":{"k":1},"deep":${nestedText(5000)}}`);
   assert.equal(r.status, 200);
-  // Rejected before any call (not JSON while nothing needs JSON is fine; too large is not): bodies there too.
   const records = await p.stopAndRead();
   assert.equal(records.length, 1);
   const rec = records[0]!;
@@ -138,7 +137,9 @@ test('logging.bodies with redact: request and response nested 5 000 deep are rec
   assert.deepEqual(dive(rec.request.deep), { depth: BODY_BOUND.depth - 1, bottom: TRUNCATED });
   assert.equal(rec.response.score, 0.8);
   assert.deepEqual(dive(rec.response.deep), { depth: BODY_BOUND.depth - 1, bottom: TRUNCATED });
-  assert.equal(fs.readFileSync(path.join(dir, 'pairs.jsonl'), 'utf8').includes('CANARY-SSN-31f9'), false);
+  const text = fs.readFileSync(path.join(dir, 'pairs.jsonl'), 'utf8');
+  assert.equal(text.includes('CANARY-SSN-31f9'), false);
+  assert.ok(text.includes('"request":{"ssn":"[REDACTED]","__proto__":{"k":1},"deep":[['), 'a request member named __proto__ is recorded as a member');
 });
 
 test('huge values: a 200 000-element field, a 300 KB string field and a 3 MB body are cut at their size bounds with the marker', async (t) => {
