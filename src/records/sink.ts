@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
 import roll from 'pino-roll';
+import { degradedLine, type RecordError } from './degrade.js';
 
 export interface SinkOptions<R extends object = object> {
   /** Write each line before returning (events, outcomes); default async with a small buffer. */
@@ -21,7 +22,10 @@ export interface SinkOptions<R extends object = object> {
   line?: (record: R, time: number) => string;
   /** Rotate at this many bytes (pino-roll): files `<name>.1<ext>`, `<name>.2<ext>`... */
   rotate?: { size: number; keep?: number };
-  /** Called on every failed write (the counter lives with the caller). */
+  /**
+   * Called on every failed write, and on every record `line` could not serialize (written degraded,
+   * docs/records.md): the counter lives with the caller.
+   */
   onError?: (err: Error, file: string) => void;
 }
 
@@ -52,6 +56,13 @@ function warnOnce(file: string, err: Error): void {
   if (warned) return;
   warned = true;
   process.stderr.write(`ccrouter: cannot write ${file}: ${err.message} (further write failures are counted in logWriteErrors)\n`);
+}
+
+let warnedDegraded = false;
+function warnDegradedOnce(file: string, e: RecordError): void {
+  if (warnedDegraded) return;
+  warnedDegraded = true;
+  process.stderr.write(`ccrouter: a record for ${file} could not be serialized (${e.message}); written without ${e.dropped.join(', ')} and marked with recordError (further such records are counted in logWriteErrors)\n`);
 }
 
 export async function openSink<R extends object = object>(file: string, options: SinkOptions<R> = {}): Promise<RecordSink<R>> {
@@ -108,9 +119,20 @@ export async function openSink<R extends object = object>(file: string, options:
   return {
     file,
     write(record, msg) {
-      if (logger !== null) logger.info(record as object, msg);
+      if (logger !== null) return void logger.info(record as object, msg);
+      const time = Date.now();
+      let text: string;
+      try {
+        text = line!(record, time);
+      } catch (err) {
+        // Never lost, never a throw into the caller (often a timer or a socket callback): degraded and counted.
+        const degraded = degradedLine(record, msg, time, err, line);
+        text = degraded.text;
+        options.onError?.(err instanceof Error ? err : new Error(String(err)), file);
+        warnDegradedOnce(file, degraded.error);
+      }
       // contentMode 'buffer' takes Buffers; sonic-boom's types declare only the string form of write().
-      else dest.write(Buffer.from(line!(record, Date.now())) as unknown as string);
+      dest.write(Buffer.from(text) as unknown as string);
     },
     flush,
     async close() {
