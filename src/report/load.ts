@@ -15,10 +15,10 @@
  * for bench/report/phases.ts, which times them one by one.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { CCR_ERR_INPUT } from '../errors.js';
+import { CCR_ERR_INPUT, CCR_ERR_USAGE } from '../errors.js';
 import { findLogFiles, type LogFiles } from './files.js';
 import { createJsonLinesTable, loadJsonLines, scalar } from './jsonl.js';
-import { EVENT_COLUMNS, EVENT_SELECT, OUTCOME_COLUMNS, OUTCOME_SELECT, pairColumns, pairSelect } from './schema.js';
+import { EVENT_COLUMNS, EVENT_SELECT, MAX_TIME, OUTCOME_COLUMNS, OUTCOME_SELECT, pairColumns, pairSelect } from './schema.js';
 import { count, QueryPool, queriesOn, sqlNumber } from './sql.js';
 
 export interface LoadOptions {
@@ -107,8 +107,21 @@ export async function loadEventsAndOutcomes(conn: DuckDBConnection, files: LogFi
   return malformed;
 }
 
+/** Options from an API caller get the checks the command line gives flags (CCR_ERR_USAGE naming the flag). */
+function checkOptions(opts: LoadOptions): void {
+  for (const [flag, t] of [['--since', opts.since], ['--until', opts.until]] as const) {
+    if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= MAX_TIME)) {
+      throw new CCR_ERR_USAGE(`${flag}: must be epoch milliseconds within ±${MAX_TIME}, got ${String(t)}`);
+    }
+  }
+  if (opts.segment !== undefined && (opts.segment === '' || opts.segment.includes('\0'))) {
+    throw new CCR_ERR_USAGE(`--segment: needs a field name without NUL characters, got ${JSON.stringify(opts.segment)}`);
+  }
+}
+
 /** Opens the logs: reads every file, defines the views. Throws CCR_ERR_INPUT on unusable input. */
 export async function openLogs(opts: LoadOptions): Promise<LogStore> {
+  checkOptions(opts);
   const files = findLogFiles(opts.logs, opts.outcomes ?? []);
   const progress = opts.onProgress ?? (() => {});
   const instance = await DuckDBInstance.create(':memory:');
