@@ -35,6 +35,9 @@ export type Columns = { readonly [key: string]: Shape };
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 // A decoded line must fit in one JavaScript string (V8: 2^29 − 24 UTF-16 units; one byte yields at most one).
 const LINE_CEILING = 2 ** 29 - 24;
+// DuckDB reads lines up to twice its `maximum_object_size`, which it never sets below 16 MiB: so it
+// is given half the limit, and a smaller limit could not be kept.
+const LINE_FLOOR = 32 * 1024 * 1024;
 
 const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -113,16 +116,18 @@ export async function loadJsonLines(
 ): Promise<LoadJsonLinesResult> {
   if (files.length === 0) return { malformed: 0, path: 'typed' };
   const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
-  if (!Number.isSafeInteger(maxLine) || maxLine < 1 || maxLine > LINE_CEILING) {
-    throw new Error(`maxLineBytes: must be an integer from 1 to ${LINE_CEILING}, got ${String(maxLine)}`);
+  if (!Number.isSafeInteger(maxLine) || maxLine < LINE_FLOOR || maxLine > LINE_CEILING) {
+    throw new Error(`maxLineBytes: must be an integer from ${LINE_FLOOR} to ${LINE_CEILING}, got ${String(maxLine)}`);
   }
+  // Lines longer than the limit make DuckDB's readers throw, and the Node path counts them.
+  const objectSize = sqlInt(Math.floor(maxLine / 2));
   const batch = sqlInt(opts.batch);
   const head = `SELECT ${batch} AS batch, ${opts.select ?? '*'} FROM`;
   const mine = `batch = ${batch}`;
   // `$1` is always the file list, bound as a parameter (never spliced into the SQL).
   const typed = `read_json($1, format = 'newline_delimited', ignore_errors = true, ` +
-    `maximum_object_size = ${sqlInt(maxLine)}, columns = ${readJsonColumns(opts.columns)})`;
-  const objects = `read_ndjson_objects($1, ignore_errors = true, maximum_object_size = ${sqlInt(maxLine)})`;
+    `maximum_object_size = ${objectSize}, columns = ${readJsonColumns(opts.columns)})`;
+  const objects = `read_ndjson_objects($1, ignore_errors = true, maximum_object_size = ${objectSize})`;
   const broken = `json IS NULL OR json_type(json) <> 'OBJECT'`;
   const list = (some: readonly string[]) => [some.map(literalPath)];
 
