@@ -93,6 +93,22 @@ test('NaN, Infinity and 1e400 written into a pair file are out of range, never a
   assert.ok(json.models.champion.score.p99! <= 1);
 });
 
+test('scores of ±1.7e308 where only one model scored: the HTML chart queries never see Infinity', async (t) => {
+  const dir = tempDir(t);
+  const skipped = outcome({ role: 'challenger', error: { kind: 'skipped', message: 'shadow off' } });
+  writeLogs(dir, {
+    'pairs.jsonl': [
+      pair({ champion: outcome({ score: 1.7e308 }), challenger: skipped }),
+      pair({ champion: outcome({ score: -1.7e308 }), challenger: skipped }),
+      pair({ time: -8e15 }),
+      ...Array.from({ length: 10 }, (_, i) => pair({ time: 8.6e15 + i, champion: outcome({ score: i / 10 }) })),
+    ],
+  });
+  const { json, html } = await allFormats(['--logs', dir]);
+  assert.equal(json.window.outOfRange, 2);
+  assert.match(html, /<svg/);
+});
+
 test('scores and times at the edges of the range (±1e15, ±8.64e15 ms) render in every format', async (t) => {
   const dir = tempDir(t);
   writeLogs(dir, {
