@@ -249,6 +249,17 @@ test('segment values __proto__, constructor, toString keep their records in the 
   assert.doesNotMatch(text, /NaN/);
 });
 
+test('a segment field named __proto__ or constructor groups by that field', async (t) => {
+  const dir = tempDir(t);
+  // Written as JSON text: in an object literal `__proto__` would set the prototype.
+  const line = (id: string, fields: string) => JSON.stringify(pair({ requestId: id })).replace('"fields":{}', `"fields":${fields}`);
+  writeLogs(dir, { 'pairs.jsonl': [line('a', '{"__proto__":"x","constructor":"y"}'), line('b', '{"__proto__":"x"}'), line('c', '{"__proto__":"z"}')] });
+  const proto = await buildReport({ logs: dir, segment: '__proto__' });
+  assert.deepEqual(Object.entries(proto.segments!).map(([k, s]) => [k, s.n]), [['x', 2], ['z', 1]]);
+  const ctor = await buildReport({ logs: dir, segment: 'constructor' });
+  assert.deepEqual(Object.entries(ctor.segments!).map(([k, s]) => [k, s.n]), [['null', 2], ['y', 1]]);
+});
+
 test('error kinds __proto__ and constructor are counted in byKind, and print as numbers', async (t) => {
   const dir = tempDir(t);
   const err = (role: 'champion' | 'challenger', kind: string) => outcome({ role, error: { kind, message: 'x' }, status: 500 });
