@@ -15,11 +15,11 @@
  * for bench/report/phases.ts, which times them one by one.
  */
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { CCR_ERR_INPUT } from '../errors.js';
+import { CCR_ERR_INPUT, CCR_ERR_USAGE } from '../errors.js';
 import { findLogFiles, type LogFiles } from './files.js';
 import { createJsonLinesTable, loadJsonLines, scalar } from './jsonl.js';
-import { EVENT_COLUMNS, EVENT_SELECT, OUTCOME_COLUMNS, OUTCOME_SELECT, pairColumns, pairSelect } from './schema.js';
-import { count, QueryPool, queriesOn } from './sql.js';
+import { EVENT_COLUMNS, EVENT_SELECT, MAX_TIME, OUTCOME_COLUMNS, OUTCOME_SELECT, pairColumns, pairSelect } from './schema.js';
+import { count, QueryPool, queriesOn, sqlNumber } from './sql.js';
 
 export interface LoadOptions {
   /** The log directory (`--logs`). */
@@ -33,6 +33,8 @@ export interface LoadOptions {
   segment?: string;
   /** Phases and file counts, for a progress line. */
   onProgress?: (message: string) => void;
+  /** Lines longer than this many bytes count as malformed (default 256 MiB; tests lower it). */
+  maxLineBytes?: number;
 }
 
 export interface LogStore {
@@ -50,7 +52,7 @@ export interface LogStore {
 }
 
 /** Pair files into `pairs`; returns the malformed line count. Exported for bench/report/phases.ts. */
-export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined): Promise<number> {
+export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined, maxLineBytes?: number): Promise<number> {
   const columns = pairColumns(segment !== undefined);
   const select = pairSelect(segment);
   await createJsonLinesTable(conn, 'pairs', columns, select);
@@ -58,6 +60,10 @@ export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment
     columns,
     select,
     batch: 0,
+    // No figure depends on the order of pair records; stored in file order, each small rotated
+    // file would cost its own storage blocks.
+    unordered: true,
+    ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
     suspect: 'NOT is_pair AND NOT rejected AND time IS NULL AND requestId IS NULL AND config IS NULL AND grp IS NULL',
   });
   return r.malformed;
@@ -67,14 +73,16 @@ export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment
  * Events and outcomes, and the label lookups built from the outcomes (a line labels its request
  * when it names one, else its unit; the latest line wins). Returns the malformed line count.
  */
-export async function loadEventsAndOutcomes(conn: DuckDBConnection, files: LogFiles): Promise<number> {
+export async function loadEventsAndOutcomes(conn: DuckDBConnection, files: LogFiles, maxLineBytes?: number): Promise<number> {
   let malformed = 0;
+  const limit = maxLineBytes !== undefined ? { maxLineBytes } : {};
   await createJsonLinesTable(conn, 'events', EVENT_COLUMNS, EVENT_SELECT);
   if (files.events) {
     malformed += (await loadJsonLines(conn, 'events', [files.events], {
       columns: EVENT_COLUMNS,
       select: EVENT_SELECT,
       batch: 0,
+      ...limit,
       suspect: 'time IS NULL AND msg IS NULL AND type IS NULL AND config IS NULL AND control IS NULL AND challenger IS NULL',
     })).malformed;
   }
@@ -85,6 +93,7 @@ export async function loadEventsAndOutcomes(conn: DuckDBConnection, files: LogFi
       columns: OUTCOME_COLUMNS,
       select: OUTCOME_SELECT,
       batch: i,
+      ...limit,
       suspect: 'rid IS NULL AND unit IS NULL AND NOT has_label AND msg IS NULL AND time IS NULL',
     })).malformed;
   }
@@ -98,8 +107,21 @@ export async function loadEventsAndOutcomes(conn: DuckDBConnection, files: LogFi
   return malformed;
 }
 
+/** Options from an API caller get the checks the command line gives flags (CCR_ERR_USAGE naming the flag). */
+function checkOptions(opts: LoadOptions): void {
+  for (const [flag, t] of [['--since', opts.since], ['--until', opts.until]] as const) {
+    if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= MAX_TIME)) {
+      throw new CCR_ERR_USAGE(`${flag}: must be epoch milliseconds within ±${MAX_TIME}, got ${String(t)}`);
+    }
+  }
+  if (opts.segment !== undefined && (opts.segment === '' || opts.segment.includes('\0'))) {
+    throw new CCR_ERR_USAGE(`--segment: needs a field name without NUL characters, got ${JSON.stringify(opts.segment)}`);
+  }
+}
+
 /** Opens the logs: reads every file, defines the views. Throws CCR_ERR_INPUT on unusable input. */
 export async function openLogs(opts: LoadOptions): Promise<LogStore> {
+  checkOptions(opts);
   const files = findLogFiles(opts.logs, opts.outcomes ?? []);
   const progress = opts.onProgress ?? (() => {});
   const instance = await DuckDBInstance.create(':memory:');
@@ -120,8 +142,8 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     // Outcomes and labels load beside the pairs: they do not need them, and the pair reader
     // leaves gaps (file boundaries, its final append) another query can fill.
     const [pairsMalformed, otherMalformed] = await Promise.all([
-      loadPairs(conn, files, opts.segment),
-      loadEventsAndOutcomes(side, files),
+      loadPairs(conn, files, opts.segment, opts.maxLineBytes),
+      loadEventsAndOutcomes(side, files, opts.maxLineBytes),
     ]);
     await defineViews(conn, opts);
     const { one } = queriesOn(conn);
@@ -164,8 +186,8 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
 export async function defineViews(conn: DuckDBConnection, opts: LoadOptions): Promise<void> {
   const window = [
     'is_pair',
-    ...(opts.since !== undefined ? [`time >= ${Number(opts.since)}`] : []),
-    ...(opts.until !== undefined ? [`time < ${Number(opts.until)}`] : []),
+    ...(opts.since !== undefined ? [`time >= ${sqlNumber(opts.since)}`] : []),
+    ...(opts.until !== undefined ? [`time < ${sqlNumber(opts.until)}`] : []),
   ].join(' AND ');
   await conn.run(`CREATE OR REPLACE VIEW pair_rows AS SELECT * FROM pairs WHERE ${window}`);
   await conn.run(`CREATE OR REPLACE VIEW rec AS SELECT * FROM pairs WHERE ${window} AND NOT rejected`);

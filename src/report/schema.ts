@@ -32,8 +32,23 @@ export function pairColumns(withFields: boolean): Columns {
   };
 }
 
-/** A finite DOUBLE or NULL: DuckDB's reader accepts NaN/Infinity, which must never reach a figure. */
-const finite = (expr: string) => `CASE WHEN isfinite(${expr}) THEN ${expr} END`;
+/**
+ * The largest magnitude a score, normalized score or latency may have to be used. Beyond it a value
+ * is read as absent and counted in `window.outOfRange` (docs/report.md, "Out-of-range values"): no
+ * model's score or latency comes near it, and with every value within it no sum, square or
+ * difference the report computes can overflow a double.
+ */
+export const MAX_MAGNITUDE = 1e15;
+/** A record's `time` (epoch ms) is used within ± this: the range of a JavaScript Date. */
+export const MAX_TIME = 8.64e15;
+
+const inRange = (expr: string, max: number) => `(isfinite(${expr}) AND abs(${expr}) <= ${max.toExponential()})`;
+/** `expr` when a finite number within ±max, else NULL: DuckDB's reader accepts NaN/Infinity too. */
+const bounded = (expr: string, max: number) => `CASE WHEN ${inRange(expr, max)} THEN ${expr} END`;
+/** 1 when `expr` is a number left out by {@link bounded}, else 0. */
+const outOfRange = (expr: string, max: number) => `(${expr} IS NOT NULL AND NOT ${inRange(expr, max)})::UTINYINT`;
+
+const MEASURES = ['latencyMs', 'score', 'normalized'] as const;
 
 function roleColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
   return [
@@ -42,11 +57,18 @@ function roleColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
     `(${role} IS NOT NULL AND coalesce(${role}.error.kind, '') <> 'skipped') AS ${p}_called`,
     `(${role}.error IS NOT NULL) AS ${p}_err`,
     `CASE WHEN ${role}.error IS NOT NULL THEN coalesce(${role}.error.kind, 'unknown') END AS ${p}_kind`,
-    `${finite(`${role}.latencyMs`)} AS ${p}_lat`,
-    `${finite(`${role}.score`)} AS ${p}_score`,
+    `${bounded(`${role}.latencyMs`, MAX_MAGNITUDE)} AS ${p}_lat`,
+    `${bounded(`${role}.score`, MAX_MAGNITUDE)} AS ${p}_score`,
     `${role}.decision AS ${p}_dec`,
-    `${finite(`${role}.normalized`)} AS ${p}_norm`,
+    `${bounded(`${role}.normalized`, MAX_MAGNITUDE)} AS ${p}_norm`,
   ].join(', ');
+}
+
+/** How many of a pair line's numbers were left out as out of range (0–7). */
+function outOfRangeCount(): string {
+  const terms = [outOfRange('time', MAX_TIME)];
+  for (const role of ['champion', 'challenger']) for (const m of MEASURES) terms.push(outOfRange(`${role}.${m}`, MAX_MAGNITUDE));
+  return `(${terms.join(' + ')})::UTINYINT AS oor`;
 }
 
 function segmentColumns(field: string): string {
@@ -61,7 +83,7 @@ function segmentColumns(field: string): string {
 /** Pair lines flattened once, at load: every later query reads plain columns. */
 export function pairSelect(segment: string | undefined): string {
   return [
-    `${finite('time')} AS time`,
+    `${bounded('time', MAX_TIME)} AS time`,
     // Lines without `msg` are taken as pair records when they carry a model outcome.
     `coalesce(msg = 'pair' OR (msg IS NULL AND (champion IS NOT NULL OR challenger IS NOT NULL)), false) AS is_pair`,
     `coalesce(error IS NOT NULL AND CAST(error AS VARCHAR) <> 'null', false) AS rejected`,
@@ -72,6 +94,7 @@ export function pairSelect(segment: string | undefined): string {
     'coalesce(fallback, false) AS fallback',
     roleColumns('champion', 'c'),
     roleColumns('challenger', 'h'),
+    outOfRangeCount(),
     ...(segment !== undefined ? [segmentColumns(segment)] : []),
   ].join(', ');
 }
@@ -83,7 +106,9 @@ export const EVENT_COLUMNS: Columns = {
   config: 'VARCHAR',
   traffic: { control: 'DOUBLE', challenger: 'DOUBLE' },
 };
-export const EVENT_SELECT = `time, msg, type, config, ${finite('traffic.control')} AS control, ${finite('traffic.challenger')} AS challenger`;
+// A traffic fraction outside [0, 1] announces nothing: the event is not used for the SRM check.
+const fraction = (expr: string) => `CASE WHEN ${expr} BETWEEN 0 AND 1 THEN ${expr} END`;
+export const EVENT_SELECT = `time, msg, type, config, ${fraction('traffic.control')} AS control, ${fraction('traffic.challenger')} AS challenger`;
 
 export const OUTCOME_COLUMNS: Columns = { time: 'DOUBLE', msg: 'VARCHAR', requestId: 'VARCHAR', unit: 'VARCHAR', label: 'JSON' };
 // Labels: 0/1 numbers or booleans; anything else makes the line rejected (SPEC 6, 8.5).

@@ -18,6 +18,11 @@ export interface ReportWindow {
   rejected: number;
   /** Non-blank lines that are not a JSON object, over every file read. */
   malformedLines: number;
+  /**
+   * Numbers of the window's records read as absent because they are not finite or lie beyond the
+   * plausible range: a score, normalized score or latency beyond ±1e15, a time beyond a Date's range.
+   */
+  outOfRange: number;
 }
 
 export interface Srm {
