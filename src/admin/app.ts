@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { RecordSink } from '../records/sink.js';
 import { hashUnit } from '../records/pair.js';
 import { checkBearer } from './auth.js';
+import { readBody } from './body.js';
 import { createOutcomeIntake } from './outcome-writer.js';
 
 export const OUTCOMES_BODY_LIMIT = 16 * 1024 * 1024;
@@ -43,8 +44,13 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
     http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
   });
   app.server.maxConnections = ADMIN_MAX_CONNECTIONS;
-  // An answer sent before the body was read (401, 403, 405, 404, 413) closes the connection: Node
-  // would otherwise keep reading whatever the caller still trickles in.
+  // Unknown paths are answered on arrival, as 401, 403 and 405 are: their bodies are never read.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404) return void reply.code(404).send({ error: 'not_found', message: 'no such admin route' });
+    done();
+  });
+  // An answer sent before the body was read closes the connection: Node would otherwise keep
+  // reading whatever the caller still trickles in.
   app.addHook('onSend', (request, reply, _payload, done) => {
     if (!request.raw.complete) reply.header('connection', 'close');
     done();
@@ -52,7 +58,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   const intake = createOutcomeIntake(deps.outcomes);
   // Mutations take any body as bytes; each route parses its own.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', readBody);
 
   const auth = async (request: FastifyRequest, reply: FastifyReply) => {
     const tokenEnv = rt.fileConfig.config.admin.tokenEnv;
@@ -98,11 +104,10 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   });
 
   for (const url of MUTATIONS) {
-    app.route({
-      method: [...OTHER_METHODS],
-      url,
-      handler: async (_req, reply) => reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed', message: `${url} takes POST` }),
-    });
+    // Answered on arrival (onRequest): a PUT's body is never read.
+    const notAllowed = async (_req: FastifyRequest, reply: FastifyReply) =>
+      reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed', message: `${url} takes POST` });
+    app.route({ method: [...OTHER_METHODS], url, onRequest: notAllowed, handler: notAllowed });
   }
 
   return app;
