@@ -50,9 +50,12 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
     done();
   });
   // An answer sent before the body was read closes the connection: Node would otherwise keep
-  // reading whatever the caller still trickles in.
+  // reading whatever the caller still trickles in. (A request without a body may be answered before
+  // Node marks it complete; its connection stays open.)
   app.addHook('onSend', (request, reply, _payload, done) => {
-    if (!request.raw.complete) reply.header('connection', 'close');
+    const raw = request.raw;
+    const hasBody = raw.headers['transfer-encoding'] !== undefined || Number(raw.headers['content-length'] ?? 0) > 0;
+    if (hasBody && !raw.complete) reply.header('connection', 'close');
     done();
   });
   const intake = createOutcomeIntake(deps.outcomes);
