@@ -11,7 +11,7 @@ export const MAX_ITEM_BYTES = 64 * 1024;
 /** The answer lists this many rejected items at most (and then says how many there were). */
 export const MAX_LISTED_REJECTIONS = 10_000;
 /** Roughly this much input is handled between two turns of the event loop. */
-const TURN_BYTES = 16 * 1024;
+const TURN_BYTES = 4 * 1024;
 /** An item costs at least this much of a turn, however small it is. */
 const ITEM_COST = 64;
 
