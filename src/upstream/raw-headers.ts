@@ -7,7 +7,8 @@ import type { IncomingHttpHeaders } from 'node:http';
  * value, names lower-cased as undici parsed them.
  */
 export function rawHeaderList(raw: unknown, headers: IncomingHttpHeaders): Buffer[] {
-  if (Array.isArray(raw) && (raw.length === 0 || Buffer.isBuffer(raw[0]))) return raw as Buffer[];
+  // undici's list holds either Buffers (HTTP/1.1) or strings, never both: the first entry tells.
+  if (Array.isArray(raw) && typeof raw[0] !== 'string') return raw as Buffer[];
   const out: Buffer[] = [];
   for (const name of Object.keys(headers)) {
     const value = headers[name];
