@@ -28,7 +28,10 @@ export interface CallRequest {
 export interface CallOk {
   readonly ok: true;
   readonly status: number;
-  /** undici's raw header list: [name, value, ...] as received. */
+  /**
+   * The answer's headers as [name, value, ...]: undici's raw list as received (HTTP/1.1), else its
+   * parsed headers flattened, one pair per value of a repeated header.
+   */
   readonly rawHeaders: readonly Buffer[] | null;
   /** The first content-encoding header, if any. */
   readonly contentEncoding: string | undefined;
@@ -152,7 +155,7 @@ class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
     this.#deliver(result);
   }
 
-  /** `controller` is null when the pool refused the call before starting it. */
+  /** Without a controller when the pool refused the call before starting it. */
   onResponseError(_controller: Controller | null, err: Error): void {
     this.#fail(err);
   }
