@@ -26,13 +26,13 @@ export type ReadReply =
   | { id: number; ok: false; code: string; message: string; issues: ConfigIssue[] | undefined };
 
 export interface OffThreadOptions {
-  /** Give up a read after this long (default 10 s). */
+  /** Give up a read after this long (default 30 s). */
   timeoutMs?: number;
   /** The worker's heap limit in MiB (default 256). */
   heapMb?: number;
 }
 
-export const READ_TIMEOUT_MS = 10_000;
+export const READ_TIMEOUT_MS = 30_000;
 export const READ_HEAP_MB = 256;
 const IDLE_MS = 60_000;
 
