@@ -297,3 +297,18 @@ test('hostile config on reload: reloads that pile up while one runs are merged, 
   assert.equal(loaded.length, 2);
   assert.equal(server.runtime.snapshot.config.traffic.challenger, 1);
 });
+
+test('hostile config on reload: a read that needs more than the reader\'s heap limit ends the reader, not the proxy; the next reload works', { timeout: 60_000 }, async (t) => {
+  const { server, file, config, ask, events } = await liveProxy(t);
+  const id = server.runtime.snapshot.id;
+  let tail = 'control:\n  patch:\n';
+  for (let i = 0; i < 40_000; i++) tail += `    p${i}: ${i}\n`;
+  fs.writeFileSync(file, config(tail, 1));
+  await applyReload(server.runtime, file, false, {}, { heapMb: 16 });
+  assert.equal(server.runtime.snapshot.id, id, 'the old config stays');
+  assert.equal((await ask(0)).status, 200);
+  const [rejected] = events().filter((e) => e.type === 'config_rejected');
+  assert.equal(rejected?.reason, `cannot read config ${file}: needed more than 16 MiB of memory to read, given up`);
+  await applyReload(server.runtime, file, false, {});
+  assert.equal(server.runtime.snapshot.config.traffic.challenger, 1);
+});
