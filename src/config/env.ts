@@ -4,6 +4,7 @@
  * They name where it came from instead (docs/config.md, "Environment variables").
  */
 import { parseDocument } from 'yaml';
+import { CONFIG_BOUNDS, SIZE_LIMIT_TEXT } from './bounds.js';
 import { configInvalid, joinPath, type ConfigIssue, type EnvSource, type EnvSources } from './issues.js';
 import { isMapping } from './reader.js';
 
@@ -44,6 +45,9 @@ class Walk {
   readonly sources = new Map<string, EnvSource>();
   readonly used = new Map<string, string>();
   readonly #env: Env;
+  /** Characters substituted so far: a large variable referenced many times must not grow the config past its bound. */
+  #added = 0;
+  #over = false;
 
   constructor(env: Env) {
     this.#env = env;
@@ -101,18 +105,32 @@ class Walk {
       return undefined;
     }
     this.used.set(name, text);
+    this.#added += text.length;
+    if (this.#added > CONFIG_BOUNDS.bytes) {
+      if (!this.#over) {
+        this.issues.push({ path, message: `the values substituted from the environment add more than ${SIZE_LIMIT_TEXT} to the config, over the limit` });
+      }
+      this.#over = true;
+      return undefined;
+    }
     return text;
   }
 }
+
+const SCALAR_WORD = /^[-+.0-9A-Za-z_~]{1,256}$/;
 
 /** `"8080"` → 8080, `"true"` → true, `"~"` → null; anything else (text, lists, bad YAML) stays as is. */
 function rereadScalar(text: string): unknown {
   // An empty variable would read as YAML null; it stays the empty string the user set.
   if (text.trim() === '') return text;
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0 || doc.warnings.length > 0) return text;
+  // Only a single plain word can read as a number, a boolean or null. Anything else stays text
+  // without being parsed: a variable is not bounded like the file, and YAML nested thousands of
+  // levels deep (`[[[...`, `- - - ...`) would exhaust the parser's stack.
+  if (!SCALAR_WORD.test(text.trim())) return text;
   let v: unknown;
   try {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0 || doc.warnings.length > 0) return text;
     v = doc.toJS();
   } catch {
     return text;

@@ -79,3 +79,21 @@ test('hideEnv: any variable text left in a message is replaced by its name: quot
   assert.equal(hideEnv('version v2x', used), 'version v2x');
   assert.equal(hideEnv('nothing', new Map()), 'nothing');
 });
+
+test('substituteEnvTracked: variables may add at most 1 MiB to the config, however often they are referenced', () => {
+  const big = 'x'.repeat(100 * 1024);
+  const raw = { list: Array.from({ length: 20 }, () => 'a ${BIG}') };
+  const { issues, message } = invalid(() => substituteEnvTracked(raw, { BIG: big }));
+  assert.deepEqual(issues, [{ path: 'list[10]', message: 'the values substituted from the environment add more than 1 MiB to the config, over the limit' }]);
+  assert.ok(!message.includes(big));
+  assert.equal((substituteEnvTracked({ list: raw.list.slice(0, 10) }, { BIG: big }).value as { list: string[] }).list.length, 10);
+});
+
+test('substituteEnvTracked: a variable whose text is hostile YAML stays text (re-reading it never throws)', () => {
+  for (const text of [`${'['.repeat(20_000)}${']'.repeat(20_000)}`, `${'- '.repeat(20_000)}1`, `${'{a: '.repeat(20_000)}1${'}'.repeat(20_000)}`]) {
+    assert.deepEqual(substituteEnvTracked({ a: '${DEEP}' }, { DEEP: text }).value, { a: text });
+  }
+  // what can read as a scalar still does, surrounding blanks included
+  assert.deepEqual(substituteEnvTracked({ a: '${A}', b: '${B}', c: '${C}', d: '${D}' }, { A: ' 8080 ', B: '-1.5e-3', C: 'False', D: '- 1' }).value,
+    { a: 8080, b: -0.0015, c: false, d: '- 1' });
+});
