@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { analyze } from '../../src/report/build.js';
 import type { PhaseRunner, ReportPhase } from '../../src/report/phases.js';
 import { randomLogs, tempDir, writeLogs } from './helpers.js';
+import { diff } from './reference.js';
 
 const EVERY_PHASE: ReportPhase[] = [
   'load pairs', 'load events and outcomes', 'label join', 'cells', 'both-scored scan', 'percentiles', 'spearman',
@@ -34,7 +35,9 @@ test('phases run one at a time give the same report as the default, and each pha
   const opts = { logs: dir, segment: 'country', charts: true };
   const expected = await analyze(opts);
   const actual = await analyze({ ...opts, phase: oneAtATime });
-  assert.deepEqual(actual, expected);
+  // Means are folded from cells that DuckDB returns in no fixed order: between two runs they can
+  // differ in the last bits, never more.
+  assert.equal(diff(actual, expected, 1e-12), null);
   assert.equal(overlapped, false);
   assert.deepEqual([...seen].sort(), [...EVERY_PHASE].sort());
 });
