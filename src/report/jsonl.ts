@@ -20,31 +20,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isUtf8 } from 'node:buffer';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { count, queriesOn, runSql, sqlInt, sqlString } from './sql.js';
+import { cleanFile, MAX_LINE_BYTES } from './clean-lines.js';
+import { emptyRow, readJsonColumns, transformStructure, type Columns } from './columns.js';
+import { count, queriesOn, runSql, sqlInt } from './sql.js';
 
-/** A DuckDB type name, or a nested object for a STRUCT. */
-export type Shape = string | { readonly [key: string]: Shape };
-export type Columns = { readonly [key: string]: Shape };
-
-/**
- * The longest line read, in bytes. Record lines may carry request/response bodies (logging.bodies);
- * DuckDB's default is 16 MiB. A longer line is counted as malformed, never held in memory whole.
- */
-export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 // A decoded line must fit in one JavaScript string (V8: 2^29 − 24 UTF-16 units; one byte yields at most one).
 const LINE_CEILING = 2 ** 29 - 24;
 // DuckDB reads lines up to twice its `maximum_object_size`, which it never sets below 16 MiB: so it
 // is given half the limit, and a smaller limit could not be kept.
 const LINE_FLOOR = 32 * 1024 * 1024;
-
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
-function typeSql(shape: Shape): string {
-  if (typeof shape === 'string') return shape;
-  return `STRUCT(${Object.entries(shape).map(([k, v]) => `${ident(k)} ${typeSql(v)}`).join(', ')})`;
-}
 
 /**
  * A file path DuckDB reads as that one file. DuckDB expands `*`, `?` and `[...]` in every path it is
@@ -61,18 +46,7 @@ export function literalPath(file: string): string {
  * over the raw `columns` (the types come from DuckDB itself, from an empty typed row).
  */
 export async function createJsonLinesTable(conn: DuckDBConnection, table: string, columns: Columns, select = '*'): Promise<void> {
-  const empty = Object.entries(columns).map(([k, v]) => `CAST(NULL AS ${typeSql(v)}) AS ${ident(k)}`).join(', ');
-  await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT 0::INTEGER AS batch, ${select} FROM (SELECT ${empty}) LIMIT 0`);
-}
-
-/** `read_json(columns = {...})` argument (exported for bench/report/phases.ts). */
-export function readJsonColumns(columns: Columns): string {
-  return `{${Object.entries(columns).map(([k, v]) => `${sqlString(k)}: ${sqlString(typeSql(v))}`).join(', ')}}`;
-}
-
-/** `json_transform` structure: the same shape as JSON. */
-function transformStructure(columns: Columns): string {
-  return sqlString(JSON.stringify(columns));
+  await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT 0::INTEGER AS batch, ${select} FROM (SELECT ${emptyRow(columns)}) LIMIT 0`);
 }
 
 export interface LoadJsonLinesOptions {
@@ -203,83 +177,6 @@ async function attempt(run: () => Promise<void>): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-const NEWLINE = 0x0a;
-
-/**
- * The reference definition of a malformed line: not blank, and longer than `maxLineBytes` or
- * JSON.parse fails or yields something other than an object. Lines end at `\n` (a `\r` before it
- * is JSON whitespace). Writes the object lines to `out` when given. Reads bytes, so a line over the
- * limit is skipped without ever being held whole.
- */
-export async function cleanFile(file: string, out: string | null, maxLineBytes = MAX_LINE_BYTES): Promise<{ malformed: number; objects: number }> {
-  const sink = out ? fs.createWriteStream(out) : null;
-  const sinkError = new Promise<never>((_, reject) => sink?.once('error', reject));
-  sinkError.catch(() => undefined);
-  let malformed = 0;
-  let objects = 0;
-  let parts: Buffer[] = [];
-  let size = 0;
-  let overlong = false;
-
-  const endLine = async (): Promise<void> => {
-    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
-    const wasOverlong = overlong;
-    parts = [];
-    size = 0;
-    overlong = false;
-    if (wasOverlong) {
-      malformed++;
-      return;
-    }
-    const line = bytes.toString('utf8');
-    if (line.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      malformed++;
-      return;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      malformed++;
-      return;
-    }
-    objects++;
-    if (!sink) return;
-    // The line as it was when DuckDB can read it (numbers beyond a double stay what they were);
-    // re-serialized when its bytes are not UTF-8, which DuckDB refuses.
-    const text = isUtf8(bytes) ? bytes : Buffer.from(JSON.stringify(value));
-    if (!sink.write(text) || !sink.write('\n')) await Promise.race([new Promise<void>((r) => sink.once('drain', () => r())), sinkError]);
-  };
-
-  try {
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(NEWLINE, start);
-        const end = nl === -1 ? chunk.length : nl;
-        if (!overlong && end > start) {
-          if (size + (end - start) > maxLineBytes) {
-            overlong = true;
-            parts = [];
-            size = 0;
-          } else {
-            parts.push(chunk.subarray(start, end));
-            size += end - start;
-          }
-        }
-        if (nl === -1) break;
-        await endLine();
-        start = nl + 1;
-      }
-    }
-    if (size > 0 || overlong) await endLine();
-  } finally {
-    if (sink) await Promise.race([new Promise((r) => sink.end(r)), sinkError]);
-  }
-  return { malformed, objects };
 }
 
 /** The first column of the first row as a number (DuckDB returns BIGINT counts as bigint). */

@@ -1,10 +1,25 @@
 /**
- * What the report reads from each kind of line (SPEC 6) and how it is flattened at load: the
- * DuckDB types of the fields read, and the projection stored in the tables (c_* = champion,
- * h_* = challenger), so that every later query reads plain columns.
+ * What the report reads from each kind of line (docs/records.md) and how it is flattened at load:
+ * for each table, the DuckDB types of the fields read, the projection stored (c_* = champion,
+ * h_* = challenger), so that every later query reads plain columns, and which stored rows a
+ * broken line could have produced.
  */
-import type { Columns } from './jsonl.js';
+import type { Columns } from './columns.js';
 import { pointerTo, sqlString } from './sql.js';
+
+/** How one kind of line is read into its table (the options `loadJsonLines` takes). */
+export interface LineTable {
+  /** The fields read from each line, with their DuckDB types. */
+  columns: Columns;
+  /** The projection over those fields that is stored. */
+  select: string;
+  /**
+   * True for every stored row a line that is not a JSON object could yield (DuckDB's typed reader
+   * reads one as a row of NULLs): every column the report uses is empty. Such rows are dropped and
+   * their lines counted exactly (jsonl.ts), so an object line matching it must carry nothing useful.
+   */
+  suspect: string;
+}
 
 const OUTCOME: Columns = {
   version: 'VARCHAR',
@@ -15,7 +30,7 @@ const OUTCOME: Columns = {
   error: { kind: 'VARCHAR' },
 };
 
-export function pairColumns(withFields: boolean): Columns {
+function pairColumns(withFields: boolean): Columns {
   return {
     time: 'DOUBLE',
     msg: 'VARCHAR',
@@ -81,7 +96,7 @@ function segmentColumns(field: string): string {
 }
 
 /** Pair lines flattened once, at load: every later query reads plain columns. */
-export function pairSelect(segment: string | undefined): string {
+function pairSelect(segment: string | undefined): string {
   return [
     `${bounded('time', MAX_TIME)} AS time`,
     // Lines without `msg` are taken as pair records when they carry a model outcome.
@@ -99,24 +114,35 @@ export function pairSelect(segment: string | undefined): string {
   ].join(', ');
 }
 
-export const EVENT_COLUMNS: Columns = {
-  time: 'DOUBLE',
-  msg: 'VARCHAR',
-  type: 'VARCHAR',
-  config: 'VARCHAR',
-  traffic: { control: 'DOUBLE', challenger: 'DOUBLE' },
-};
+/** Pair lines, with `seg`/`has_seg` from `fields.<segment>` when segmenting (docs/report.md, "segments"). */
+export function pairTable(segment: string | undefined): LineTable {
+  return {
+    columns: pairColumns(segment !== undefined),
+    select: pairSelect(segment),
+    suspect: 'NOT is_pair AND NOT rejected AND time IS NULL AND requestId IS NULL AND config IS NULL AND grp IS NULL',
+  };
+}
+
 // A traffic fraction outside [0, 1] announces nothing: the event is not used for the SRM check.
 const fraction = (expr: string) => `CASE WHEN ${expr} BETWEEN 0 AND 1 THEN ${expr} END`;
-export const EVENT_SELECT = `time, msg, type, config, ${fraction('traffic.control')} AS control, ${fraction('traffic.challenger')} AS challenger`;
 
-export const OUTCOME_COLUMNS: Columns = { time: 'DOUBLE', msg: 'VARCHAR', requestId: 'VARCHAR', unit: 'VARCHAR', label: 'JSON' };
-// Labels: 0/1 numbers or booleans; anything else makes the line rejected (SPEC 6, 8.5).
-export const OUTCOME_SELECT = `time, coalesce(msg IS NULL OR msg = 'outcome', false) AS is_outcome,
-  nullif(requestId, '') AS rid, nullif(unit, '') AS unit, label IS NOT NULL AS has_label,
-  -- The JSON text decides the common spellings cheaply; other numbers (1.0, 1e0, -0) are parsed.
-  CASE CAST(label AS VARCHAR)
-    WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0
-    ELSE CASE WHEN json_type(label) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN
-      CASE TRY_CAST(label AS DOUBLE) WHEN 1 THEN 1 WHEN 0 THEN 0 END END
-  END::TINYINT AS y, msg`;
+export const EVENTS: LineTable = {
+  columns: { time: 'DOUBLE', msg: 'VARCHAR', type: 'VARCHAR', config: 'VARCHAR', traffic: { control: 'DOUBLE', challenger: 'DOUBLE' } },
+  select: `time, msg, type, config, ${fraction('traffic.control')} AS control, ${fraction('traffic.challenger')} AS challenger`,
+  suspect: 'time IS NULL AND msg IS NULL AND type IS NULL AND config IS NULL AND control IS NULL AND challenger IS NULL',
+};
+
+/** Outcome lines: `y` is the parsed label, NULL when the line is rejected (docs/report.md, "labels"). */
+export const OUTCOMES: LineTable = {
+  columns: { time: 'DOUBLE', msg: 'VARCHAR', requestId: 'VARCHAR', unit: 'VARCHAR', label: 'JSON' },
+  // Labels: 0/1 numbers or booleans; anything else makes the line rejected.
+  select: `time, coalesce(msg IS NULL OR msg = 'outcome', false) AS is_outcome,
+    nullif(requestId, '') AS rid, nullif(unit, '') AS unit, label IS NOT NULL AS has_label,
+    -- The JSON text decides the common spellings cheaply; other numbers (1.0, 1e0, -0) are parsed.
+    CASE CAST(label AS VARCHAR)
+      WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0
+      ELSE CASE WHEN json_type(label) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN
+        CASE TRY_CAST(label AS DOUBLE) WHEN 1 THEN 1 WHEN 0 THEN 0 END END
+    END::TINYINT AS y, msg`,
+  suspect: 'rid IS NULL AND unit IS NULL AND NOT has_label AND msg IS NULL AND time IS NULL',
+};

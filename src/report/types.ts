@@ -1,7 +1,7 @@
 /** The report object (SPEC 8): plain JSON, null wherever a value is undefined. */
-import type { ModelMetrics } from './stats/classification.js';
+import type { ModelMetrics } from '../stats/classification.js';
 
-export type { ModelMetrics } from './stats/classification.js';
+export type { ModelMetrics } from '../stats/classification.js';
 export type Role = 'champion' | 'challenger';
 export type GroupName = 'control' | 'champion' | 'challenger';
 export type Verdict = 'challenger_better' | 'champion_better' | 'no_significant_difference' | 'insufficient_data';

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { buildReport, runReport, type Report } from '../../src/commands/report.js';
-import { cleanFile, createJsonLinesTable, loadJsonLines, scalar } from '../../src/report/jsonl.js';
+import { cleanFile } from '../../src/report/clean-lines.js';
+import { createJsonLinesTable, loadJsonLines, scalar } from '../../src/report/jsonl.js';
 import { diff, referenceReport } from './reference.js';
 import { outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
 

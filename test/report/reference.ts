@@ -16,7 +16,7 @@ import {
   srmTest,
   wilson,
   type ModelMetrics,
-} from '../../src/report/stats/index.js';
+} from '../../src/stats/index.js';
 import type { GroupName, ModelSummary, Report, Role, Segment } from '../../src/report/types.js';
 import { verdictOf } from '../../src/report/verdict.js';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildReport, labelledScores, parseTime, runReport, type Report } from '../../src/commands/report.js';
-import { mcnemar, pearson, psi, quantile, spearman, srmTest, wilson, Z95 } from '../../src/report/stats/index.js';
+import { mcnemar, pearson, psi, quantile, spearman, srmTest, wilson, Z95 } from '../../src/stats/index.js';
 import { diff, referenceReport } from './reference.js';
 import { outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
 

@@ -1,5 +1,5 @@
 /** `agreement` and `drift` (SPEC 8, definitions 3 and 4), over records where both models scored. */
-import { psiFromCounts } from '../stats/psi.js';
+import { psiFromCounts } from '../../stats/psi.js';
 import { count, num, nums, sqlNumber, type Queries, type Row } from '../sql.js';
 import type { Agreement } from '../types.js';
 import { BOTH_SCORED, total, type Cell } from './scan.js';

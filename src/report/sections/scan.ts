@@ -4,7 +4,7 @@
  * arithmetic on top. So the records are counted once per combination of a few low-cardinality
  * columns, and every count, rate and mean is then folded from those cells in TypeScript.
  */
-import { PSI_EDGE_PS } from '../stats/psi.js';
+import { PSI_EDGE_PS } from '../../stats/psi.js';
 import { count, num, type Queries, type Row } from '../sql.js';
 
 export const BOTH_SCORED = 'c_score IS NOT NULL AND h_score IS NOT NULL';

@@ -1,5 +1,5 @@
 /** `window` and `traffic` (SPEC 8, definitions 2 and 8). */
-import { srmTest } from '../stats/tests.js';
+import { srmTest } from '../../stats/tests.js';
 import { count, num, type Queries } from '../sql.js';
 import { GROUPS, type GroupName, type ReportWindow, type Srm, type Traffic } from '../types.js';
 import { byKey, total, type Cell } from './scan.js';
