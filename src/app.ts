@@ -13,7 +13,7 @@ import { writeError } from './routing/answer.js';
 import { declaredOverLimit } from './routing/body.js';
 import { clientErrorHandler } from './routing/client-error.js';
 import { ShadowSlots, type ScoredContext } from './routing/context.js';
-import { serveScored } from './routing/exchange.js';
+import { Exchange } from './routing/exchange.js';
 import { requestIdFor } from './routing/headers.js';
 import { passThrough, validPassThroughPath } from './routing/passthrough.js';
 
@@ -83,7 +83,7 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     const tooLarge = declaredOverLimit(raw.headers, snap.config.limits.bodyBytes);
     if (route !== undefined && snap.config.mode !== 'bypass') {
       reply.hijack();
-      return serveScored(ctx, snap, route, request.id, raw, reply.raw, (request.body as Readable | undefined) ?? raw, tooLarge);
+      return new Exchange(ctx, snap, route, request.id, raw, reply.raw).start((request.body as Readable | undefined) ?? raw, tooLarge);
     }
     if (route === undefined && !snap.config.passthrough) {
       return own(reply, 404, 'not_found', 'no scored route matches and passthrough is off', state.draining);

@@ -17,6 +17,16 @@ export function declaredOverLimit(headers: IncomingHttpHeaders, limit: number): 
   return declared === undefined ? null : overBodyLimit(Number(declared), limit);
 }
 
+/** The body as JSON; undefined when it is empty or not JSON. */
+export function jsonOf(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 export class BodyError extends Error {
   constructor(readonly kind: 'too_large' | 'client_abort', message: string) {
     super(message);

@@ -11,20 +11,20 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Group, Role } from '../config/types.js';
+import type { Role } from '../config/types.js';
 import { readUnitKey } from '../assignment/unit-key.js';
 import { groupOf } from '../assignment/bucket.js';
-import { bodyForRecord, fieldsOf } from '../records/pair.js';
-import { skipped, type ModelOutcome, type PairRecord, type RequestErrorKind } from '../records/types.js';
+import type { PairRecord, RequestErrorKind } from '../records/types.js';
 import type { PreparedRoute, Snapshot } from '../runtime/snapshot.js';
 import { evaluate, notEvaluated, type Evaluated } from '../scoring/outcome.js';
 import type { Call, CallResult } from '../upstream/model-client.js';
 import { EMPTY } from '../util/chunks.js';
 import { writeError } from './answer.js';
-import { readBody, type BodyError, type BodyListener } from './body.js';
+import { jsonOf, readBody, type BodyError, type BodyListener } from './body.js';
 import { socketTimedOut } from './client-error.js';
 import type { ScoredContext } from './context.js';
 import { upstreamHeaders } from './headers.js';
+import { newFacts, pairRecord, type PairFacts } from './pair-record.js';
 import { sendServed } from './served-answer.js';
 
 type State = 'reading' | 'calling' | 'answered' | 'finished';
@@ -32,11 +32,7 @@ type State = 'reading' | 'calling' | 'answered' | 'finished';
 const CLIENT_GONE = 'client closed the connection';
 const FAULT_ANSWER = 'ccrouter failed on this request';
 
-/** Serve a scored request whose reply fastify has handed over (hijacked). */
-export function serveScored(ctx: ScoredContext, snap: Snapshot, route: PreparedRoute, requestId: string, req: IncomingMessage, res: ServerResponse, body: Readable, tooLarge: string | null): void {
-  new Exchange(ctx, snap, route, requestId, req, res).start(body, tooLarge);
-}
-
+/** A scored request whose reply fastify has handed over (hijacked); `start` sets it going. */
 export class Exchange implements BodyListener {
   #state: State = 'reading';
   readonly #ctx: ScoredContext;
@@ -47,16 +43,10 @@ export class Exchange implements BodyListener {
   #req: IncomingMessage | null;
   #res: ServerResponse | null;
   #onClose: (() => void) | null = null;
-  #body: Buffer = EMPTY;
-  #json: unknown = undefined;
-  #key: string | null = null;
-  #bucket = 0;
-  /** Null until assigned (a refused request never is). */
-  #group: Group | null = null;
-  /** The role the group serves, and the one whose answer the caller got (the champion after a fallback). */
+  /** What the record will say. */
+  readonly #facts: PairFacts = newFacts();
+  /** The role the group serves (whose answer the caller gets unless it falls back). */
   #served: Role = 'champion';
-  #answerRole: Role = 'champion';
-  #fallback = false;
   /** Upstream headers for a fallback call (kept only when one may be needed). */
   #fallbackHeaders: string[] | null = null;
   /** Each call until it settles (a settled call needs no canceling). */
@@ -64,15 +54,8 @@ export class Exchange implements BodyListener {
   #shadowCall: Call | null = null;
   /** Calls started whose outcome is not known yet. */
   #outstanding = 0;
-  /** Each model's outcome once known (only the outcome: its body and headers are let go). */
-  #champion: ModelOutcome | null = null;
-  #challenger: ModelOutcome | null = null;
   /** A shadow champion's full result, kept until the challenger answered: it may stand in. */
   #standIn: Evaluated | null = null;
-  /** Why a model has no outcome (shadow skipped, request refused). */
-  #skip: string | null = null;
-  #error: { kind: RequestErrorKind; message: string } | null = null;
-  #sent: Buffer | null = null;
 
   constructor(ctx: ScoredContext, snap: Snapshot, route: PreparedRoute, requestId: string, req: IncomingMessage, res: ServerResponse) {
     this.#ctx = ctx;
@@ -119,28 +102,19 @@ export class Exchange implements BodyListener {
     const snap = this.#snap;
     const cfg = snap.config;
     const req = this.#req!;
-    this.#body = body;
-    if (snap.needsJson || cfg.logging.bodies) {
-      try {
-        this.#json = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
-        if (this.#json === undefined && snap.needsJson) throw new Error('empty body');
-      } catch {
-        this.#json = undefined;
-        if (snap.needsJson) {
-          const why = snap.unit.kind === 'body' ? 'assignment.unit reads the body' : 'logging.fields read the body';
-          return this.#refuse(400, 'bad_request', `request body is not valid JSON (${why})`);
-        }
-      }
+    const f = this.#facts;
+    f.body = body;
+    if (snap.needsJson || cfg.logging.bodies) f.json = jsonOf(body);
+    if (snap.needsJson && f.json === undefined) {
+      const why = snap.unit.kind === 'body' ? 'assignment.unit reads the body' : 'logging.fields read the body';
+      return this.#refuse(400, 'bad_request', `request body is not valid JSON (${why})`);
     }
-
     // Assignment: docs/config.md#assignment-who-lands-in-which-group.
-    const key = snap.unit.kind === 'none' ? null : readUnitKey(snap.unit, { headers: req.headers, url: req.url!, json: this.#json });
-    this.#key = key;
-    this.#bucket = key === null ? snap.random() : snap.bucketOf(key);
-    const group = groupOf(this.#bucket, cfg.traffic);
+    f.key = snap.unit.kind === 'none' ? null : readUnitKey(snap.unit, { headers: req.headers, url: req.url!, json: f.json });
+    f.bucket = f.key === null ? snap.random() : snap.bucketOf(f.key);
+    const group = (f.group = groupOf(f.bucket, cfg.traffic));
     const served: Role = group === 'challenger' ? 'challenger' : 'champion';
-    this.#group = group;
-    this.#served = this.#answerRole = served;
+    this.#served = f.answerRole = served;
     this.#ctx.recorder.assigned(group);
 
     const headers = upstreamHeaders(req.rawHeaders, req.headers, this.#id, req.socket.remoteAddress);
@@ -150,9 +124,9 @@ export class Exchange implements BodyListener {
     this.#state = 'calling';
     this.#servedCall = this.#call(served, headers, false);
     if (!cfg.traffic.shadow) {
-      this.#skip = 'traffic.shadow is off';
+      f.skip = 'traffic.shadow is off';
     } else if (!this.#ctx.shadow.take(cfg.traffic.shadowLimit)) {
-      this.#skip = `traffic.shadowLimit (${cfg.traffic.shadowLimit}) shadow calls in flight`;
+      f.skip = `traffic.shadowLimit (${cfg.traffic.shadowLimit}) shadow calls in flight`;
       this.#ctx.recorder.shadowSkipped();
     } else {
       const shadowHeaders = headers.slice();
@@ -160,13 +134,7 @@ export class Exchange implements BodyListener {
       this.#shadowCall = this.#call(served === 'champion' ? 'challenger' : 'champion', shadowHeaders, true);
     }
     // A call's result never comes before call() returned: the answer cannot be out yet.
-    this.#onClose = () => {
-      try {
-        this.#clientClosed();
-      } catch (err) {
-        this.#fault(err);
-      }
-    };
+    this.#onClose = () => this.#guard(() => this.#clientClosed());
     this.#res!.once('close', this.#onClose);
   }
 
@@ -174,7 +142,7 @@ export class Exchange implements BodyListener {
     this.#outstanding++;
     const req = this.#req!;
     const method = req.method!;
-    const body = (method === 'GET' || method === 'HEAD') && this.#body.length === 0 ? null : this.#body;
+    const body = (method === 'GET' || method === 'HEAD') && this.#facts.body.length === 0 ? null : this.#facts.body;
     return this.#snap.clients[role].call({ method, url: req.url!, headers, body }, (result) => this.#settled(role, shadow, result));
   }
 
@@ -208,8 +176,7 @@ export class Exchange implements BodyListener {
   }
 
   #evaluated(role: Role, e: Evaluated): void {
-    if (role === 'champion') this.#champion = e.outcome;
-    else this.#challenger = e.outcome;
+    this.#facts[role] = e.outcome;
     this.#outstanding--;
     try {
       if (this.#state === 'calling') this.#decide(role, e);
@@ -221,12 +188,13 @@ export class Exchange implements BodyListener {
 
   /** Answer, fall back, or keep a stand-in (docs/config.md#fallback-and-mode). */
   #decide(role: Role, e: Evaluated): void {
-    if (this.#fallback) {
+    const f = this.#facts;
+    if (f.fallback) {
       if (role === 'champion') this.#answer('champion', e);
     } else if (role === this.#served) {
       if (role === 'challenger' && e.outcome.error !== null && this.#snap.config.fallback === 'champion') {
-        this.#fallback = true;
-        this.#answerRole = 'champion';
+        f.fallback = true;
+        f.answerRole = 'champion';
         this.#ctx.recorder.fellBack();
         if (this.#standIn !== null) this.#answer('champion', this.#standIn);
         // No shadow champion call in flight (a settled one would be the stand-in): call the champion.
@@ -241,7 +209,8 @@ export class Exchange implements BodyListener {
   }
 
   #answer(role: Role, e: Evaluated): void {
-    this.#sent = sendServed(this.#res!, this.#ctx.listener.draining, this.#snap, this.#id, this.#group!, role, e, this.#fallback);
+    const f = this.#facts;
+    f.sent = sendServed(this.#res!, this.#ctx.listener.draining, this.#snap, this.#id, f.group!, role, e, f.fallback);
     this.#state = 'answered';
     this.#release();
   }
@@ -253,7 +222,7 @@ export class Exchange implements BodyListener {
   #clientClosed(): void {
     this.#onClose = null;
     if (this.#state !== 'calling') return;
-    this.#error = { kind: 'client_abort', message: 'client closed the connection before the answer' };
+    this.#facts.error = { kind: 'client_abort', message: 'client closed the connection before the answer' };
     this.#state = 'answered';
     this.#release();
     this.#servedCall?.cancel(CLIENT_GONE);
@@ -262,8 +231,8 @@ export class Exchange implements BodyListener {
 
   /** A request refused before any call: its answer (none when the client is gone) and its record. */
   #refuse(status: 400 | 413 | null, kind: RequestErrorKind, message: string): void {
-    this.#error = { kind, message };
-    this.#skip = `request rejected: ${kind}`;
+    this.#facts.error = { kind, message };
+    this.#facts.skip = `request rejected: ${kind}`;
     this.#state = 'answered';
     const res = this.#res!;
     this.#release();
@@ -275,8 +244,8 @@ export class Exchange implements BodyListener {
   #fault(err: unknown): void {
     this.#ctx.recorder.fault(err);
     if (this.#state === 'reading' || this.#state === 'calling') {
-      this.#error = { kind: 'internal_error', message: `${FAULT_ANSWER}: ${err instanceof Error ? err.message : String(err)}` };
-      this.#skip ??= 'not called: internal error';
+      this.#facts.error = { kind: 'internal_error', message: `${FAULT_ANSWER}: ${err instanceof Error ? err.message : String(err)}` };
+      this.#facts.skip ??= 'not called: internal error';
       this.#state = 'answered';
       const res = this.#res;
       this.#release();
@@ -290,6 +259,14 @@ export class Exchange implements BodyListener {
     if (this.#state === 'answered' && this.#outstanding === 0) this.#finish();
   }
 
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#fault(err);
+    }
+  }
+
   /** Let go of the request, the response and (without logging.bodies) the bodies. */
   #release(): void {
     if (this.#onClose !== null) {
@@ -301,8 +278,8 @@ export class Exchange implements BodyListener {
     this.#fallbackHeaders = null;
     this.#standIn = null;
     if (!this.#snap.config.logging.bodies) {
-      this.#body = EMPTY;
-      this.#sent = null;
+      this.#facts.body = EMPTY;
+      this.#facts.sent = null;
     }
   }
 
@@ -311,43 +288,11 @@ export class Exchange implements BodyListener {
     this.#state = 'finished';
     let record: PairRecord;
     try {
-      record = this.#record(true);
+      record = pairRecord(this.#snap, this.#route, this.#id, this.#facts, true);
     } catch (err) {
       this.#ctx.recorder.fault(err);
-      record = this.#record(false);
+      record = pairRecord(this.#snap, this.#route, this.#id, this.#facts, false);
     }
     this.#ctx.recorder.end(record);
-  }
-
-  /** The one place the pair record is built (docs/records.md#pair-record). */
-  #record(full: boolean): PairRecord {
-    const snap = this.#snap;
-    const cfg = snap.config;
-    const why = this.#skip ?? 'not called';
-    const champion = this.#champion ?? skipped(cfg.models.champion.version, why, snap.normalize !== null);
-    const challenger = this.#challenger ?? skipped(cfg.models.challenger.version, why, snap.normalize !== null);
-    const assigned = this.#group !== null;
-    const record: PairRecord = {
-      requestId: this.#id,
-      route: this.#route.name,
-      config: snap.id,
-      assigned: !assigned ? null : this.#key === null ? 'random' : 'key',
-      bucket: assigned ? this.#bucket : null,
-      group: this.#group,
-      served: assigned ? this.#answerRole : null,
-      fallback: this.#fallback,
-      champion,
-      challenger,
-      agree: champion.decision !== null && challenger.decision !== null ? champion.decision === challenger.decision : null,
-      fields: fieldsOf(full ? this.#json : undefined, snap.fields),
-    };
-    const unit = snap.unitFor(this.#key);
-    if (unit !== undefined) record.unit = unit;
-    if (cfg.logging.bodies) {
-      record.request = full ? bodyForRecord(this.#body, this.#json, snap.redact) : null;
-      record.response = full && this.#sent !== null ? bodyForRecord(this.#sent, undefined, snap.redact) : null;
-    }
-    if (this.#error !== null) record.error = this.#error;
-    return record;
   }
 }
