@@ -45,8 +45,11 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
   });
   // Bodies are streamed, never parsed by fastify: to both models by the Exchange (which checks
   // limits.bodyBytes as it reads), or to the champion by reply-from.
+  // `application/json` by name: fastify caches the parser found for a named type, not the catch-all.
+  const stream = (_request: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) => done(null, payload);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser('application/json', stream);
+  app.addContentTypeParser('*', stream);
 
   const closed = () => state.inflight--;
   app.addHook('onRequest', (request, reply, done) => {
