@@ -5,10 +5,6 @@ import type { Recorder } from '../runtime/recorder.js';
 export class ShadowSlots {
   #inflight = 0;
 
-  get inflight(): number {
-    return this.#inflight;
-  }
-
   /** Take a slot unless `limit` are taken. */
   take(limit: number): boolean {
     if (this.#inflight >= limit) return false;
