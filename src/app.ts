@@ -44,8 +44,8 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     clientErrorHandler,
   });
   // Bodies are streamed, never parsed by fastify: to both models by the Exchange (which checks
-  // limits.bodyBytes as it reads), or to the champion by reply-from.
-  // `application/json` by name: fastify caches the parser found for a named type, not the catch-all.
+  // limits.bodyBytes as it reads), or to the champion by reply-from. `application/json` is named
+  // too because fastify caches the parser of a named type, not the catch-all's.
   const stream = (_request: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) => done(null, payload);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', stream);
