@@ -1,8 +1,9 @@
 /**
- * `serve --workers N` (docs/operations.md#several-processes-serve---workers-n): the primary forks N workers sharing the public port and owns what
- * must exist once — the admin listener, the levers, the config reload, guardrails and the ramp,
- * `events.jsonl` and `outcomes.jsonl`. Every change of the effective config is sent to every
- * worker; `/status` sums their counters and `/metrics` aggregates their registries with its own.
+ * `serve --workers N` (docs/operations.md#several-processes-serve---workers-n): the primary forks N
+ * workers sharing the public port and owns what must exist once — the admin listener, the levers,
+ * the config reload, guardrails and the ramp, `events.jsonl` and `outcomes.jsonl`. Every change of
+ * the effective config is sent to every worker; `/status` sums their counters and `/metrics`
+ * aggregates their registries with its own.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';

@@ -1,7 +1,8 @@
 /**
- * The ramp schedule (docs/operations.md#the-ramp-schedule): every `ramp.every`, while no guardrail is tripped, the challenger
- * fraction moves to the next step strictly above the current one and `ramp_step` is written; after
- * the last step it stays. A config load restarts it from the file's `traffic.challenger`.
+ * The ramp schedule (docs/operations.md#the-ramp-schedule): every `ramp.every`, while no guardrail
+ * is tripped, the challenger fraction moves to the next step strictly above the current one and
+ * `ramp_step` is written; after the last step it stays. A config load restarts it from the file's
+ * `traffic.challenger`.
  *
  * It halts (until the next config load) on a guardrail trip and on a rollback from elsewhere (the
  * admin's POST /rollback): stepping under a rollback would announce fractions nobody is served.
