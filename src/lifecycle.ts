@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildAdminApp } from './admin/app.js';
+import { buildAdminApp, type AdminDeps } from './admin/app.js';
 import type { LoadedConfig } from './config/types.js';
 import { startGuardrails } from './guardrails/start.js';
 import { Metrics } from './metrics.js';
@@ -59,19 +59,22 @@ export interface Control {
   stopGuardrails(): void;
 }
 
-/** The owner's admin listener, then the `start` event, then guardrails and the ramp. */
-export async function startControl(core: Core, options: { env?: NodeJS.ProcessEnv; metrics?: () => Promise<string> } = {}): Promise<Control> {
+/**
+ * The owner's admin listener, then the `start` event, then guardrails and the ramp. `admin`: what the
+ * admin app takes besides the runtime and the outcomes sink (handed to `buildAdminApp` as is).
+ */
+export async function startControl(core: Core, admin: Omit<AdminDeps, 'runtime' | 'outcomes'> = {}): Promise<Control> {
   const { runtime } = core;
-  const admin = await buildAdminApp({ runtime, outcomes: core.outcomes!, env: options.env, metrics: options.metrics });
+  const app = await buildAdminApp({ ...admin, runtime, outcomes: core.outcomes! });
   try {
     const cfg = runtime.fileConfig.config;
-    await admin.listen({ host: cfg.admin.host, port: cfg.admin.port });
+    await app.listen({ host: cfg.admin.host, port: cfg.admin.port });
   } catch (err) {
-    await admin.close();
+    await app.close();
     throw err;
   }
   runtime.started();
-  return { admin, adminUrl: urlOf(admin), stopGuardrails: startGuardrails(runtime) };
+  return { admin: app, adminUrl: urlOf(app), stopGuardrails: startGuardrails(runtime) };
 }
 
 /** The last steps of a shutdown: the `shutdown` event, listeners and model clients closed, records flushed. */
