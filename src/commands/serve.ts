@@ -36,7 +36,7 @@ export async function runServe(argv: string[]): Promise<number> {
   // Last resort: a bug must not lose the records already answered.
   process.on('uncaughtException', (err) => {
     process.stderr.write(`ccrouter: uncaught error, flushing records and exiting: ${err.stack ?? err.message}\n`);
-    server.runtime.flushRecords();
+    server.runtime.recorder.flush();
     process.exit(1);
   });
 

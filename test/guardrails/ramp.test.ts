@@ -110,7 +110,7 @@ test('a guardrail trip stops the schedule at once (rollback)', async (t) => {
   const { rt } = h;
   t.mock.timers.tick(EVERY);
   assert.equal(rt.snapshot.config.traffic.challenger, 0.01);
-  for (let i = 0; i < 5; i++) rt.writePair(pair({}, { error: 'status' }));
+  for (let i = 0; i < 5; i++) rt.recorder.write(pair({}, { error: 'status' }));
   assert.equal(rt.guardrail.tripped, true);
   assert.deepEqual(rt.ramp, { step: 0, next: null });
   for (let i = 0; i < 5; i++) t.mock.timers.tick(EVERY);
@@ -124,7 +124,7 @@ test('a guardrail trip with action: alert stops the schedule too, at the current
     guardrails: { window: 10, minSamples: 5, maxErrorRate: 0.1, action: 'alert' },
   });
   t.mock.timers.tick(EVERY);
-  for (let i = 0; i < 5; i++) h.rt.writePair(pair({}, { error: 'status' }));
+  for (let i = 0; i < 5; i++) h.rt.recorder.write(pair({}, { error: 'status' }));
   for (let i = 0; i < 5; i++) t.mock.timers.tick(EVERY);
   assert.equal(h.rt.snapshot.config.traffic.challenger, 0.01);
   assert.deepEqual(h.events().map((e) => e.type), ['ramp_step', 'guardrail_tripped']);
@@ -149,7 +149,7 @@ test('a config load restarts the schedule from the file\'s traffic.challenger (a
   assert.equal(rt.snapshot.config.traffic.challenger, 0.05);
 
   // A trip stops it; the next config load clears the trip and starts it again.
-  for (let i = 0; i < 5; i++) rt.writePair(pair({}, { error: 'status' }));
+  for (let i = 0; i < 5; i++) rt.recorder.write(pair({}, { error: 'status' }));
   t.mock.timers.tick(3 * EVERY);
   assert.equal(rt.snapshot.config.traffic.challenger, 0);
   h.rewrite({ traffic: { challenger: 0.05 }, ramp: { steps: [0.01, 0.05, 0.1, 0.3], every: EVERY }, guardrails: { window: 10, minSamples: 5, maxErrorRate: 0.1 } });
