@@ -92,19 +92,12 @@ export class Recorder {
     this.write(record);
   }
 
-  /** Write a pair record and publish it. A record that cannot be serialized is written without what fails. */
+  /**
+   * Write a pair record and publish it. The sink never throws: a record it cannot serialize is
+   * written degraded and counted (docs/records.md, "Records that cannot be serialized").
+   */
   write(record: PairRecord): void {
-    try {
-      this.#pairs.write(record, 'pair');
-    } catch (err) {
-      this.fault(err);
-      record = serializable(record);
-      try {
-        this.#pairs.write(record, 'pair');
-      } catch (again) {
-        this.fault(again);
-      }
-    }
+    this.#pairs.write(record, 'pair');
     this.relay(record);
   }
 
@@ -136,24 +129,5 @@ export class Recorder {
   flush(): void {
     this.#pairs.flush();
     this.#events.flush();
-  }
-}
-
-/** `r` with every field and body that JSON cannot write (nested too deep) set to null. */
-function serializable(r: PairRecord): PairRecord {
-  const fields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(r.fields)) fields[name] = writable(value) ? value : null;
-  const out: PairRecord = { ...r, fields };
-  if (r.request !== undefined && !writable(r.request)) out.request = null;
-  if (r.response !== undefined && !writable(r.response)) out.response = null;
-  return out;
-}
-
-function writable(value: unknown): boolean {
-  try {
-    JSON.stringify(value);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -182,7 +182,7 @@ test('a record that cannot be serialized is written without the offending field,
   const rt = p.runtime;
   const v = rt.snapshot.config.models;
   const outcome = (version: string) => ({ version, status: 200, latencyMs: 1, score: 0.5, decision: true, error: null });
-  assert.doesNotThrow(() => rt.writePair({
+  assert.doesNotThrow(() => rt.recorder.write({
     requestId: 'unserializable', route: 'POST /predict', config: rt.snapshot.id, unit: 'u-9', assigned: 'key', bucket: 0.5,
     group: 'champion', served: 'champion', fallback: false, champion: outcome(v.champion.version), challenger: outcome(v.challenger.version),
     agree: true, fields: { country: 'DE', deep: tooDeep },

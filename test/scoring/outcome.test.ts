@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { evaluate, type Evaluated, type Scoring } from '../../src/routing/outcome.js';
+import { evaluate, type Evaluated, type Scoring } from '../../src/scoring/outcome.js';
 import type { CallFailed, CallOk } from '../../src/upstream/model-client.js';
 import { parsePointer } from '../../src/util/json-pointer.js';
 
