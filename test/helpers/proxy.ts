@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { loadConfigObject } from '../../src/config/load.js';
 import { startServer, type ServerHandle } from '../../src/server.js';
 
@@ -50,9 +51,18 @@ export function testConfig(champion: string, challenger: string, dir: string, ex
   };
 }
 
+/**
+ * Every proxy started in this file's process. A test that fails before shutting its proxy down would
+ * keep the process (and so the whole run) alive: whatever still runs when the file's tests end is shut
+ * down here (shutdown is idempotent).
+ */
+const started = new Set<ServerHandle>();
+after(() => Promise.all([...started].map((h) => h.shutdown())));
+
 export async function startProxy(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = { CCROUTER_TEST_TOKEN: 'secret-token' }): Promise<TestProxy> {
   const loaded = loadConfigObject(raw, env);
   const handle = await startServer(loaded, { env, defaultMetrics: false });
+  started.add(handle);
   const dir = path.resolve(loaded.config.logging.dir);
   return Object.assign(handle, {
     dir,

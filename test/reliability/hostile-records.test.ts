@@ -59,6 +59,7 @@ test('deeply nested logging.fields value (5 000 levels), normal models: 200 and 
   const [ch, cl] = await models(t);
   const dir = tempDir();
   const p = await startProxy(testConfig(ch.url, cl.url, dir, { logging: { dir, fields: { deep: '/deep', country: '/country' } } }));
+  t.after(() => p.shutdown());
   const r = await post(p.url, `{"country":"US","deep":${nestedText(5000)}}`, { 'x-request-id': 'deep-1' });
   assert.equal(r.status, 200);
   assert.equal((await status(p.adminUrl!)).counters.logWriteErrors, 0);
@@ -128,6 +129,7 @@ test('logging.bodies with redact: request and response nested 5 000 deep are rec
   const [ch, cl] = await models(t, deepAnswer);
   const dir = tempDir();
   const p = await startProxy(testConfig(ch.url, cl.url, dir, { logging: { dir, bodies: true, redact: ['/ssn'] } }));
+  t.after(() => p.shutdown());
   const r = await post(p.url, `{"ssn":"CANARY-SSN-31f9","__proto__":{"k":1},"deep":${nestedText(5000)}}`);
   assert.equal(r.status, 200);
   const records = await p.stopAndRead();
@@ -146,9 +148,12 @@ test('huge values: a 200 000-element field, a 300 KB string field and a 3 MB bod
   const [ch, cl] = await models(t);
   const dir = tempDir();
   const p = await startProxy(testConfig(ch.url, cl.url, dir, {
+    // Megabytes to each model: a generous deadline keeps a loaded machine from turning this into a timeout test.
+    models: { champion: { url: ch.url, version: 'v-champ', timeoutMs: 30_000 }, challenger: { url: cl.url, version: 'v-chall', timeoutMs: 30_000 } },
     limits: { bodyBytes: '4m' },
     logging: { dir, bodies: true, fields: { list: '/list', text: '/text' } },
   }));
+  t.after(() => p.shutdown());
   const list = Array.from({ length: 200_000 }, (_, i) => i);
   const body = JSON.stringify({ list, text: 'w'.repeat(300_000), pad: 'p'.repeat(2_500_000) });
   const r = await post(p.url, body);
@@ -175,6 +180,7 @@ test('a record that cannot be serialized is written without the offending field,
   process.stderr.write = ((chunk: string) => { told.push(String(chunk)); return true; }) as typeof process.stderr.write;
   t.after(() => { process.stderr.write = stderrWrite; });
   const p = await startProxy(testConfig(ch.url, cl.url, dir, { logging: { dir, fields: { country: '/country' } } }));
+  t.after(() => p.shutdown());
   assert.equal((await post(p.url, '{"country":"US"}', { 'x-request-id': 'before' })).status, 200);
   await sleep(100);
   // A record no bound was applied to (as a defect elsewhere could build): far too deep for JSON.stringify.
@@ -225,6 +231,7 @@ test('distinct 1 MiB unit keys from the body are not cached: the heap does not g
     traffic: { control: 0.2, challenger: 0.3 },
     logging: { dir, unit: 'hash' },
   }));
+  t.after(() => p.shutdown());
   const n = 32;
   const keyOf = (i: number) => `k${i}-` + String.fromCharCode(97 + (i % 26)).repeat(1024 * 1024);
   await post(p.url, JSON.stringify({ user: 'warm-up' }));
@@ -277,6 +284,7 @@ test('control.patch members named "__proto__" reach the caller as keys; a loggin
     control: { patch: JSON.parse('{"decision":"approve","__proto__":{"polluted":true},"nested":{"__proto__":"y"}}') },
     logging: { dir, fields: JSON.parse('{"__proto__":"/country"}') },
   }));
+  t.after(() => p.shutdown());
   const r = await post(p.url, '{"country":"US"}');
   assert.equal(r.status, 200);
   assert.equal(r.headers['x-ccrouter-group'], 'control');
