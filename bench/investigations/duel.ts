@@ -23,7 +23,6 @@
  *
  * This is a diagnostic, not the benchmark's method: `npm run bench` measures each peer alone.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checked, count, flags, nodeFlags, oneOf, positive, usageError } from '../lib/args.js';
@@ -31,7 +30,7 @@ import { cpuSeconds, foreignShare, machineReading, pin, pinnedLayout, processTre
 import { coverageByTag } from '../lib/coverage.js';
 import { median } from '../lib/stats.js';
 import { defaultTool, saturate, writeWrkScript } from '../load/saturate.js';
-import { ccrouterCommand, type CcrouterCommand } from '../peers/ccrouter.js';
+import { ccrouterBuild, ccrouterCommand, type CcrouterCommand } from '../peers/ccrouter.js';
 import { availablePeers, PEERS, SLOW_DELAY_MS, startUpstreams, type RunningPeer } from '../peers/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,13 +94,9 @@ interface Side {
   label: string;
 }
 
-/** `DIR/cli.js`, checked to exist and to lie inside the repository; without DIR, the repository's own. */
+/** The build `dir` (see ccrouterBuild); without it, the repository's own. */
 function build(name: string, dir: string | undefined): CcrouterCommand {
-  if (dir === undefined) return ccrouterCommand(ROOT);
-  const cli = path.resolve(dir, 'cli.js');
-  if (!fs.existsSync(cli)) usageError(`${name}: ${cli} does not exist`);
-  if (path.relative(ROOT, cli).startsWith('..')) usageError(`${name}: ${dir} is outside the repository (${ROOT})`);
-  return { command: process.execPath, args: [cli], build: 'dist', staleWarning: null };
+  return dir === undefined ? ccrouterCommand(ROOT) : ccrouterBuild(ROOT, name, dir);
 }
 
 const tool = defaultTool();
