@@ -189,10 +189,12 @@ interface Running {
   variant: number;
 }
 
-/** Write the next large config as editors do (a temp file renamed over it); resolve once it is loaded. */
-async function reload(r: Running, bytes: number): Promise<number> {
+/**
+ * Put `text` in place of the config file as editors do (a temp file renamed over it); resolve once
+ * it is loaded, with the seconds from the rename.
+ */
+async function reload(r: Running, text: string): Promise<number> {
   const before = await reloads(r.ccr.adminUrl);
-  const { text } = largeConfig(r.base, bytes, ++r.variant);
   const tmp = `${r.ccr.configFile}.tmp`;
   fs.writeFileSync(tmp, text);
   const t0 = performance.now();
@@ -228,12 +230,14 @@ async function postOutcomes(r: Running, body: Buffer, items: number, token: stri
 async function measure(r: Running, phase: Phase, round: number, ctx: Ctx): Promise<Sample> {
   const { opts, generator } = ctx;
   const tag = `al.r${round}.${phase}`;
+  // Built before the load starts: this tool shares its core with the load generator.
+  const config = phase === 'reload' ? largeConfig(r.base, opts.configBytes, ++r.variant).text : '';
   const m0 = machineReading();
   const loop = generator.run({ url: r.ccr.url, rate: opts.rate, durationS: opts.seconds, tag, connections: 128, drainMs: 20_000 });
   let adminS: number | null = null;
   if (phase !== 'baseline') {
     await sleep(DISTURB_AFTER_MS);
-    adminS = phase === 'outcomes' ? await postOutcomes(r, ctx.outcomes.body, ctx.outcomes.items, ctx.token) : await reload(r, opts.configBytes);
+    adminS = phase === 'outcomes' ? await postOutcomes(r, ctx.outcomes.body, ctx.outcomes.items, ctx.token) : await reload(r, config);
   }
   const latency = await loop;
   const foreign = foreignShare(m0, machineReading());
