@@ -156,7 +156,7 @@ function neighboursSeconds(ctx: Ctx, except: RunningPeer): number {
 
 async function measureSaturation(ctx: Ctx, layout: Layout, round: number, peer: PeerDef, rp: RunningPeer, loadCpus: string | null, attempt: number): Promise<SatSample> {
   const tag = `${layoutTag(layout)}.${roundTag(round, attempt)}.sat`;
-  // An unmeasured second first: pools emptied by idle timeouts (4 s in undici) fill up again, so the
+  // An unmeasured second first: pools emptied by undici's idle timeouts fill up again, so the
   // measured seconds see the steady state.
   await saturate(ctx.tool, { url: rp.url, durationS: PRIME_S, connections: ctx.opts.connections, tag: `${tag}.prime`, cpus: loadCpus }, ctx.wrkScript);
   const tree = processTree(rp.proc.pid);
@@ -386,7 +386,7 @@ async function rssSeries(ctx: Ctx, peer: PeerDef, upstreams: Upstreams, generato
       rate: opts.rssRate,
       seconds,
       intervalS,
-      // A third of the series (20 s of 60): heap sizing settles well before that.
+      // A third of the series: the heap has found its size by then (the RSS series in docs/benchmarks.md).
       warmupS: Math.max(intervalS, Math.round(seconds / 3 / intervalS) * intervalS),
       samples,
       latency,

@@ -65,7 +65,7 @@ export function runMain(main: () => Promise<void>, cleanup: () => Promise<void> 
 export function positive(name: string, v: string | undefined, fallback: number, allowZero = false): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new UsageError(`${name}: expected a number > ${allowZero ? '= ' : ''}0, got ${JSON.stringify(v)}`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new UsageError(`${name}: expected a number ${allowZero ? '>=' : '>'} 0, got ${JSON.stringify(v)}`);
   return n;
 }
 

@@ -9,7 +9,7 @@
  *
  * Requests: POST /predict with a small JSON body, `x-user-id` cycling over 1 000 users and
  * `x-request-id` `<tag>-<n>` (so the proxy's records can be told apart per measurement).
- * Timer granularity is about 1 ms: the generator's own lag (`sendLagMs`) is reported with the result
+ * Node's timers have millisecond granularity: the generator's own lag (`sendLagMs`) is reported with the result
  * and is the same for every peer.
  */
 import path from 'node:path';
@@ -32,7 +32,7 @@ export interface OpenLoopRequest {
   connections?: number;
   /** After the last send, wait at most this long for answers; unfinished ones count as lower bounds. */
   drainMs?: number;
-  /** Also return every request's latency and send lag, in send order (bench/stalls.ts). */
+  /** Also return every request's latency and send lag, in send order (bench/investigations/stalls.ts). */
   timeline?: boolean;
 }
 

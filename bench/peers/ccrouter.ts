@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { UsageError } from '../lib/args.js';
 import { TSX, start, type Proc } from '../lib/proc.js';
 
 export interface CcrouterPeerOptions {
@@ -65,21 +66,48 @@ export function ccrouterCommand(root: string, prefer: 'auto' | 'dist' | 'tsx' = 
   return { command: process.execPath, args: ['--import', TSX, path.join(root, 'src', 'cli.ts')], build: 'tsx', staleWarning: null };
 }
 
+/**
+ * How to run a given build of ccrouter: `DIR/cli.js`, checked to exist and to lie inside the
+ * repository at `root` (its imports resolve through the repository's node_modules/). `flag` names
+ * the flag in the message of the `UsageError` thrown otherwise.
+ */
+export function ccrouterBuild(root: string, flag: string, dir: string): CcrouterCommand {
+  const cli = path.resolve(dir, 'cli.js');
+  if (!fs.existsSync(cli)) throw new UsageError(`${flag}: ${cli} does not exist`);
+  if (path.relative(root, cli).startsWith('..')) throw new UsageError(`${flag}: ${dir} is outside the repository (${root})`);
+  return { command: process.execPath, args: [cli], build: 'dist', staleWarning: null };
+}
+
 export interface RunningCcrouter {
   proc: Proc;
   url: string;
+  adminUrl: string;
   logDir: string;
+  /** The config file it serves (and watches). */
+  configFile: string;
 }
 
+/** `ccrouter serve` with a generated bench config in `dir`. */
 export async function startCcrouter(name: string, cmd: CcrouterCommand, opts: CcrouterPeerOptions, dir: string, cpus: string | null, extraNodeArgs: string[] = []): Promise<RunningCcrouter> {
-  fs.mkdirSync(dir, { recursive: true });
   const logDir = path.join(dir, 'logs');
-  const file = path.join(dir, 'ccrouter.yaml');
-  fs.writeFileSync(file, stringify(ccrouterConfig(opts, logDir)));
-  const { proc, match } = await start(name, cmd.command, [...extraNodeArgs, ...cmd.args, 'serve', '--config', file], {
+  return serveCcrouter(name, { ...cmd, args: [...extraNodeArgs, ...cmd.args] }, ccrouterConfig(opts, logDir), dir, cpus);
+}
+
+/**
+ * `ccrouter serve --config DIR/ccrouter.yaml` with `config` (its `logging.dir` is where the records
+ * go); `env` adds variables to the child's environment (an admin token).
+ */
+export async function serveCcrouter(name: string, cmd: CcrouterCommand, config: Record<string, unknown>, dir: string, cpus: string | null, env: NodeJS.ProcessEnv = {}): Promise<RunningCcrouter> {
+  fs.mkdirSync(dir, { recursive: true });
+  const configFile = path.join(dir, 'ccrouter.yaml');
+  fs.writeFileSync(configFile, stringify(config));
+  const { proc, match } = await start(name, cmd.command, [...cmd.args, 'serve', '--config', configFile], {
     cpus,
     cwd: dir,
-    ready: /serving on (http:\/\/[^\s]+)/,
+    env: { ...process.env, ...env },
+    ready: /serving on http:\/\/\S+ \(admin http:\/\/[^)\s]+\)/,
   });
-  return { proc, url: match!, logDir };
+  const [, url, adminUrl] = /serving on (\S+) \(admin ([^)\s]+)\)/.exec(match!)!;
+  const logging = config.logging as { dir: string };
+  return { proc, url: url!, adminUrl: adminUrl!, logDir: logging.dir, configFile };
 }

@@ -11,9 +11,9 @@ import { startCcrouter, type CcrouterCommand, type CcrouterPeerOptions } from '.
 import { startNginx } from './nginx.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const UPSTREAM_SCRIPT = path.join(HERE, '..', 'upstream.mjs');
+export const UPSTREAM_SCRIPT = path.join(HERE, 'upstream.mjs');
 
-/** A model server (bench/upstream.mjs) answering after `delayMs`, on `cpus` (null: unpinned). */
+/** A model server (bench/peers/upstream.mjs) answering after `delayMs`, on `cpus` (null: unpinned). */
 export async function startUpstream(name: string, delayMs: number, cpus: string | null): Promise<{ proc: Proc; url: string }> {
   const { proc, match } = await start(name, process.execPath, [UPSTREAM_SCRIPT, '--port', '0', '--delay', String(delayMs)], { cpus, ready: /listening on (http:\/\/\S+)/ });
   return { proc, url: match! };

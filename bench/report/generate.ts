@@ -7,8 +7,8 @@
  *   node --import tsx bench/report/generate.ts [--records 1000000] [--out .tmp/bench-logs]
  *        [--workers 2] [--rotate 250000] [--labelled 0.3] [--seed 1]
  *
- * Lines are built as strings, not through JSON.stringify of objects: this writes 1M records in a
- * few seconds, so the benchmark measures the report rather than the generator.
+ * Lines are built as strings, not through JSON.stringify of objects, so that generating a million
+ * records stays a small step before the benchmark, which measures the report.
  */
 import fs from 'node:fs';
 import path from 'node:path';

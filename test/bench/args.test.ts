@@ -34,7 +34,7 @@ test('flag values are checked with the flag named in the message', () => {
 });
 
 test('every bench tool answers --help with its usage', () => {
-  for (const script of ['bench/run.ts', 'bench/stalls.ts', 'bench/profile.ts', 'bench/soak.ts', 'bench/inflight.ts', 'bench/cpu-by-rate.ts', 'bench/duel.ts', 'bench/record-line.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts']) {
+  for (const script of ['bench/run.ts', 'bench/investigations/stalls.ts', 'bench/investigations/profile.ts', 'bench/soak.ts', 'bench/investigations/inflight.ts', 'bench/investigations/cpu-by-rate.ts', 'bench/investigations/duel.ts', 'bench/investigations/record-line.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts']) {
     const r = tool(script, '--help');
     assert.equal(r.code, 0, `${script}: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: /, script);
@@ -46,19 +46,19 @@ test('a bad flag exits 2 with a message that names it, without a stack, before a
   const cases: Array<[string, string[], RegExp]> = [
     ['bench/run.ts', ['--bogus'], /Unknown option '--bogus'/],
     ['bench/run.ts', ['--peers', 'ccr-shadow,nope'], /--peers: unknown "nope"/],
-    ['bench/stalls.ts', ['--rate', '0'], /--rate: expected a number > 0, got "0"/],
-    ['bench/profile.ts', ['--peer', 'direct'], /--peer: expected ccr-shadow \| ccr-noshadow \| ccr-slow \| fastify-proxy, got "direct"/],
+    ['bench/investigations/stalls.ts', ['--rate', '0'], /--rate: expected a number > 0, got "0"/],
+    ['bench/investigations/profile.ts', ['--peer', 'direct'], /--peer: expected ccr-shadow \| ccr-noshadow \| ccr-slow \| fastify-proxy, got "direct"/],
     ['bench/soak.ts', ['--minutes'], /--minutes/],
-    ['bench/inflight.ts', [], /--logs: required/],
-    ['bench/cpu-by-rate.ts', ['--rates', '1000,fast'], /--rates: expected a number > 0, got "fast"/],
-    ['bench/duel.ts', [], /--a: a peer is required/],
-    ['bench/duel.ts', ['--a', 'fastify-proxy', '--b', 'ccrouter'], /--b: expected direct \| fastify-proxy \| .* got "ccrouter"/],
-    ['bench/duel.ts', ['--a', 'ccr-noshadow', '--b', 'ccr-noshadow'], /--b: the same peer, build and node flags as --a \(ccr-noshadow\)/],
-    ['bench/duel.ts', ['--a', 'ccr-shadow', '--b', 'ccr-slow', '--slow-delay', '0'], /--slow-delay: expected a number > 0, got "0"/],
-    ['bench/duel.ts', ['--a', 'ccr-slow', '--a-node-args=--x=1', '--b', 'ccr-slow', '--b-node-args=--x=1'], /--b: the same peer, build and node flags as --a \(ccr-slow\)/],
-    ['bench/duel.ts', ['--a', 'ccr-noshadow', '--a-build', 'bench/nonexistent-build', '--b', 'ccr-noshadow'], /--a-build: .*nonexistent-build\/cli\.js does not exist/],
-    ['bench/duel.ts', ['--a', 'ccr-noshadow', '--b', 'ccr-noshadow', '--b-build', '/tmp'], /--b-build: \/tmp\/cli\.js does not exist/],
-    ['bench/record-line.ts', ['--repeats', '0'], /--repeats: expected a number > 0, got "0"/],
+    ['bench/investigations/inflight.ts', [], /--logs: required/],
+    ['bench/investigations/cpu-by-rate.ts', ['--rates', '1000,fast'], /--rates: expected a number > 0, got "fast"/],
+    ['bench/investigations/duel.ts', [], /--a: a peer is required/],
+    ['bench/investigations/duel.ts', ['--a', 'fastify-proxy', '--b', 'ccrouter'], /--b: expected direct \| fastify-proxy \| .* got "ccrouter"/],
+    ['bench/investigations/duel.ts', ['--a', 'ccr-noshadow', '--b', 'ccr-noshadow'], /--b: the same peer, build and node flags as --a \(ccr-noshadow\)/],
+    ['bench/investigations/duel.ts', ['--a', 'ccr-shadow', '--b', 'ccr-slow', '--slow-delay', '0'], /--slow-delay: expected a number > 0, got "0"/],
+    ['bench/investigations/duel.ts', ['--a', 'ccr-slow', '--a-node-args=--x=1', '--b', 'ccr-slow', '--b-node-args=--x=1'], /--b: the same peer, build and node flags as --a \(ccr-slow\)/],
+    ['bench/investigations/duel.ts', ['--a', 'ccr-noshadow', '--a-build', 'bench/nonexistent-build', '--b', 'ccr-noshadow'], /--a-build: .*nonexistent-build\/cli\.js does not exist/],
+    ['bench/investigations/duel.ts', ['--a', 'ccr-noshadow', '--b', 'ccr-noshadow', '--b-build', '/tmp'], /--b-build: \/tmp\/cli\.js does not exist/],
+    ['bench/investigations/record-line.ts', ['--repeats', '0'], /--repeats: expected a number > 0, got "0"/],
     ['bench/report/run.ts', ['--logs', '/nonexistent-ccrouter-logs'], /--logs \/nonexistent-ccrouter-logs: no such directory/],
     ['bench/report/generate.ts', ['--records', '1.5'], /--records: expected a whole number, got "1.5"/],
     ['bench/report/generate.ts', ['extra'], /Unexpected argument 'extra'/],

@@ -4,7 +4,7 @@
  * as GC pause statistics and bytes allocated and kept by scavenges per request. Pinned like the
  * benchmark (peer on core 0, wrk and upstreams on core 1).
  *
- *   node --import tsx bench/profile.ts [--peer ccr-shadow] [--seconds 10] [--gc-seconds 5] [--top 25] [--out DIR]
+ *   node --import tsx bench/investigations/profile.ts [--peer ccr-shadow] [--seconds 10] [--gc-seconds 5] [--top 25] [--out DIR]
  *                                      [--node-args=--max-semi-space-size=32]
  *
  * The .cpuprofile goes to DIR (default bench/results/profile, git-ignored).
@@ -14,17 +14,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, nodeFlags, oneOf, positive } from './lib/args.js';
-import { cpuSeconds, pin, processTree, pinnedLayout, runWithProcesses, sleep, start, stopAll, type Proc } from './lib/proc.js';
-import { quantile } from './lib/stats.js';
-import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
-import { ccrouterCommand, startCcrouter } from './peers/ccrouter.js';
-import { SLOW_DELAY_MS, startUpstream } from './peers/index.js';
+import { checked, count, flags, nodeFlags, oneOf, positive } from '../lib/args.js';
+import { cpuSeconds, pin, processTree, pinnedLayout, runWithProcesses, sleep, start, stopAll, type Proc } from '../lib/proc.js';
+import { quantile } from '../lib/stats.js';
+import { defaultTool, saturate, writeWrkScript } from '../load/saturate.js';
+import { ccrouterCommand, startCcrouter } from '../peers/ccrouter.js';
+import { SLOW_DELAY_MS, startUpstream } from '../peers/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const PEER_IDS = ['ccr-shadow', 'ccr-noshadow', 'ccr-slow', 'fastify-proxy'] as const;
-const USAGE = `Usage: node --import tsx bench/profile.ts [options]
+const USAGE = `Usage: node --import tsx bench/investigations/profile.ts [options]
 
 Saturates one peer (pinned: peer on core 0, wrk and the models on core 1) twice: under --cpu-prof,
 printing self time per function and per file or package, then under --trace-gc-nvp, printing GC

@@ -3,14 +3,14 @@
  * same record in the same line layout, on records like the benchmark's (shadow off and shadow on),
  * in alternating repetitions. In-process, one core; no sockets.
  *
- *   node --import tsx bench/record-line.ts [--records N] [--repeats N]
+ *   node --import tsx bench/investigations/record-line.ts [--records N] [--repeats N]
  */
-import { checked, count, flags, runMain } from './lib/args.js';
-import { median } from './lib/stats.js';
-import { pairLine } from '../src/records/pair-line.js';
-import { skipped, type PairRecord } from '../src/records/types.js';
+import { checked, count, flags, runMain } from '../lib/args.js';
+import { median } from '../lib/stats.js';
+import { pairLine } from '../../src/records/pair-line.js';
+import { skipped, type PairRecord } from '../../src/records/types.js';
 
-const USAGE = `Usage: node --import tsx bench/record-line.ts [options]
+const USAGE = `Usage: node --import tsx bench/investigations/record-line.ts [options]
 
 Times serializing and UTF-8 encoding of pair records: pairLine against JSON.stringify in the same
 layout, alternating, and prints the median ns per record of each.

@@ -4,7 +4,7 @@
  * request body is read, after an optional fixed delay. Run as its own process so that it can be
  * pinned with taskset:
  *
- *   node bench/upstream.mjs --port 0 [--delay 200] [--host 127.0.0.1]
+ *   node bench/peers/upstream.mjs --port 0 [--delay 200] [--host 127.0.0.1]
  *
  * Prints `upstream listening on http://HOST:PORT` once it accepts connections. Exits when its stdin
  * closes (the harness died) or on SIGTERM/SIGINT.

@@ -1,13 +1,13 @@
 /**
  * Where the slow requests of an open loop come from. Runs peers at a fixed rate (pinned like the
  * benchmark: peer on core 0; load generator and upstream models on core 1), with a probe preloaded in
- * every process (bench/lib/loop-probe.mjs: event-loop lateness, what the main thread did meanwhile,
+ * every process (bench/investigations/loop-probe.mjs: event-loop lateness, what the main thread did meanwhile,
  * GC pauses) and the machine's steal time sampled here, then groups the slow requests into stalls and
  * gives each a cause: the machine (a process frozen, or a core stolen by the hypervisor, for half the
  * stall's worst latency or more), the peer itself (GC, own work, waiting for its core), the load
  * generator or the upstream models (whichever lost the most time):
  *
- *   node --import tsx bench/stalls.ts [--peers direct,ccr-noshadow,ccr-shadow] [--rate 1000]
+ *   node --import tsx bench/investigations/stalls.ts [--peers direct,ccr-noshadow,ccr-shadow] [--rate 1000]
  *                                     [--seconds 10] [--rounds 2] [--slow-ms 5] [--top 5] [--json FILE]
  *
  * Peers: direct, fastify-proxy, ccr-shadow, ccr-noshadow, ccr-slow (alternating, A B C … C B A).
@@ -21,20 +21,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { checked, count, flags, listOf, positive } from './lib/args.js';
-import { CLOCK_TICKS, coreTimes, pin, pinnedLayout, runWithProcesses, sleep, stopAll, type Proc } from './lib/proc.js';
-import { quantile, median } from './lib/stats.js';
-import { type OpenLoopResult } from './load/open-loop.js';
-import { OpenLoopGenerator } from './load/generator.js';
-import { ccrouterCommand } from './peers/ccrouter.js';
-import { PEERS as PEER_DEFS, SLOW_DELAY_MS, startUpstream, type Upstreams } from './peers/index.js';
+import { checked, count, flags, listOf, positive } from '../lib/args.js';
+import { CLOCK_TICKS, coreTimes, pin, pinnedLayout, runWithProcesses, sleep, stopAll, type Proc } from '../lib/proc.js';
+import { quantile, median } from '../lib/stats.js';
+import { type OpenLoopResult } from '../load/open-loop.js';
+import { OpenLoopGenerator } from '../load/generator.js';
+import { ccrouterCommand } from '../peers/ccrouter.js';
+import { PEERS as PEER_DEFS, SLOW_DELAY_MS, startUpstream, type Upstreams } from '../peers/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PROBE = path.join(ROOT, 'bench', 'lib', 'loop-probe.mjs');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loop-probe.mjs');
 const PEER_IDS = ['direct', 'fastify-proxy', 'ccr-shadow', 'ccr-noshadow', 'ccr-slow'] as const;
 type PeerId = (typeof PEER_IDS)[number];
 
-const HELP = `Usage: node --import tsx bench/stalls.ts [options]
+const HELP = `Usage: node --import tsx bench/investigations/stalls.ts [options]
 
 Runs each peer at a fixed open-loop rate (peer on core 0, load generator and models on core 1) with a
 probe in every process, groups the slow requests into stalls, and gives each stall a cause: the

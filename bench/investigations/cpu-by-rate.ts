@@ -3,28 +3,28 @@
  * request, at fixed open-loop rates and at saturation, pinned like the benchmark (peer on core 0; load
  * generator, wrk and upstream models on core 1). A process that sleeps between requests pays for
  * going to sleep and waking up on every few requests; at saturation it never sleeps. How much that
- * costs depends on the machine (on a virtual machine, a vCPU that idles is descheduled):
+ * costs depends on the machine (docs/benchmarks.md, "What a request costs at a fixed rate"):
  *
- *   node --import tsx bench/cpu-by-rate.ts [--peers direct,fastify-proxy,ccr-noshadow,ccr-shadow]
+ *   node --import tsx bench/investigations/cpu-by-rate.ts [--peers direct,fastify-proxy,ccr-noshadow,ccr-shadow]
  *                                          [--rates 300,1000,3000] [--seconds 3] [--rounds 2]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, listOf, numberList, positive } from './lib/args.js';
-import { CLOCK_TICKS, hasCommand, pin, processTree, readStat, pinnedLayout, runWithProcesses, sleep } from './lib/proc.js';
-import { median } from './lib/stats.js';
-import { OpenLoopGenerator } from './load/generator.js';
-import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
-import { ccrouterCommand } from './peers/ccrouter.js';
-import { PEERS, SLOW_DELAY_MS, startUpstream, type RunningPeer, type Upstreams } from './peers/index.js';
+import { checked, count, flags, listOf, numberList, positive } from '../lib/args.js';
+import { CLOCK_TICKS, hasCommand, pin, processTree, readStat, pinnedLayout, runWithProcesses, sleep } from '../lib/proc.js';
+import { median } from '../lib/stats.js';
+import { OpenLoopGenerator } from '../load/generator.js';
+import { defaultTool, saturate, writeWrkScript } from '../load/saturate.js';
+import { ccrouterCommand } from '../peers/ccrouter.js';
+import { PEERS, SLOW_DELAY_MS, startUpstream, type RunningPeer, type Upstreams } from '../peers/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PEER_IDS = ['direct', 'fastify-proxy', 'ccr-noshadow', 'ccr-shadow', 'ccr-slow'] as const;
 type PeerId = (typeof PEER_IDS)[number];
 
-const USAGE = `Usage: node --import tsx bench/cpu-by-rate.ts [options]
+const USAGE = `Usage: node --import tsx bench/investigations/cpu-by-rate.ts [options]
 
 Measures each peer's user and system CPU per request and its context switches per request at fixed
 open-loop rates and at saturation (wrk, 50 connections), pinned: peer on core 0, load and models on

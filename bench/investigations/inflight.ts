@@ -3,19 +3,19 @@
  * `npm run bench -- --keep`, or any `logging.dir`): why coverage can fall below 99 % although the
  * mean number in flight (rate × mean challenger latency) is under `traffic.shadowLimit`.
  *
- *   node --import tsx bench/inflight.ts --logs /tmp/ccrouter-bench-XXXX/ccr-slow/logs [--tag pin.r1.sat] [--window-ms 200]
+ *   node --import tsx bench/investigations/inflight.ts --logs /tmp/ccrouter-bench-XXXX/ccr-slow/logs [--tag pin.r1.sat] [--window-ms 200]
  *
  * A record is written when both calls are over, so a challenger call made ran over
  * [time − latencyMs, time]; a skipped one was decided at about `time`. Approximate by the champion's
- * latency and the record's write delay (a few ms against a 200 ms challenger).
+ * latency and the record's write delay, both short against a slow challenger's delay.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { count, flags, positive, runMain, UsageError } from './lib/args.js';
-import { quantileSorted } from './lib/stats.js';
+import { count, flags, positive, runMain, UsageError } from '../lib/args.js';
+import { quantileSorted } from '../lib/stats.js';
 
-const USAGE = `Usage: node --import tsx bench/inflight.ts --logs DIR [options]
+const USAGE = `Usage: node --import tsx bench/investigations/inflight.ts --logs DIR [options]
 
 Rebuilds the number of challenger calls in flight over time from the pair records in DIR and prints,
 per measurement tag (request ids <tag>-<n>): records, coverage, the mean number in flight by Little's

@@ -1,5 +1,5 @@
 /**
- * A probe preloaded into every process of a bench/stalls.ts run (`NODE_OPTIONS=--import=<this file>`):
+ * A probe preloaded into every process of a bench/investigations/stalls.ts run (`NODE_OPTIONS=--import=<this file>`):
  * it records, with wall-clock times comparable across processes (performance.timeOrigin + now),
  *
  * - every tick of a 2 ms interval timer that came more than 1 ms late, with what the main thread did
@@ -10,7 +10,7 @@
  * One JSON object per line, appended to the file named by CCR_PROBE_OUT every 250 ms:
  *   {"k":"late","t":…,"ms":…,"ranMs":…,"waitMs":…}   the tick at wall time t was ms late
  *   {"k":"gc","t":…,"ms":…,"kind":"minor|major|incremental|weakcb"}
- * Costs about 1 % of a core (500 timer wakes and schedstat reads per second). With CCR_PROBE_IDLE=1
+ * It wakes 500 times a second and reads schedstat each time. With CCR_PROBE_IDLE=1
  * the lateness timer starts off, and SIGUSR2 turns it on and off.
  */
 import fs from 'node:fs';

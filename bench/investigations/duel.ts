@@ -6,36 +6,36 @@
  * so each one's CPU per request (its CPU time ÷ its answers) is measured under the same conditions;
  * the throughput each gets follows from that share.
  *
- *   node --import tsx bench/duel.ts --a fastify-proxy --b ccr-noshadow --rounds 8
+ *   node --import tsx bench/investigations/duel.ts --a fastify-proxy --b ccr-noshadow --rounds 8
  *
  * Two builds of ccrouter, for a change on the hot path (a build directory must lie inside the
  * repository, so that its imports resolve through node_modules/):
  *
  *   cp -r dist bench/results/dist-before && npm run build   # after the change
- *   node --import tsx bench/duel.ts --a ccr-noshadow --a-build bench/results/dist-before --b ccr-noshadow
+ *   node --import tsx bench/investigations/duel.ts --a ccr-noshadow --a-build bench/results/dist-before --b ccr-noshadow
  *
  * The slow challenger (ccr-slow): sharing the core halves each peer's rate and so the shadow calls
- * in flight, which set that peer's extra cost; a longer delay (300-400 ms) keeps about as many in flight
- * as alone (the shadow coverage printed per round shows where `shadowLimit` was reached):
+ * in flight, which set that peer's extra cost; a longer delay keeps about as many in flight as alone
+ * (how long: docs/benchmarks.md, "The slow challenger side by side"; the shadow coverage printed per
+ * round shows where `shadowLimit` was reached):
  *
- *   node --import tsx bench/duel.ts --a ccr-slow --a-build bench/results/dist-before --b ccr-slow --slow-delay 300
+ *   node --import tsx bench/investigations/duel.ts --a ccr-slow --a-build bench/results/dist-before --b ccr-slow --slow-delay 300
  *
  * This is a diagnostic, not the benchmark's method: `npm run bench` measures each peer alone.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checked, count, flags, nodeFlags, oneOf, positive, usageError } from './lib/args.js';
-import { cpuSeconds, foreignShare, machineReading, pin, pinnedLayout, processTree, runWithProcesses, sleep, stopAll } from './lib/proc.js';
-import { coverageByTag } from './lib/coverage.js';
-import { median } from './lib/stats.js';
-import { defaultTool, saturate, writeWrkScript } from './load/saturate.js';
-import { ccrouterCommand, type CcrouterCommand } from './peers/ccrouter.js';
-import { availablePeers, PEERS, SLOW_DELAY_MS, startUpstreams, type RunningPeer } from './peers/index.js';
+import { checked, count, flags, nodeFlags, oneOf, positive, usageError } from '../lib/args.js';
+import { cpuSeconds, foreignShare, machineReading, pin, pinnedLayout, processTree, runWithProcesses, sleep, stopAll } from '../lib/proc.js';
+import { coverageByTag } from '../lib/coverage.js';
+import { median } from '../lib/stats.js';
+import { defaultTool, saturate, writeWrkScript } from '../load/saturate.js';
+import { ccrouterBuild, ccrouterCommand, type CcrouterCommand } from '../peers/ccrouter.js';
+import { availablePeers, PEERS, SLOW_DELAY_MS, startUpstreams, type RunningPeer } from '../peers/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const IDS = PEERS.map((p) => p.id);
-const USAGE = `Usage: node --import tsx bench/duel.ts --a PEER --b PEER [options]
+const USAGE = `Usage: node --import tsx bench/investigations/duel.ts --a PEER --b PEER [options]
 
 Saturates two peers at the same time, both on the proxy core (wrk and the models on the other
 core), and prints per round and as the median of the rounds each one's CPU per request and
@@ -94,13 +94,9 @@ interface Side {
   label: string;
 }
 
-/** `DIR/cli.js`, checked to exist and to lie inside the repository; without DIR, the repository's own. */
+/** The build `dir` (see ccrouterBuild); without it, the repository's own. */
 function build(name: string, dir: string | undefined): CcrouterCommand {
-  if (dir === undefined) return ccrouterCommand(ROOT);
-  const cli = path.resolve(dir, 'cli.js');
-  if (!fs.existsSync(cli)) usageError(`${name}: ${cli} does not exist`);
-  if (path.relative(ROOT, cli).startsWith('..')) usageError(`${name}: ${dir} is outside the repository (${ROOT})`);
-  return { command: process.execPath, args: [cli], build: 'dist', staleWarning: null };
+  return dir === undefined ? ccrouterCommand(ROOT) : ccrouterBuild(ROOT, name, dir);
 }
 
 const tool = defaultTool();
