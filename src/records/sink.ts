@@ -33,6 +33,12 @@ export interface RecordSink<R extends object = object> {
   readonly file: string;
   /** `msg` goes into the line unless the sink has its own `line` serializer (which writes its own). */
   write(record: R, msg: string): void;
+  /**
+   * Append lines already serialized (whole lines, newline included) without blocking the event loop;
+   * resolves once they are in the file, rejects when the write fails (counted like any failure).
+   * Appends run one after the other, in call order. Sync sinks only (their lines are never held).
+   */
+  append(lines: Buffer): Promise<void>;
   /** Flush what is buffered; never throws, never hangs on a failed destination. */
   flush(): void;
   close(): Promise<void>;
@@ -111,6 +117,21 @@ export async function openSink<R extends object = object>(file: string, options:
         }
       }
   };
+  let appending: Promise<void> = Promise.resolve();
+  const append = (lines: Buffer): Promise<void> => {
+    const done = appending.then(() => {
+      if (!sync) throw new Error(`${file}: append needs a sync sink`);
+      if (isDestroyed(dest)) throw new Error(`${file}: closed`);
+      // Tried every time: a disk that was full may have room again.
+      return writeAll(fdOf(dest), lines);
+    });
+    appending = done.catch((err: Error) => {
+      failed = true;
+      options.onError?.(err, file);
+      warnOnce(file, err);
+    });
+    return done;
+  };
   const timer = sync
     ? null
     : setInterval(() => {
@@ -134,8 +155,10 @@ export async function openSink<R extends object = object>(file: string, options:
       // contentMode 'buffer' takes Buffers; sonic-boom's types declare only the string form of write().
       dest.write(Buffer.from(text) as unknown as string);
     },
+    append,
     flush,
     async close() {
+      await appending;
       if (timer !== null) clearInterval(timer);
       flush();
       if (isDestroyed(dest)) return;
@@ -152,6 +175,25 @@ export async function openSink<R extends object = object>(file: string, options:
   };
 }
 
+/** fs.write until every byte is written (a write may take only part of it). */
+function writeAll(fd: number, buf: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (offset: number) => {
+      fs.write(fd, buf, offset, buf.length - offset, null, (err, n) => {
+        if (err) reject(err);
+        else if (offset + n < buf.length) step(offset + n);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+/** sonic-boom opens sync destinations at once and keeps the descriptor in `fd`, undeclared. */
+function fdOf(dest: SonicBoom): number {
+  return (dest as unknown as { fd: number }).fd;
+}
+
 /** sonic-boom sets `destroyed` but does not declare it. */
 function isDestroyed(dest: SonicBoom): boolean {
   return (dest as unknown as { destroyed?: boolean }).destroyed === true;
@@ -159,5 +201,5 @@ function isDestroyed(dest: SonicBoom): boolean {
 
 /** A sink that drops everything: a worker's events are written by the primary. */
 export function nullSink(file = '/dev/null'): RecordSink {
-  return { file, write() {}, flush() {}, async close() {} };
+  return { file, write() {}, append: async () => undefined, flush() {}, async close() {} };
 }
