@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `ccrouter` command: parse the subcommand, run it, map errors to exit codes (SPEC 2). */
+/** The `ccrouter` command: parse the subcommand, run it, map errors to exit codes (README.md, "Commands"). */
 import { exitCodeFor } from './errors.js';
 
 const USAGE = `Usage: ccrouter <command> [options]

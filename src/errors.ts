@@ -20,7 +20,7 @@ export const CCR_ERR_CALIBRATION = createError('CCR_ERR_CALIBRATION', '%s');
  */
 export const CCR_ERR_BAD_STATUS = createError('CCR_ERR_BAD_STATUS', 'model answered status %s, outside 100-599');
 
-/** Exit code for an error: 2 for bad usage or bad input, 1 for everything else (SPEC 2). */
+/** Exit code for an error: 2 for bad usage or bad input, 1 for everything else (docs/errors.md). */
 export function exitCodeFor(err: unknown): number {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'CCR_ERR_USAGE' || code === 'CCR_ERR_INPUT' || code === 'CCR_ERR_CONFIG_INVALID' ||

@@ -1,5 +1,5 @@
 /**
- * Assignment (SPEC 4), as pure functions anyone can reproduce:
+ * Assignment (docs/requests.md, "Assignment"), as pure functions anyone can reproduce:
  *   bucket = seedrandom(salt + ":" + key)()   — seedrandom 3, default ARC4, first output
  *   control if bucket < control; challenger if bucket >= 1 - challenger; champion otherwise.
  * Control grows from the bottom and the ramp from the top, so raising the ramp only moves champion units.
@@ -17,7 +17,7 @@ export function bucketOf(salt: string, key: string): number {
   return seedrandom(salt + ':' + key)();
 }
 
-/** `bucketOf(salt, key)` remembered per key: seedrandom's key schedule costs microseconds. */
+/** `bucketOf(salt, key)` remembered per key: seedrandom's key schedule is the costly part of assignment. */
 export function memoBucketOf(salt: string): (key: string) => number {
   return memoByKey((key) => bucketOf(salt, key));
 }
@@ -28,7 +28,7 @@ export function groupOf(bucket: number, fractions: Fractions): Group {
   return 'champion';
 }
 
-/** Draws buckets for requests without a unit key: one process-wide generator per SPEC 4. */
+/** Draws buckets for requests without a unit key: one generator per process, never per request. */
 export type RandomSource = () => number;
 
 /** `seedrandom(String(seed))`, or an unseeded (auto-seeded) generator when there is no seed. */

@@ -1,4 +1,4 @@
-/** Reading the unit key from a request (SPEC 4: header, query parameter or body JSON Pointer). */
+/** The unit key of a request: header, query parameter or body JSON Pointer (docs/requests.md, "Assignment"). */
 import { parsePointer, resolvePointer, type Pointer } from '../util/json-pointer.js';
 
 export type UnitSource =

@@ -1,6 +1,7 @@
 /**
- * The proxy side of calibration (SPEC 9): read a calibration file once, then map a model version's
- * raw score to the calibrated metric on every request (a binary search, no allocation).
+ * The proxy side of calibration (docs/calibration.md, "Use them"): read a calibration file once,
+ * then map a model version's raw score to the calibrated metric on every request (a binary search,
+ * no allocation).
  */
 import { CCR_ERR_CALIBRATION } from '../errors.js';
 import { readTextFile } from '../util/read-text.js';

@@ -1,6 +1,7 @@
 /**
- * Score normalization tables (SPEC 9): per model version, a non-decreasing map from a raw score to
- * the precision among labelled records scoring at least that much. Pure functions over arrays.
+ * Score normalization tables (docs/calibration.md): per model version, a non-decreasing map from a
+ * raw score to the precision among labelled records scoring at least that much. Pure functions
+ * over arrays.
  */
 import { CCR_ERR_CALIBRATION, CCR_ERR_USAGE } from '../errors.js';
 
@@ -21,11 +22,11 @@ export interface Calibration {
   models: Record<string, CalibrationTable>;
 }
 
-/** Fewer labelled records than this make a table of noise; SPEC 9 refuses the version. */
+/** Fewer labelled records than this make a table of noise: the version is refused. */
 export const MIN_LABELLED_RECORDS = 50;
 
 /**
- * The 0th, 1st, ..., 100th percentiles (SPEC 8.1, linear interpolation between closest ranks) of
+ * The 0th, 1st, ..., 100th percentiles (linear interpolation between closest ranks, as the report's) of
  * ascending `sorted`, duplicates removed. The rank (n − 1)·k/100 is split in integer arithmetic:
  * a percentile that falls on a record is exactly that record's score, never one ulp above it,
  * which would drop the record's ties from "score >= t" (numpy's float rank can do that).

@@ -1,5 +1,5 @@
 /**
- * `ccrouter calibrate --logs DIR [--outcomes FILE]... [--metric precision] [--out FILE]` (SPEC 9):
+ * `ccrouter calibrate --logs DIR [--outcomes FILE]... [--metric precision] [--out FILE]` (docs/calibration.md):
  * per model version (both roles pooled), the table raw score → precision among labelled records
  * scoring at least that much, from the records joined with their labels as the report joins them.
  */

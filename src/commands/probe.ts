@@ -1,4 +1,4 @@
-/** `ccrouter probe`: robustness probe of both models before ramping (SPEC 10). */
+/** `ccrouter probe`: robustness probe of both models before ramping (docs/probe.md). */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

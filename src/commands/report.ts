@@ -1,5 +1,5 @@
 /**
- * `ccrouter report` (SPEC 2, 8): compare the two models from the records in a log directory.
+ * `ccrouter report` (docs/report.md): compare the two models from the records in a log directory.
  * Exit 0 on success, 2 on bad usage or bad input (the message names the flag or file), 1 otherwise.
  */
 import fs from 'node:fs';

@@ -1,6 +1,7 @@
 /**
- * Perturbed variants of sample request bodies (SPEC 10). Pure and deterministic: the same samples
- * always give the same variants in the same order, so two probe runs are comparable call for call.
+ * Perturbed variants of sample request bodies (docs/probe.md, "What it sends"). Pure and
+ * deterministic: the same samples always give the same variants in the same order, so two probe
+ * runs are comparable call for call.
  *
  * A variant is a small edit of one sample, not a body: bodies are rendered only when sent
  * (`renderVariant`), so a thousand samples with 100 000-character strings never sit in memory at once.

@@ -55,7 +55,10 @@ export async function probeModels(loaded: LoadedConfig, samples: readonly JsonOb
   return summarize({ loaded, samples: samples.length, variants, outcomes });
 }
 
-/** SPEC 5's reading of an answer: >= 500 and transport failures are failures, a 2xx needs a numeric score. */
+/**
+ * The probe's reading of an answer (docs/probe.md, "Reading the result"): >= 500 and transport
+ * failures are failures, a 2xx needs a numeric score.
+ */
 export async function classify(result: CallResult, pointer: Pointer): Promise<CallOutcome> {
   if (!result.ok) return { type: 'connectionError', message: `${result.kind}: ${result.message}` };
   const { status } = result;

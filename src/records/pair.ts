@@ -1,4 +1,4 @@
-/** Pieces of the pair record that depend on logging settings: unit form, fields, bodies (SPEC 6). */
+/** Pieces of the pair record that depend on logging settings: unit form, fields, bodies (docs/records.md). */
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { resolvePointer, setOwn, setPointer, type Pointer } from '../util/json-pointer.js';

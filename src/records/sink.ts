@@ -1,6 +1,6 @@
 /**
- * A JSON Lines file written with pino (SPEC 6): `level`, `time` (epoch ms) and `msg` on every line,
- * no pid/hostname. A write failure never stops serving and never blocks shutdown: it is counted,
+ * A JSON Lines file written with pino (docs/records.md): `level`, `time` (epoch ms) and `msg` on
+ * every line, no pid/hostname. A write failure never stops serving and never blocks shutdown: it is counted,
  * told once on stderr, and the failed destination is never flushed synchronously again
  * (sonic-boom's flushSync loops forever after, e.g., ENOSPC).
  */
@@ -17,7 +17,7 @@ export interface SinkOptions<R extends object = object> {
   /**
    * Serialize with this function (the whole line, newline included, stamped `time` in epoch ms)
    * instead of through pino's logger: for the pair records, one per request, where pino's per-key
-   * serialization measured ~19 µs against ~3 for one JSON.stringify and ~2 for `pairLine`.
+   * serialization costs several times what `pairLine` does (docs/benchmarks.md, "The hot path").
    */
   line?: (record: R, time: number) => string;
   /** Rotate at this many bytes (pino-roll): files `<name>.1<ext>`, `<name>.2<ext>`... */
@@ -46,9 +46,9 @@ export interface RecordSink<R extends object = object> {
 
 /**
  * Async sinks write once this much is buffered (with rotation, at most a quarter of a file). An
- * async fs.write costs mostly its hand-off to the thread pool, not the copy: alone on one core 18 µs
- * for 12 KiB and 30 µs for 64 KiB, on a proxy core at saturation ~100 µs (profiled). 56 KiB holds
- * ~100 pair lines, so a pair record's share is ~1 µs.
+ * async fs.write costs mostly its hand-off to the thread pool, not the copy, so fewer, larger writes
+ * cost less per record (docs/benchmarks.md, "The hot path"). What a SIGKILL can lose is bounded by
+ * it (docs/records.md, "Shutdown and durability").
  */
 export const BUFFER_BYTES = 56 * 1024;
 /** sonic-boom's largest single write (its default, 16 KiB, must be above BUFFER_BYTES). */

@@ -1,4 +1,4 @@
-/** Record shapes (SPEC 6). */
+/** Record shapes (docs/records.md). */
 import type { Group, Role } from '../config/types.js';
 
 export type OutcomeErrorKind = 'timeout' | 'connect' | 'status' | 'parse' | 'skipped' | 'canceled';

@@ -65,7 +65,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
   }
 }
 
-/** The report object for the logs described by `opts` (SPEC 8). */
+/** The report object for the logs described by `opts` (docs/report.md). */
 export async function buildReport(opts: ReportOptions): Promise<Report> {
   return (await analyze(opts)).report;
 }

@@ -1,7 +1,7 @@
 /**
- * Which files a report reads (SPEC 2, 6, 8.5): every pairs*.jsonl, events.jsonl, outcomes. Names are
- * matched here, in Node; every path handed on is absolute and names one file exactly (see
- * `literalPath` in jsonl.ts for how DuckDB is kept from reading it as a pattern).
+ * Which files a report reads (docs/report.md, "What it reads"): every pairs*.jsonl, events.jsonl,
+ * outcomes. Names are matched here, in Node; every path handed on is absolute and names one file
+ * exactly (see `literalPath` in jsonl.ts for how DuckDB is kept from reading it as a pattern).
  */
 import fs from 'node:fs';
 import path from 'node:path';

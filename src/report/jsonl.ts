@@ -1,6 +1,6 @@
 /**
- * Loading JSON Lines files into a DuckDB table while counting malformed lines (SPEC 8:
- * `malformedLines` = non-blank lines that are not a JSON object; never fatal).
+ * Loading JSON Lines files into a DuckDB table while counting malformed lines (docs/report.md,
+ * "What it reads": `malformedLines` = non-blank lines that are not a JSON object; never fatal).
  *
  * Three paths, fastest first, because DuckDB's typed NDJSON reader is as fast as a bare scan but
  * gives up on a few shapes of broken input (an object split over two lines makes it throw even with

@@ -108,8 +108,8 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     // The label join runs while the first section queries scan the records.
     labelled = phase('label join', () => joinLabels(conn, opts.segment !== undefined));
     labelled.catch(() => undefined); // awaited by the label queries; not unhandled meanwhile
-    // Three connections on two cores: a query in a single-threaded phase (a quantile's
-    // finalize, a window sort) leaves room for another.
+    // More connections than one: a query in a single-threaded phase (a quantile's finalize, a
+    // window sort) leaves the other cores to another query.
     pool = await QueryPool.create(instance, 3);
     return {
       conn,

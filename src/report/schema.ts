@@ -68,7 +68,7 @@ const MEASURES = ['latencyMs', 'score', 'normalized'] as const;
 function roleColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
   return [
     `${role}.version AS ${p}_version`,
-    // A call is an outcome whose error kind is not `skipped` (SPEC 8.2).
+    // A call is an outcome whose error kind is not `skipped` (docs/report.md, "Sections").
     `(${role} IS NOT NULL AND coalesce(${role}.error.kind, '') <> 'skipped') AS ${p}_called`,
     `(${role}.error IS NOT NULL) AS ${p}_err`,
     `CASE WHEN ${role}.error IS NOT NULL THEN coalesce(${role}.error.kind, 'unknown') END AS ${p}_kind`,
@@ -89,7 +89,7 @@ function outOfRangeCount(): string {
 function segmentColumns(field: string): string {
   const ptr = sqlString(pointerTo(field));
   const v = `json_extract(fields, ${ptr})`;
-  // Strings as themselves, other values as their JSON text, missing or null as "null" (SPEC 8.10).
+  // Strings as themselves, other values as their JSON text, missing or null as "null" (docs/report.md, "segments").
   return `coalesce(CASE json_type(${v}) WHEN 'VARCHAR' THEN json_extract_string(fields, ${ptr}) ` +
     `WHEN 'NULL' THEN 'null' ELSE CAST(${v} AS VARCHAR) END, 'null') AS seg, ` +
     `coalesce(json_exists(fields, ${ptr}), false) AS has_seg`;

@@ -1,4 +1,4 @@
-/** The report object (SPEC 8): plain JSON, null wherever a value is undefined. */
+/** The report object (docs/report.md, "Sections"): plain JSON, null wherever a value is undefined. */
 import type { ModelMetrics } from '../stats/classification.js';
 
 export type { ModelMetrics } from '../stats/classification.js';
@@ -55,7 +55,7 @@ export interface ModelSummary {
   latencyMs: { p50: number | null; p95: number | null; p99: number | null; mean: number | null };
   score: ScoreSummary;
   decisionRate: number | null;
-  /** Only when records carry calibrated (`normalized`) scores (SPEC 9). */
+  /** Only when records carry calibrated (`normalized`) scores (docs/calibration.md). */
   normalized?: ScoreSummary & { n: number };
 }
 
@@ -84,7 +84,7 @@ export interface Labels {
   paired: { n: number; championOnlyCorrect: number; challengerOnlyCorrect: number; pValue: number | null };
   /** Outcome lines read: `accepted` usable, `rejected` (label not 0/1/true/false, or no requestId/unit). */
   outcomes: { accepted: number; rejected: number };
-  /** Only when records carry calibrated (`normalized`) scores (SPEC 9). */
+  /** Only when records carry calibrated (`normalized`) scores (docs/calibration.md). */
   atThreshold?: { champion: AtThreshold; challenger: AtThreshold };
 }
 

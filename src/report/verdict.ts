@@ -1,4 +1,4 @@
-/** The verdict (SPEC 8, definition 9): the paired McNemar test on labelled records, nothing else. */
+/** The verdict (docs/report.md, "verdict"): the paired McNemar test on labelled records, nothing else. */
 import type { Verdict } from './types.js';
 
 /** Fewer paired labelled records than this and the report does not conclude. */

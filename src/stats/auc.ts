@@ -1,7 +1,8 @@
 /**
- * ROC AUC with ties counting one half (SPEC 8.5), through the Mann–Whitney rank sum: with average
- * ranks, AUC = (R₊ − n₊(n₊+1)/2) / (n₊·n₋). This is exactly the share of (positive, negative) pairs
- * the scores order correctly, a tie counting ½ — the same number as sklearn's `roc_auc_score`.
+ * ROC AUC with ties counting one half (docs/report.md, "labels"), through the Mann–Whitney rank
+ * sum: with average ranks, AUC = (R₊ − n₊(n₊+1)/2) / (n₊·n₋). This is exactly the share of
+ * (positive, negative) pairs the scores order correctly, a tie counting ½ — the same number as
+ * sklearn's `roc_auc_score`.
  */
 import { averageRanks } from './descriptive.js';
 

@@ -1,4 +1,4 @@
-/** Classification metrics from a confusion matrix (SPEC 8.5, the block called M). */
+/** Classification metrics from a confusion matrix (docs/report.md, "labels": the block called M). */
 
 export interface Confusion {
   /** Labelled records where the model has a score. */

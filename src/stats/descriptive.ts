@@ -1,4 +1,4 @@
-/** Descriptive statistics over plain arrays (SPEC 8, definitions 1 and 3). */
+/** Descriptive statistics over plain arrays (docs/report.md: percentiles under "Sections", "agreement and drift"). */
 
 /** Arithmetic mean; null for an empty array. */
 export function mean(xs: ArrayLike<number>): number | null {
@@ -70,7 +70,7 @@ export function averageRanks(xs: ArrayLike<number>): Float64Array {
   return ranks;
 }
 
-/** Spearman correlation = Pearson on average ranks (SPEC 8.3). */
+/** Spearman correlation = Pearson on average ranks. */
 export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number | null {
   return pearson(averageRanks(x), averageRanks(y));
 }

@@ -1,7 +1,7 @@
-/** Intervals and tests on proportions (SPEC 8.7). */
+/** Intervals and tests on proportions (docs/report.md, "impact"). */
 import { normalTwoSided } from './distributions.js';
 
-/** z for a 95% interval, as SPEC 8 fixes it. */
+/** z for a 95% interval, as docs/report.md fixes it ("Sections"). */
 export const Z95 = 1.959963984540054;
 
 /** Wilson score interval for `successes` out of `n`; null when n = 0. */

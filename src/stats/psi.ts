@@ -1,6 +1,7 @@
 /**
- * Population stability index (SPEC 8.4): ten bins cut at the reference's deciles, each bin's share
- * floored at 1e-4 so an empty bin gives a large but finite term.
+ * Population stability index (docs/report.md, "agreement and drift"): ten bins cut at the
+ * reference's deciles, each bin's share floored at 1e-4 so an empty bin gives a large but finite
+ * term.
  */
 import { quantiles } from './descriptive.js';
 

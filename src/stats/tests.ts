@@ -1,7 +1,7 @@
-/** Hypothesis tests on counts: McNemar (SPEC 8.6) and the sample-ratio-mismatch χ² (SPEC 8.8). */
+/** Hypothesis tests on counts: McNemar and the sample-ratio-mismatch χ² (docs/report.md, "labels" and "SRM"). */
 import { binomCdfHalf, chi2Sf } from './distributions.js';
 
-/** Below this many discordant pairs McNemar uses the exact binomial test (SPEC 8.6). */
+/** Below this many discordant pairs McNemar uses the exact binomial test. */
 export const MCNEMAR_EXACT_BELOW = 25;
 
 export interface McNemarResult {
@@ -26,7 +26,7 @@ export function mcnemar(b: number, c: number): McNemarResult {
   return { pValue: chi2Sf(stat, 1), method: 'chi2', statistic: stat };
 }
 
-/** SRM is flagged below this p-value (SPEC 8.8): strict, because it is checked on every report. */
+/** SRM is flagged below this p-value: strict, because it is checked on every report. */
 export const SRM_ALPHA = 0.001;
 
 export interface SrmResult {

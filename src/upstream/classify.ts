@@ -1,4 +1,4 @@
-/** Mapping transport failures to the outcome kinds of SPEC 6, by `err.code` (never by instanceof). */
+/** Mapping transport failures to outcome kinds (docs/records.md, "Model outcome"), by `err.code`, not instanceof. */
 
 export type TransportErrorKind = 'timeout' | 'connect' | 'canceled';
 

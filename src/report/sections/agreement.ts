@@ -1,4 +1,4 @@
-/** `agreement` and `drift` (SPEC 8, definitions 3 and 4), over records where both models scored. */
+/** `agreement` and `drift` (docs/report.md, "agreement and drift"), over records where both models scored. */
 import { psiFromCounts } from '../../stats/psi.js';
 import { count, num, nums, sqlNumber, type Queries, type Row } from '../sql.js';
 import type { Agreement } from '../types.js';
@@ -52,7 +52,7 @@ export async function agreementSection(
 }
 
 /**
- * PSI(reference = `ref`, actual = `act`) over the rows of `table` matching `where` (definition 4),
+ * PSI(reference = `ref`, actual = `act`) over the rows of `table` matching `where`,
  * given the reference's deciles as edges. A value's bin is the number of edges strictly below it,
  * which is where DuckDB's `histogram(x, boundaries)` puts it: under the first boundary >= x
  * (+Infinity closes the last bin). Equal edges share one key, as they share their values: the

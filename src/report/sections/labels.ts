@@ -1,4 +1,4 @@
-/** `labels`, `impact` and the label part of `segments` (SPEC 8, definitions 5, 6, 7, 10). */
+/** `labels`, `impact` and the label part of `segments` (docs/report.md, "labels", "impact", "segments"). */
 import { aucFromRankSum } from '../../stats/auc.js';
 import { metricsFromConfusion, type Confusion, type ModelMetrics } from '../../stats/classification.js';
 import { compareProportions, wilson } from '../../stats/proportions.js';
@@ -76,7 +76,7 @@ export async function labelData(db: Queries, withSegments: boolean): Promise<Lab
 const sum = (cells: readonly LabelCell[], where: (c: LabelCell) => boolean) => cells.reduce((s, c) => s + (where(c) ? c.n : 0), 0);
 const P = { champion: 'c', challenger: 'h' } as const;
 
-/** M (definition 5) for one role over the labelled cells matching `where`. */
+/** M (docs/report.md, "labels") for one role over the labelled cells matching `where`. */
 export function metricsOf(data: LabelData, scope: string, role: Role, where: (c: LabelCell) => boolean): ModelMetrics {
   const p = P[role];
   const mine = data.cells.filter((c) => where(c) && c[`${p}_has`]);
@@ -95,7 +95,7 @@ export function metricsOf(data: LabelData, scope: string, role: Role, where: (c:
 export function labelsSection(data: LabelData, outcomes: { accepted: number; rejected: number }): Labels {
   const all = () => true;
   const control = (c: LabelCell) => c.grp === 'control';
-  // Paired (definition 6): both decisions known; b = only the champion right, c = only the challenger.
+  // Paired: both decisions known; b = only the champion right, c = only the challenger.
   const paired = data.cells.filter((c) => c.c_dec !== null && c.h_dec !== null);
   const right = (d: boolean | null, y: number) => d === (y === 1);
   const b = sum(paired, (c) => right(c.c_dec, c.label) && !right(c.h_dec, c.label));

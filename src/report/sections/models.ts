@@ -1,4 +1,4 @@
-/** `models` (SPEC 8, definition 2) and the optional calibrated-score summary (SPEC 9). */
+/** `models` and the optional calibrated-score summary (docs/report.md, "models"). */
 import { nums, type Queries } from '../sql.js';
 import { ROLES, type ModelSummary, type Role, type ScoreSummary } from '../types.js';
 import { byKey, total, type Cell } from './scan.js';

@@ -1,4 +1,4 @@
-/** `segments` (SPEC 8, definition 10): records grouped by `fields.<FIELD>`. */
+/** `segments` (docs/report.md, "segments"): records grouped by `fields.<FIELD>`. */
 import { count, num, type Queries } from '../sql.js';
 import type { Segment } from '../types.js';
 import { metricsOf, type LabelData } from './labels.js';

@@ -1,4 +1,4 @@
-/** `window` and `traffic` (SPEC 8, definitions 2 and 8). */
+/** `window` and `traffic` (docs/report.md, "window", "traffic" and "SRM"). */
 import { srmTest } from '../../stats/tests.js';
 import { count, num, type Queries } from '../sql.js';
 import { GROUPS, type GroupName, type ReportWindow, type Srm, type Traffic } from '../types.js';
@@ -39,8 +39,9 @@ export async function windowAndTraffic(
 }
 
 /**
- * SRM (definition 8): the config id with the most records (ties: the one whose last record is
- * latest), its expected split from the first event carrying that id with a `traffic` object.
+ * SRM (docs/report.md, "SRM: what it means and what to do"): the config id with the most records
+ * (ties: the one whose last record is latest), its expected split from the first event carrying
+ * that id with a `traffic` object.
  */
 export async function srmSection(db: Queries, cells: readonly Cell[]): Promise<Srm> {
   const configs = [...byKey(cells, (c) => c.config).entries()].sort(([ka, a], [kb, b]) =>
