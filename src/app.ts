@@ -1,15 +1,21 @@
 /**
- * buildApp(runtime): the public listener's fastify instance — never listens by itself.
- * Every request goes through one @fastify/http-proxy route; its preHandler serves the scored
- * routes of the current snapshot and lets everything else pass through to the champion, so a
- * reload can change routes and models without rebuilding the app.
+ * buildApp(runtime): the public listener's fastify instance — never listens by itself
+ * (docs/design.md#the-path-of-a-request). One catch-all route of ccrouter's own: a request on a
+ * scored route of the current snapshot becomes an Exchange (routing/exchange.ts); anything else goes
+ * to the champion through reply-from, so a reload changes routes and models without rebuilding the
+ * app. Every answer ccrouter writes itself leaves through routing/answer.ts.
  */
+import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import httpProxy from '@fastify/http-proxy';
+import replyFrom from '@fastify/reply-from';
 import type { Runtime } from './runtime/runtime.js';
-import { handleScored } from './routing/scored.js';
+import { writeError } from './routing/answer.js';
+import { declaredOverLimit } from './routing/body.js';
 import { clientErrorHandler } from './routing/client-error.js';
-import { passThroughHeaders, requestIdFor } from './routing/headers.js';
+import { ShadowSlots, type ScoredContext } from './routing/context.js';
+import { Exchange } from './routing/exchange.js';
+import { requestIdFor } from './routing/headers.js';
+import { passThrough, validPassThroughPath } from './routing/passthrough.js';
 
 export interface AppState {
   /** Set when shutdown began: answers carry `connection: close`. */
@@ -18,87 +24,87 @@ export interface AppState {
   inflight: number;
 }
 
+/** The methods the catch-all route takes (others get fastify's own 404). */
+const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+
 export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; state: AppState }> {
   const cfg = rt.snapshot.config;
   const limits = cfg.limits;
   const state: AppState = { draining: false, inflight: 0 };
+  const ctx: ScoredContext = { recorder: rt.recorder, shadow: new ShadowSlots(), listener: state };
   const app = Fastify({
     logger: false,
     genReqId: (req) => requestIdFor(req.headers),
-    // Both here and in `http`: fastify's own default (0) would overwrite the server's (PITFALLS).
+    // Both here and in `http`: fastify's own default (0) would overwrite the server's.
     requestTimeout: limits.requestTimeoutMs,
     http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
-    // Shutdown serves requests on kept-alive connections with `connection: close` (SPEC 5), not 503.
+    // Shutdown serves requests on kept-alive connections with `connection: close`, not 503.
     return503OnClosing: false,
     forceCloseConnections: false,
-    bodyLimit: limits.bodyBytes,
     clientErrorHandler,
   });
+  // Bodies are streamed, never parsed by fastify: to both models by the Exchange (which checks
+  // limits.bodyBytes as it reads), or to the champion by reply-from. `application/json` is named
+  // too because fastify caches the parser of a named type, not the catch-all's.
+  const stream = (_request: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) => done(null, payload);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', stream);
+  app.addContentTypeParser('*', stream);
 
   const closed = () => state.inflight--;
   app.addHook('onRequest', (request, reply, done) => {
     state.inflight++;
     reply.raw.on('close', closed);
-    // For fastify's answers (pass-through, 404, 413, errors); a scored answer writes its own headers
-    // and carries `connection` over (routing/scored.ts).
+    // For the pass-through's answers and fastify's own; ccrouter's answers set their own headers.
     reply.header('x-request-id', request.id);
     if (state.draining) reply.header('connection', 'close');
     const raw = request.raw;
     if (raw.httpVersion === '1.0' && raw.headers['transfer-encoding'] !== undefined) {
-      // Node serves it; HTTP/1.0 has no chunked framing, so it is a smuggling vector (SPEC 5).
-      reply.header('connection', 'close');
-      return void reply.code(400).send({ error: 'bad_request', message: 'Transfer-Encoding is not allowed on HTTP/1.0', requestId: request.id });
+      // Node serves it; HTTP/1.0 has no chunked framing, so it is a smuggling vector.
+      return own(reply, 400, 'bad_request', 'Transfer-Encoding is not allowed on HTTP/1.0', true);
     }
     done();
   });
 
-  let championUrl = '';
-  let championOrigin = '';
-  let championPrefix = '';
-  const refreshChampion = () => {
-    championUrl = rt.snapshot.config.models.champion.url;
-    const url = new URL(championUrl);
-    championOrigin = url.origin;
-    championPrefix = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  };
-  refreshChampion();
-
-  // Callback style: a request answered here (scored, 404, 413) never calls done(), so fastify does
-  // not go on to the pass-through handler; the scored answer may come much later.
-  const preHandler = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-    const snap = rt.snapshot;
-    const url = request.raw.url!;
-    const q = url.indexOf('?');
-    const route = snap.routes.get(q < 0 ? url : url.slice(0, q))?.get(request.raw.method!);
-    if (route !== undefined && !rt.bypass) return handleScored(rt, snap, route, request, reply);
-    if (route === undefined && !snap.config.passthrough) {
-      return void reply.code(404).send({ error: 'not_found', message: 'no scored route matches and passthrough is off', requestId: request.id });
-    }
-    const declared = Number(request.raw.headers['content-length']);
-    if (declared > snap.config.limits.bodyBytes) {
-      reply.header('connection', 'close');
-      return void reply.code(413).send({ error: 'too_large', message: `request body of ${declared} bytes is over limits.bodyBytes`, requestId: request.id });
-    }
-    if (championUrl !== snap.config.models.champion.url) refreshChampion();
-    done();
-  };
-
-  await app.register(httpProxy, {
-    upstream: '',
-    prefix: '/',
-    preHandler,
-    preRewrite: (url: string) => championPrefix + url,
+  await app.register(replyFrom, {
+    base: '',
     undici: {
       connections: 256,
       connect: { timeout: cfg.models.champion.timeoutMs },
       headersTimeout: limits.requestTimeoutMs,
       bodyTimeout: limits.requestTimeoutMs,
     },
-    replyOptions: {
-      getUpstream: () => championOrigin,
-      rewriteRequestHeaders: (request, headers) => passThroughHeaders(headers, request.id, request.raw.socket.remoteAddress),
-    },
   });
 
+  const handler = (request: FastifyRequest, reply: FastifyReply): void => {
+    const snap = rt.snapshot;
+    const raw = request.raw;
+    const url = raw.url!;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = snap.routes.get(path)?.get(raw.method!);
+    const tooLarge = declaredOverLimit(raw.headers, snap.config.limits.bodyBytes);
+    if (route !== undefined && snap.config.mode !== 'bypass') {
+      reply.hijack();
+      return new Exchange(ctx, snap, route, request.id, raw, reply.raw).start((request.body as Readable | undefined) ?? raw, tooLarge);
+    }
+    if (route === undefined && !snap.config.passthrough) {
+      return own(reply, 404, 'not_found', 'no scored route matches and passthrough is off', state.draining);
+    }
+    if (tooLarge !== null) return own(reply, 413, 'too_large', tooLarge, true);
+    const target = snap.passThrough.prefix + path;
+    if (!validPassThroughPath(target)) {
+      return own(reply, 400, 'bad_request', "request path is not a relative path inside the champion's URL", state.draining);
+    }
+    passThrough(reply, snap, target);
+  };
+  for (const url of ['/', '/*']) app.route({ method: METHODS, url, handler });
+
   return { app, state };
+}
+
+/** An answer of ccrouter's own on a request fastify hands over. */
+function own(reply: FastifyReply, status: number, error: string, message: string, close: boolean): void {
+  reply.hijack();
+  writeError(reply.raw, status, error, message, reply.request.id, close);
 }

@@ -14,6 +14,11 @@ export const CCR_ERR_USAGE = createError('CCR_ERR_USAGE', '%s');
 export const CCR_ERR_INPUT = createError('CCR_ERR_INPUT', '%s');
 /** The calibration table cannot be built or read. */
 export const CCR_ERR_CALIBRATION = createError('CCR_ERR_CALIBRATION', '%s');
+/**
+ * A model answered a status outside 100-599 (HTTP/1.1's grammar allows any three digits). Never
+ * thrown: the call fails as a broken answer (kind `connect`) with this code in its message.
+ */
+export const CCR_ERR_BAD_STATUS = createError('CCR_ERR_BAD_STATUS', 'model answered status %s, outside 100-599');
 
 /** Exit code for an error: 2 for bad usage or bad input, 1 for everything else (SPEC 2). */
 export function exitCodeFor(err: unknown): number {

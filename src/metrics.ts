@@ -1,6 +1,8 @@
 /**
- * Prometheus metrics (SPEC 7). Label values are bounded: roles, groups, kinds and configured
- * routes only — never a request id or a unit key.
+ * Prometheus metrics (docs/operations.md#metrics). Label values are bounded: roles, groups, kinds
+ * and configured routes only — never a request id or a unit key. Per-record figures come from the
+ * pair records the serving process subscribes this to (`observePair`); the recorder's counters are
+ * read at scrape time (`countFrom`).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics, type CounterConfiguration, type Metric } from 'prom-client';
 import type { ModelOutcome, PairRecord } from './records/types.js';
@@ -97,6 +99,15 @@ class PlainCounter<L extends string> {
   }
 }
 
+/** The recorder's counts that metrics publish. */
+export interface RecorderCounts {
+  shadowSkipped: number;
+  logWriteErrors: number;
+  faults: number;
+}
+
+const NO_COUNTS: RecorderCounts = { shadowSkipped: 0, logWriteErrors: 0, faults: 0 };
+
 interface RoleSlots {
   duration: { observe(v: number): void };
   score: { observe(v: number): void };
@@ -107,6 +118,7 @@ interface RoleSlots {
 
 export class Metrics {
   readonly registry = new Registry();
+  #counts: () => RecorderCounts = () => NO_COUNTS;
   readonly #requestsCounter = new PlainCounter({ name: 'ccrouter_requests_total', help: 'Scored requests by route, group and served model', labelNames: ['route', 'group', 'served'] as const, registers: [this.registry] });
   readonly requests = this.#requestsCounter.counter;
   readonly upstreamDuration = new PlainHistogram('ccrouter_upstream_duration_seconds', 'Model call duration (calls made)', 'model', DURATION_BUCKETS, this.registry);
@@ -117,15 +129,21 @@ export class Metrics {
   readonly decisions = this.#decisionsCounter.counter;
   readonly #agreementCounter = new PlainCounter({ name: 'ccrouter_agreement_total', help: 'Records where both decisions are known, by agreement', labelNames: ['agree'] as const, registers: [this.registry] });
   readonly agreement = this.#agreementCounter.counter;
-  readonly shadowSkipped = new Counter({ name: 'ccrouter_shadow_skipped_total', help: 'Shadow calls skipped because shadowLimit calls were in flight', registers: [this.registry] });
+  readonly shadowSkipped = this.#counted('ccrouter_shadow_skipped_total', 'Shadow calls skipped because shadowLimit calls were in flight', (c) => c.shadowSkipped);
   // With workers, the primary's value is the one in force: aggregated as `first`, the primary listed first.
   readonly trafficFraction = new Gauge({ name: 'ccrouter_traffic_fraction', help: 'Effective traffic fraction by group', labelNames: ['group'] as const, aggregator: 'first', registers: [this.registry] });
   readonly configReloads = new Counter({ name: 'ccrouter_config_reloads_total', help: 'Config reloads by result', labelNames: ['result'] as const, registers: [this.registry] });
   readonly guardrailTrips = new Counter({ name: 'ccrouter_guardrail_trips_total', help: 'Guardrail trips by rule', labelNames: ['rule'] as const, registers: [this.registry] });
-  readonly logWriteErrors = new Counter({ name: 'ccrouter_log_write_errors_total', help: 'Failed log writes', registers: [this.registry] });
+  readonly logWriteErrors = this.#counted('ccrouter_log_write_errors_total', 'Failed log writes', (c) => c.logWriteErrors);
+  readonly internalErrors = this.#counted('ccrouter_internal_errors_total', 'Faults of ccrouter itself caught on a request (answered 500, recorded)', (c) => c.faults);
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the recorder's counts are read at each scrape. */
+  countFrom(counts: () => RecorderCounts): void {
+    this.#counts = counts;
   }
 
   setFractions(control: number, challenger: number): void {
@@ -149,6 +167,19 @@ export class Metrics {
   readonly #agreeFalse = this.#agreementCounter.slot({ agree: 'false' });
   // route → group → served: no key string built per record.
   readonly #requestSlots = new Map<string, Map<string, Map<string, { n: number }>>>();
+
+  #counted(name: string, help: string, pick: (c: RecorderCounts) => number): Counter {
+    const read = () => pick(this.#counts());
+    return new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect(this: Counter) {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
 
   #requestsSlot(route: string, group: string, served: string): { n: number } {
     let byGroup = this.#requestSlots.get(route);

@@ -1,20 +1,16 @@
 /**
- * `serve`: open the record sinks, build the public and admin apps, listen, and shut down
- * gracefully (SPEC 5): stop accepting, finish requests in flight, close idle keep-alive
- * connections, wait for shadow calls, cancel what is left at `shutdownGraceMs`, flush, exit 0.
+ * `serve` in one process (or one worker of `--workers`): open the records, build the public app and,
+ * when this process owns the levers, the admin listener; listen; and shut down gracefully
+ * (docs/reliability.md#no-record-of-an-answered-request-is-lost): stop accepting, finish requests in
+ * flight, close idle keep-alive connections, wait for shadow calls, cancel what is left at
+ * `shutdownGraceMs`, flush, exit 0.
  */
-import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from './config/types.js';
 import { buildApp, type AppState } from './app.js';
-import { buildAdminApp } from './admin/app.js';
-import { Metrics } from './metrics.js';
-import { pairLine } from './records/pair-line.js';
-import { nullSink, openSink, type RecordSink } from './records/sink.js';
-import { Runtime } from './runtime/runtime.js';
-import { startGuardrails } from './guardrails/start.js';
 import { attachCalibration } from './calibration/attach.js';
+import { closeCore, openCore, startControl, urlOf, type Control, type Core } from './lifecycle.js';
+import type { Runtime } from './runtime/runtime.js';
 
 export interface ServerOptions {
   /** Worker number (1..N) with `--workers`: names the pairs file and seeds the no-key generator. */
@@ -40,60 +36,45 @@ const DRAIN_POLL_MS = 25;
 export async function startServer(given: LoadedConfig, options: ServerOptions = {}): Promise<ServerHandle> {
   const loaded = given.calibration ? given : attachCalibration(given);
   const cfg = loaded.config;
-  const dir = path.resolve(cfg.logging.dir);
-  let rt: Runtime | undefined;
-  const onError = () => rt?.logWriteFailed();
-  const pairsName = options.worker === undefined ? 'pairs.jsonl' : `pairs-w${options.worker}.jsonl`;
-  const withAdmin = options.admin !== false;
-  const pairs = await openSink(path.join(dir, pairsName), { rotate: cfg.logging.rotate, onError, line: pairLine });
-  // Events and outcomes are few and precious: written synchronously, by the process that owns the
-  // admin listener (with workers, the primary).
-  const events = withAdmin ? await openSink(path.join(dir, 'events.jsonl'), { sync: true, onError }) : nullSink();
-  const outcomes = withAdmin ? await openSink(path.join(dir, 'outcomes.jsonl'), { sync: true, onError }) : null;
-  const sinks: RecordSink[] = [pairs, events];
-  if (outcomes) sinks.push(outcomes);
-
-  rt = new Runtime({
-    loaded,
-    metrics: new Metrics({ defaultMetrics: options.defaultMetrics }),
-    pairs,
-    events,
+  const owner = options.admin !== false;
+  const core = await openCore(loaded, {
+    pairsFile: options.worker === undefined ? 'pairs.jsonl' : `pairs-w${options.worker}.jsonl`,
+    owner,
     seedSuffix: options.worker === undefined ? undefined : String(options.worker),
+    defaultMetrics: options.defaultMetrics,
   });
-  const runtime = rt;
-
+  const runtime = core.runtime;
   const { app, state } = await buildApp(runtime);
-  const admin = withAdmin && outcomes ? await buildAdminApp({ runtime, outcomes, env: options.env }) : null;
+  let control: Control | null = null;
   try {
     await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
-    if (admin) await admin.listen({ host: cfg.admin.host, port: cfg.admin.port });
+    if (owner) control = await startControl(core, { env: options.env });
   } catch (err) {
-    await Promise.allSettled([app.close(), admin?.close(), runtime.close(), ...sinks.map((s) => s.close())]);
+    await Promise.allSettled([app.close(), runtime.close(), ...core.sinks.map((s) => s.close())]);
     throw err;
   }
-  runtime.started();
-  // Guardrails and the ramp run in the process that owns the levers (the admin listener).
-  const stopGuardrails = withAdmin ? startGuardrails(runtime) : () => undefined;
 
   let shutdownPromise: Promise<void> | null = null;
   const shutdown = () => {
     if (shutdownPromise === null) {
-      stopGuardrails(); // no ramp step or rollback while draining
-      shutdownPromise = drain(app, admin, state, runtime, sinks);
+      control?.stopGuardrails();
+      shutdownPromise = drain(app, state, core).then(() => closeCore(core, control?.admin));
     }
     return shutdownPromise;
   };
 
   return {
     url: urlOf(app),
-    adminUrl: admin ? urlOf(admin) : null,
+    adminUrl: control ? control.adminUrl : null,
     runtime,
     app,
     shutdown,
   };
 }
 
-async function drain(app: FastifyInstance, admin: FastifyInstance | null, state: AppState, rt: Runtime, sinks: RecordSink[]): Promise<void> {
+/** Stop accepting and wait for every answer and every record owed, at most `shutdownGraceMs`. */
+async function drain(app: FastifyInstance, state: AppState, core: Core): Promise<void> {
+  const rt = core.runtime;
   const graceMs = rt.fileConfig.config.shutdownGraceMs;
   const deadline = Date.now() + graceMs;
   state.draining = true;
@@ -114,15 +95,6 @@ async function drain(app: FastifyInstance, admin: FastifyInstance | null, state:
   }
   server.closeAllConnections();
   await closed.catch(() => undefined);
-  rt.event('shutdown');
-  await Promise.allSettled([admin?.close(), rt.close()]);
-  await Promise.allSettled(sinks.map((s) => s.close()));
-}
-
-function urlOf(app: FastifyInstance): string {
-  const a = app.server.address() as AddressInfo;
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-  return `http://${host}:${a.port}`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -5,28 +5,26 @@
  *
  *   node --import tsx bench/report/phases.ts [--logs .tmp/bench-logs] [--runs 3]
  *
- * `parse only` is the typed read of every field the report uses, evaluated but not stored: the
- * floor of any design that reads the records through DuckDB's JSON reader. `one pass` adds what
- * every design must also do (outcomes, label join, the cell counts) in a single query: the floor of
- * the one-pass design that docs/report.md describes, before its statistics.
+ * The report's phases are its own (src/report/phases.ts): the report runs as it always does, through
+ * a phase runner that starts each phase once the one before has finished. Three references are
+ * timed beside them. `parse only` is the typed read of every field the report uses, evaluated but not
+ * stored: the floor of any design that reads the records through DuckDB's JSON reader. `one pass`
+ * adds what every design must also do (outcomes, label join, the cell counts) in a single query:
+ * the report's own views laid over the reading query instead of the stored table, which is the
+ * floor of the one-pass design that docs/report.md describes, before its statistics.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { finiteOnly } from '../../src/report/build.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { buildReport } from '../../src/report/build.js';
+import { readJsonColumns } from '../../src/report/columns.js';
 import { findLogFiles } from '../../src/report/files.js';
-import { readJsonColumns } from '../../src/report/jsonl.js';
-import { defineViews, joinLabels, loadEventsAndOutcomes, loadPairs } from '../../src/report/load.js';
-import { pairColumns, pairSelect } from '../../src/report/schema.js';
-import { agreementSection, spearmanQuery } from '../../src/report/sections/agreement.js';
-import { impactSection, labelData, labelsSection } from '../../src/report/sections/labels.js';
-import { modelQuantiles, modelsSection } from '../../src/report/sections/models.js';
-import { bothScoredScan, cellScan } from '../../src/report/sections/scan.js';
-import { windowAndTraffic } from '../../src/report/sections/traffic.js';
-import { queriesOn, sqlString } from '../../src/report/sql.js';
-import type { Report } from '../../src/report/types.js';
-import { verdictOf } from '../../src/report/verdict.js';
+import { jsonText } from '../../src/report/format.js';
+import type { PhaseRunner } from '../../src/report/phases.js';
+import { pairTable } from '../../src/report/schema.js';
+import { defineViews, loadEvents, loadOutcomes } from '../../src/report/tables.js';
 import { count, flags, runMain, UsageError } from '../lib/args.js';
+import { median } from '../lib/stats.js';
+import { bareScanSql, pairFileList, withFreshDb } from './bare-scan.js';
 
 const USAGE = `Usage: node --import tsx bench/report/phases.ts [options]
 
@@ -40,7 +38,7 @@ wall-clock time (medians over --runs) next to the bare scan that bench/report/ru
 
 const samples = new Map<string, { cpu: number[]; wall: number[] }>();
 
-async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await fn();
@@ -53,70 +51,51 @@ async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
   return out;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** Runs the report's phases one at a time, in the order they are started, and times each. */
+function oneAtATime(): PhaseRunner {
+  let previous: Promise<unknown> = Promise.resolve();
+  return (phase, run) => {
+    const p = previous.then(() => timed(phase, run));
+    previous = p.catch(() => undefined);
+    return p;
+  };
+}
 
-async function fresh<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    return await fn(conn);
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+/** `pairs` as a view over the reading query: every later view then reads the files as it runs. */
+async function pairsAsRead(conn: DuckDBConnection, dir: string): Promise<void> {
+  const { columns, select } = pairTable(undefined);
+  await conn.run(`CREATE VIEW pairs AS SELECT 0 AS batch, ${select} FROM read_json(${pairFileList(dir)},
+    format = 'newline_delimited', ignore_errors = true, columns = ${readJsonColumns(columns)})`);
 }
 
 async function once(dir: string): Promise<void> {
-  const glob = sqlString(path.join(dir, 'pairs*.jsonl'));
-  await fresh((c) => phase('bare scan', () => c.run(`SELECT count(*), avg(champion.latencyMs) FROM read_json_auto(${glob})`)));
-  const files = findLogFiles(dir);
-  // The typed read as loadPairs does it, every stored column counted instead of stored.
-  const stored = ['time', 'is_pair', 'rejected', 'requestId', 'unit', 'config', 'grp', 'fallback',
-    ...['c', 'h'].flatMap((p) => ['version', 'called', 'err', 'kind', 'lat', 'score', 'dec', 'norm'].map((x) => `${p}_${x}`))];
-  const typedRead = `(SELECT ${pairSelect(undefined)} FROM read_json([${files.pairs.map(sqlString).join(', ')}],
-      format = 'newline_delimited', ignore_errors = true, columns = ${readJsonColumns(pairColumns(false))}))`;
-  await fresh((c) => phase('parse only', () => c.run(`SELECT count(*), ${stored.map((x) => `count(${x})`).join(', ')} FROM ${typedRead}`)));
+  const bare = bareScanSql(dir);
+  await withFreshDb((c) => timed('bare scan', () => c.run(bare)));
+  await withFreshDb(async (c) => {
+    await pairsAsRead(c, dir);
+    // Every stored column counted instead of stored.
+    await timed('parse only', () => c.run(`SELECT count(*), count(COLUMNS(* EXCLUDE (batch))) FROM pairs`));
+  });
   // The least a one-pass report does before any percentile, rank or AUC: the outcomes read, the labels
   // joined while the records are read, and every cell counted, in one query and nothing stored.
   // DuckDB would build the join's hash table on the records (it underestimates read_json), so the
   // label tables are made the build side.
-  await fresh((c) => phase('one pass: labels + cells, no stats', async () => {
-    await loadEventsAndOutcomes(c, files);
+  const files = findLogFiles(dir);
+  await withFreshDb((c) => timed('one pass: labels + cells, no stats', async () => {
+    await loadEvents(c, files);
+    await loadOutcomes(c, files);
+    await pairsAsRead(c, dir);
+    await defineViews(c, {});
     await c.run(`SET disabled_optimizers = 'build_side_probe_side'`);
     await c.run(`SELECT grp, config, fallback, c_version, h_version, c_called, h_called, c_err, h_err, c_kind, h_kind,
-        c_dec, h_dec, c_score IS NOT NULL, h_score IS NOT NULL, coalesce(lr.y, lu.y) AS label,
+        c_dec, h_dec, c_score IS NOT NULL, h_score IS NOT NULL, label,
         count(*), min(time), max(time), sum(c_lat), count(c_lat), sum(h_lat), count(h_lat), sum(c_score), sum(h_score),
         sum(c_norm), count(c_norm), sum(h_norm), count(h_norm), sum(abs(h_score - c_score))
-      FROM ${typedRead} r LEFT JOIN label_req lr ON r.requestId = lr.rid LEFT JOIN label_unit lu ON r.unit = lu.unit
-      WHERE is_pair AND NOT rejected GROUP BY ALL`);
+      FROM rec_label GROUP BY ALL`);
   }));
 
-  await fresh(async (conn) => {
-    const db = queriesOn(conn);
-    const malformed = await phase('load events + outcomes', () => loadEventsAndOutcomes(conn, files));
-    await phase('load pairs (stored)', () => loadPairs(conn, files, undefined));
-    await defineViews(conn, { logs: dir });
-    await phase('label join', () => joinLabels(conn, false));
-    const cells = await phase('cells', () => cellScan(db));
-    const both = await phase('both-scored scan (corr, deciles)', () => bothScoredScan(db));
-    const q = await phase('percentiles (latency, score)', () => modelQuantiles(db, Promise.resolve(cells)));
-    const rho = await phase('spearman', () => spearmanQuery(db));
-    const { agreement, psi } = await phase('psi bins', () => agreementSection(db, cells, both, rho));
-    const data = await phase('label figures', () => labelData(db, false));
-    const { window, traffic } = await phase('window, traffic, srm', () => windowAndTraffic(db, cells, malformed));
-    await phase('render json', async () => {
-      const labels = labelsSection(data, { accepted: 0, rejected: 0 });
-      const report: Report = {
-        window, traffic, models: modelsSection(cells, q), agreement, drift: { psi }, labels,
-        impact: impactSection(cells, data), verdict: verdictOf(labels.paired),
-      };
-      return JSON.stringify(finiteOnly(report), null, 2);
-    });
-  });
+  const report = await buildReport({ logs: dir, phase: oneAtATime() });
+  await timed('render json', async () => jsonText(report, 2));
 }
 
 /** Phases timed for comparison, not part of the report's sum. */

@@ -1,6 +1,6 @@
 /**
  * Times `ccrouter report --format json` against a bare DuckDB scan of the same pair files
- * (`SELECT count(*), avg(champion.latencyMs) FROM read_json_auto(...)`), alternating the two so
+ * (bare-scan.ts: `SELECT count(*), avg(champion.latencyMs) FROM read_json_auto(...)`), alternating the two so
  * that machine noise hits both alike, and prints the medians and their ratio (target ≤ 1.5).
  *
  *   node --import tsx bench/report/generate.ts --records 1000000 --out .tmp/bench-logs
@@ -12,9 +12,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { runReport } from '../../src/commands/report.js';
 import { count, flags, runMain, UsageError } from '../lib/args.js';
+import { median } from '../lib/stats.js';
+import { bareScanSql, withFreshDb } from './bare-scan.js';
 
 const USAGE = `Usage: node --import tsx bench/report/run.ts [options]
 
@@ -41,22 +42,9 @@ async function measure(fn: () => Promise<void>): Promise<Sample> {
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 async function bareScan(dir: string): Promise<void> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const glob = path.join(dir, 'pairs*.jsonl').replace(/'/g, "''");
-    await conn.runAndReadAll(`SELECT count(*), avg(champion.latencyMs) FROM read_json_auto('${glob}')`);
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+  const sql = bareScanSql(dir);
+  await withFreshDb(async (conn) => void (await conn.runAndReadAll(sql)));
 }
 
 async function report(dir: string, extra: string[]): Promise<void> {

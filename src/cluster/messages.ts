@@ -1,5 +1,6 @@
 /** What the primary and its workers say to each other over the cluster IPC channel. */
-import type { Counters, RuntimeState } from '../runtime/runtime.js';
+import type { Counters } from '../runtime/recorder.js';
+import type { RuntimeState } from '../runtime/runtime.js';
 import type { ModelOutcome, PairRecord } from '../records/types.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 

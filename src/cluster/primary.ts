@@ -1,19 +1,16 @@
 /**
- * `serve --workers N` (SPEC 2): the primary forks N workers sharing the public port and owns what
- * must exist once — the admin listener, the levers, the config reload, guardrails and the ramp,
- * `events.jsonl` and `outcomes.jsonl`. Every change of the effective config is sent to every
- * worker; `/status` sums their counters and `/metrics` aggregates their registries with its own.
+ * `serve --workers N` (docs/operations.md#several-processes-serve---workers-n): the primary forks N
+ * workers sharing the public port and owns what must exist once — the admin listener, the levers,
+ * the config reload, guardrails and the ramp, `events.jsonl` and `outcomes.jsonl`. Every change of
+ * the effective config is sent to every worker; `/status` sums their counters and `/metrics`
+ * aggregates their registries with its own.
  */
 import cluster, { type Worker } from 'node:cluster';
-import path from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
-import type { FastifyInstance } from 'fastify';
-import { buildAdminApp } from '../admin/app.js';
 import type { LoadedConfig } from '../config/types.js';
-import { startGuardrails } from '../guardrails/start.js';
-import { Metrics } from '../metrics.js';
-import { nullSink, openSink } from '../records/sink.js';
-import { Runtime, type Counters } from '../runtime/runtime.js';
+import { closeCore, openCore, startControl } from '../lifecycle.js';
+import type { Counters } from '../runtime/recorder.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { fromView, isMessage, type ToPrimary, type ToWorker } from './messages.js';
 
 export interface PrimaryHandle {
@@ -27,21 +24,15 @@ const METRICS_TIMEOUT_MS = 2000;
 
 export async function startPrimary(loaded: LoadedConfig, workers: number, argv: string[]): Promise<PrimaryHandle> {
   const cfg = loaded.config;
-  const dir = path.resolve(cfg.logging.dir);
-  let rt: Runtime | undefined;
-  const onError = () => rt?.logWriteFailed();
-  const events = await openSink(path.join(dir, 'events.jsonl'), { sync: true, onError });
-  const outcomes = await openSink(path.join(dir, 'outcomes.jsonl'), { sync: true, onError });
-  // The primary never serves: its runtime holds the levers and the state the workers follow.
-  rt = new Runtime({ loaded, metrics: new Metrics(), pairs: nullSink(), events });
-  const runtime = rt;
-
   const counters = new Map<number, Counters>();
-  runtime.countersProvider = () => sumCounters([...counters.values()], runtime.counters.logWriteErrors);
+  // The primary never serves: its runtime holds the levers and the state the workers follow, and its
+  // /status sums the counters its workers report.
+  const core = await openCore(loaded, { owner: true, counters: (own) => sumCounters([...counters.values()], own.logWriteErrors) });
+  const runtime = core.runtime;
   const broadcast = (m: ToWorker) => {
     for (const w of byK.values()) if (w.isConnected()) w.send(m);
   };
-  runtime.stateObservers.push((state) => broadcast({ type: 'ccr:state', state }));
+  runtime.onStateChange((state) => broadcast({ type: 'ccr:state', state }));
 
   let shuttingDown = false;
   let metricsSeq = 0;
@@ -65,10 +56,8 @@ export async function startPrimary(loaded: LoadedConfig, workers: number, argv: 
         markReady();
       } else if (m.type === 'ccr:report') {
         counters.set(k, m.counters);
-        for (const v of m.pairs) {
-          const r = fromView(v);
-          for (const observe of runtime.pairObservers) observe(r);
-        }
+        // Written by the worker; published here for the guardrails, which run in the primary.
+        for (const v of m.pairs) runtime.recorder.relay(fromView(v));
       } else if (m.type === 'ccr:metrics') {
         const waiter = metricsWaiters.get(m.id);
         if (waiter && waiter.pending.delete(k)) {
@@ -106,15 +95,12 @@ export async function startPrimary(loaded: LoadedConfig, workers: number, argv: 
     return AggregatorRegistry.aggregate(results as never).metrics();
   };
 
-  const admin: FastifyInstance = await buildAdminApp({ runtime, outcomes, metrics: gather });
-  await admin.listen({ host: cfg.admin.host, port: cfg.admin.port });
-  runtime.started();
-  const stopGuardrails = startGuardrails(runtime);
+  const control = await startControl(core, { metrics: gather });
 
   let shutdownPromise: Promise<void> | null = null;
   const shutdown = () => (shutdownPromise ??= (async () => {
     shuttingDown = true;
-    stopGuardrails();
+    control.stopGuardrails();
     const exits = [...byK.values()].map((w) => new Promise<void>((resolve) => {
       if (w.isDead()) return resolve();
       w.once('exit', () => resolve());
@@ -125,14 +111,10 @@ export async function startPrimary(loaded: LoadedConfig, workers: number, argv: 
     const timer = setTimeout(() => { for (const w of byK.values()) w.process.kill('SIGKILL'); }, grace);
     await Promise.all(exits);
     clearTimeout(timer);
-    runtime.event('shutdown');
-    await admin.close();
-    await runtime.close();
-    await events.close();
-    await outcomes.close();
+    await closeCore(core, control.admin);
   })());
 
-  return { runtime, url, adminUrl: urlOf(admin), shutdown };
+  return { runtime, url, adminUrl: control.adminUrl, shutdown };
 }
 
 function sumCounters(all: Counters[], primaryLogErrors: number): Counters {
@@ -146,9 +128,4 @@ function sumCounters(all: Counters[], primaryLogErrors: number): Counters {
     sum.logWriteErrors += c.logWriteErrors;
   }
   return sum;
-}
-
-function urlOf(app: FastifyInstance): string {
-  const a = app.server.address() as { address: string; port: number; family: string };
-  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }

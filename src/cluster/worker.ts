@@ -3,7 +3,6 @@
  * `pairs-w<k>.jsonl`, follows every state change, and reports counters and compact records (for the
  * primary's guardrails) in small batches.
  */
-import type { Counters } from '../runtime/runtime.js';
 import { startServer } from '../server.js';
 import { isMessage, toView, type PairView, type ToPrimary, type ToWorker } from './messages.js';
 
@@ -28,12 +27,11 @@ export async function runWorker(k: number): Promise<number> {
 
   let pairs: PairView[] = [];
   // Only guardrails need the records in the primary; without them nothing is forwarded.
-  rt.pairObservers.push((r) => {
+  rt.recorder.onPair((r) => {
     if (rt.fileConfig.config.guardrails !== undefined) pairs.push(toView(r));
   });
   const report = () => {
-    const counters: Counters = rt.counters;
-    send({ type: 'ccr:report', counters, pairs });
+    send({ type: 'ccr:report', counters: rt.recorder.counters(), pairs });
     pairs = [];
   };
   const timer = setInterval(report, REPORT_MS);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseFlags } from './args.js';
 import { buildCalibration, CALIBRATION_METRICS, type CalibrationRow } from '../calibration/table.js';
 import { CCR_ERR_INPUT, CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
+import { jsonText, neutralize } from '../report/format.js';
 import { labelledScores } from '../report/load.js';
 
 export const CALIBRATE_USAGE = `Usage: ccrouter calibrate --logs DIR [--outcomes FILE]... [--metric precision] [--out FILE]
@@ -32,6 +33,8 @@ interface Io {
 }
 
 export async function runCalibrate(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  // Messages quote version names from the logs: what a terminal would act on is written escaped.
+  const say = (m: string) => void io.stderr.write(`ccrouter calibrate: ${neutralize(m)}\n`);
   try {
     const values = parseFlags(argv, {
       logs: { type: 'string' },
@@ -50,7 +53,7 @@ export async function runCalibrate(argv: string[], io: Io = { stdout: process.st
       throw new CCR_ERR_USAGE(`--metric: must be one of ${CALIBRATION_METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
     }
     const rows = new Map<string, CalibrationRow[]>();
-    const onProgress = io.stderr.isTTY ? (m: string) => void io.stderr.write(`ccrouter calibrate: ${m}\n`) : undefined;
+    const onProgress = io.stderr.isTTY ? say : undefined;
     for await (const r of labelledScores({ logs: values.logs, outcomes: values.outcomes ?? [], ...(onProgress ? { onProgress } : {}) })) {
       let list = rows.get(r.version);
       if (!list) rows.set(r.version, (list = []));
@@ -63,19 +66,22 @@ export async function runCalibrate(argv: string[], io: Io = { stdout: process.st
       fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
       fs.writeFileSync(values.out, text);
       const sizes = [...rows].map(([v, r]) => `${v}: ${r.length} labelled records`).join(', ');
-      io.stderr.write(`ccrouter calibrate: wrote ${values.out} (${sizes})\n`);
+      say(`wrote ${values.out} (${sizes})`);
     } else {
       io.stdout.write(text);
     }
     return 0;
   } catch (err) {
-    io.stderr.write(`ccrouter calibrate: ${(err as Error).message}\n`);
+    say((err as Error).message);
     return exitCodeFor(err);
   }
 }
 
-/** One point per line: tables are read by people too. */
+/**
+ * One point per line: tables are read by people too. Version names are written with every
+ * character a terminal acts on escaped (`\u202e`), which JSON reads back as the same name.
+ */
 export function formatCalibration(c: { metric: string; models: Readonly<Record<string, ReadonlyArray<readonly [number, number]>>> }): string {
-  const models = Object.entries(c.models).map(([v, t]) => `  ${JSON.stringify(v)}: [\n${t.map((p) => `    ${JSON.stringify(p)}`).join(',\n')}\n  ]`);
-  return `{\n "metric": ${JSON.stringify(c.metric)},\n "models": {\n${models.join(',\n')}\n }\n}\n`;
+  const models = Object.entries(c.models).map(([v, t]) => `  ${jsonText(v)}: [\n${t.map((p) => `    ${JSON.stringify(p)}`).join(',\n')}\n  ]`);
+  return `{\n "metric": ${jsonText(c.metric)},\n "models": {\n${models.join(',\n')}\n }\n}\n`;
 }

@@ -1,8 +1,10 @@
 /** `ccrouter check`: validate a config and print the effective settings and id. Starts nothing. */
 import { parseArgs } from 'node:util';
 import { usageProblem } from './args.js';
-import { stringify } from 'yaml';
-import { loadConfigFile } from '../config/load.js';
+import { Document } from 'yaml';
+import type { EnvSources } from '../config/issues.js';
+import { readConfigFile } from '../config/load.js';
+import type { Config } from '../config/types.js';
 
 export interface CheckIO {
   stdout: { write(chunk: string): unknown };
@@ -14,7 +16,8 @@ export interface CheckIO {
 export const CHECK_USAGE = `Usage: ccrouter check [--config FILE]
 
 Validate a config file and print the effective configuration (defaults filled in, durations in
-milliseconds, sizes in bytes, variables substituted) followed by its id.
+milliseconds, sizes in bytes) followed by its id. A value that comes from an environment variable
+is printed as written in the file (\${NAME}), never as the variable's text, which may be a secret.
 
 Options:
   -c, --config FILE   config file, YAML or JSON (default: config/ccrouter.yaml)
@@ -48,8 +51,8 @@ export async function runCheck(argv: string[], io: CheckIO = { stdout: process.s
     return 2;
   }
   try {
-    const { config, id, file } = loadConfigFile(values.config ?? DEFAULT_CONFIG, io.env ?? process.env);
-    io.stdout.write(`# effective configuration of ${file}\n${stringify(config)}config id: ${id}\n`);
+    const { loaded: { config, id, file }, sources } = readConfigFile(values.config ?? DEFAULT_CONFIG, io.env ?? process.env);
+    io.stdout.write(`# effective configuration of ${file}\n${printConfig(config, sources)}config id: ${id}\n`);
     return 0;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -60,3 +63,19 @@ export async function runCheck(argv: string[], io: CheckIO = { stdout: process.s
   }
 }
 
+
+/**
+ * The effective config as YAML, each value from the environment masked: replaced by the string as
+ * written in the file (`${TOKEN}`, `Bearer ${TOKEN}`) with a comment saying so.
+ */
+export function printConfig(config: Config, sources: EnvSources): string {
+  const doc = new Document(config);
+  for (const { written, segments } of sources.values()) {
+    if (!doc.hasIn(segments)) continue;
+    const value: unknown = doc.getIn(segments);
+    const node = doc.createNode(written);
+    node.comment = typeof value === 'string' ? ' from the environment' : ` from the environment: a ${typeof value}`;
+    doc.setIn(segments, node);
+  }
+  return doc.toString();
+}

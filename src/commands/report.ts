@@ -8,8 +8,10 @@ import { parseArgs } from 'node:util';
 import { usageProblem } from './args.js';
 import { CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
 import { analyze, buildReport, type ReportOptions } from '../report/build.js';
+import { jsonText, neutralize } from '../report/format.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderText } from '../report/render-text.js';
+import { MAX_TIME } from '../report/schema.js';
 
 export { analyze, buildReport, renderHtml, renderText };
 export { labelledScores, openLogs, type LabelledScore, type LoadOptions } from '../report/load.js';
@@ -51,7 +53,11 @@ const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{
  */
 export function parseTime(flag: string, value: string): number {
   const v = value.trim();
-  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  if (/^-?\d+(\.\d+)?$/.test(v)) {
+    const t = Number(v);
+    if (Math.abs(t) <= MAX_TIME) return t;
+    throw new CCR_ERR_USAGE(`${flag}: "${value}" is beyond the range of a date (±${MAX_TIME} epoch milliseconds)`);
+  }
   const m = ISO.exec(v);
   if (m) {
     const withZone = v.length > 10 && m[1] === undefined ? `${v.replace(' ', 'T')}Z` : v.replace(' ', 'T');
@@ -125,7 +131,7 @@ async function write(stream: Writable, text: string): Promise<void> {
 export async function render(format: ReportFormat, opts: ReportOptions): Promise<string> {
   const { report, charts } = await analyze({ ...opts, charts: format === 'html' });
   opts.onProgress?.(`rendering ${format}…`);
-  if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+  if (format === 'json') return jsonText(report, 2) + '\n';
   if (format === 'html') return renderHtml(report, charts);
   return renderText(report);
 }
@@ -160,7 +166,8 @@ export async function runReport(
     return 0;
   } catch (err) {
     const code = exitCodeFor(err);
-    io.stderr.write(`ccrouter report: ${(err as Error).message}\n`);
+    // A message may quote a file name or a value from the logs.
+    io.stderr.write(`ccrouter report: ${neutralize((err as Error).message)}\n`);
     if ((err as { code?: string }).code === 'CCR_ERR_USAGE') io.stderr.write('Run "ccrouter report --help" for usage.\n');
     return code;
   }

@@ -1,11 +1,10 @@
 /** `ccrouter serve`: run the proxy until SIGTERM/SIGINT; reload on SIGHUP and on file change. */
 import { parseFlags } from './args.js';
-import { loadConfigFile } from '../config/load.js';
+import { loadServingConfig } from '../config/serving.js';
 import { watchConfigFile } from '../config/reload.js';
 import { CCR_ERR_USAGE } from '../errors.js';
 import { applyReload } from '../runtime/reload.js';
 import cluster from 'node:cluster';
-import { attachCalibration } from '../calibration/attach.js';
 import { runWorker } from '../cluster/worker.js';
 import { startPrimary } from '../cluster/primary.js';
 import { startServer } from '../server.js';
@@ -31,13 +30,13 @@ export async function runServe(argv: string[]): Promise<number> {
   if (!Number.isInteger(workers) || workers < 1) throw new CCR_ERR_USAGE(`--workers: must be an integer >= 1, got ${JSON.stringify(values.workers)}`);
   const file = values.config ?? 'config/ccrouter.yaml';
   if (cluster.isWorker) return runWorker(Number(process.env.CCROUTER_WORKER));
-  const loaded = attachCalibration(loadConfigFile(file));
+  const loaded = loadServingConfig(file);
   const server = workers > 1 ? await startPrimary(loaded, workers, ['serve', ...argv]) : await startServer(loaded);
 
   // Last resort: a bug must not lose the records already answered.
   process.on('uncaughtException', (err) => {
     process.stderr.write(`ccrouter: uncaught error, flushing records and exiting: ${err.stack ?? err.message}\n`);
-    server.runtime.flushRecords();
+    server.runtime.recorder.flush();
     process.exit(1);
   });
 

@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { attachCalibration } from '../calibration/attach.js';
+import type { Env } from './env.js';
 import { configId } from './id.js';
-import { loadConfigFile } from './load.js';
+import { readConfigOffThread, type OffThreadOptions } from './off-thread.js';
 import type { Config, LoadedConfig } from './types.js';
 
 /** Keys that need a restart: the running process keeps their old values. */
@@ -19,13 +19,15 @@ export type ReloadResult =
   | { result: 'rejected'; reason: string };
 
 /**
- * Read and validate `file`; keep the restart-only keys of `current`. `force` (SIGHUP) loads even
- * when the id is unchanged.
+ * Read and validate `file` on a worker thread (off-thread.ts); keep the restart-only keys of
+ * `current`. `force` (SIGHUP) loads even when the id is unchanged. Never rejects.
  */
-export function reloadConfig(file: string, current: LoadedConfig, force: boolean, env: NodeJS.ProcessEnv = process.env): ReloadResult {
+export async function reloadConfig(
+  file: string, current: LoadedConfig, force: boolean, env: Env = process.env, options: OffThreadOptions = {},
+): Promise<ReloadResult> {
   let next: LoadedConfig;
   try {
-    next = attachCalibration(loadConfigFile(file, env));
+    next = await readConfigOffThread(file, env, options);
   } catch (err) {
     return { result: 'rejected', reason: (err as Error).message };
   }

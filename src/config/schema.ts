@@ -2,7 +2,7 @@
  * validateConfig: the one place SPEC 3's rules and defaults live. Every problem is collected and
  * reported at once (`path: problem` per line); a valid config comes back complete and deep-frozen.
  */
-import { configInvalid, describe, joinPath, type ConfigIssue } from './issues.js';
+import { NO_SOURCES, configInvalid, joinPath, type ConfigIssue, type EnvSources } from './issues.js';
 import { REQUIRED, Section, isMapping } from './reader.js';
 import type { Config, ModelConfig, RouteConfig } from './types.js';
 
@@ -52,14 +52,15 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Check a parsed config (YAML/JSON data, variables already substituted) against SPEC 3 and fill in
- * the defaults. Throws one CCR_ERR_CONFIG_INVALID listing every problem (`err.issues`).
+ * the defaults. Throws one CCR_ERR_CONFIG_INVALID listing every problem (`err.issues`). `sources`
+ * names the values that came from the environment: messages name their source, never their text.
  */
-export function validateConfig(raw: unknown): Config {
+export function validateConfig(raw: unknown, sources: EnvSources = NO_SOURCES): Config {
   if (raw === undefined || raw === null) {
     throw configInvalid([{ path: '', message: 'is empty: a config needs at least models and routes' }]);
   }
   const issues: ConfigIssue[] = [];
-  const root = new Section(issues, raw, '', KEYS.root);
+  const root = new Section({ issues, sources }, raw, '', KEYS.root);
   if (!root.present) throw configInvalid(issues);
   const config = {
     listen: endpoint(root.section('listen', KEYS.listen), DEFAULTS.listen),
@@ -121,9 +122,9 @@ function checkUrl(s: Section, url: string): string | undefined {
   try {
     u = new URL(url);
   } catch {
-    return s.problem(p, `must be an http(s) URL, got ${JSON.stringify(url)}`);
+    return s.problem(p, `must be an http(s) URL, got ${s.quote(url, p)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return s.problem(p, `must be an http(s) URL, got ${JSON.stringify(url)}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return s.problem(p, `must be an http(s) URL, got ${s.quote(url, p)}`);
   // The raw string is checked too: `new URL` drops an empty "?" or "#", but the user still wrote one.
   if (u.username !== '' || u.password !== '' || /^[a-z]+:\/\/[^/?#]*@/i.test(url)) return s.problem(p, 'must not carry credentials');
   if (u.search !== '' || url.includes('?')) return s.problem(p, 'must not carry a query');
@@ -143,7 +144,7 @@ function routes(root: Section): Partial<RouteConfig>[] | undefined {
       const key = JSON.stringify([r.method, r.path]);
       const first = seen.get(key);
       if (first === undefined) seen.set(key, i);
-      else root.problem(path, `duplicates routes[${first}] (${r.method} ${r.path})`);
+      else root.problem(path, `duplicates routes[${first}] (${root.bare(r.method, joinPath(path, 'method'))} ${root.bare(r.path, joinPath(path, 'path'))})`);
     }
     return r;
   });
@@ -152,7 +153,7 @@ function routes(root: Section): Partial<RouteConfig>[] | undefined {
 function route(s: Section): Partial<RouteConfig> {
   if (!s.present) return {}; // not a mapping: already reported
   const method = s.str('method', 'POST', true);
-  if (method !== undefined && !TOKEN.test(method)) s.problem(s.at('method'), `must be an HTTP method, got ${JSON.stringify(method)}`);
+  if (method !== undefined && !TOKEN.test(method)) s.problem(s.at('method'), `must be an HTTP method, got ${s.quote(method, s.at('method'))}`);
   const path = s.str('path', REQUIRED);
   if (path !== undefined && !path.startsWith('/')) s.problem(s.at('path'), 'must start with "/"');
   else if (path !== undefined && /[?#]/.test(path)) s.problem(s.at('path'), 'must not carry a query or fragment (matching ignores the query)');
@@ -175,19 +176,22 @@ function unit(s: Section): string | undefined {
   const rest = spec.slice(colon + 1);
   if (kind === 'header' || kind === 'query') {
     if (rest === '') return s.problem(p, `needs a name after "${kind}:", as in ${kind}:${kind === 'header' ? 'x-user-id' : 'user'}`);
-    if (kind === 'header' && !TOKEN.test(rest)) return s.problem(p, `header name ${JSON.stringify(rest)} is not a valid HTTP header name`);
+    if (kind === 'header' && !TOKEN.test(rest)) {
+      const name = s.source(p) === undefined ? `header name ${JSON.stringify(rest)}` : `the header name in ${s.quote(spec, p)}`;
+      return s.problem(p, `${name} is not a valid HTTP header name`);
+    }
     // Node lower-cases incoming header names, so the lookup key must be lower case too.
     return kind === 'header' ? `header:${rest.toLowerCase()}` : spec;
   }
   if (kind === 'body') return s.checkPointer(rest, p, true) === undefined ? undefined : spec;
-  return s.problem(p, `must be header:NAME, query:NAME, body:/json/pointer or none, got ${JSON.stringify(spec)}`);
+  return s.problem(p, `must be header:NAME, query:NAME, body:/json/pointer or none, got ${s.quote(spec, p)}`);
 }
 
 function seed(s: Section): string | number | undefined {
   const v = s.raw('seed');
   if (v === undefined || typeof v === 'string') return v;
   if (typeof v === 'number') return s.checkNumber(v, s.at('seed'), {});
-  return s.problem(s.at('seed'), `must be a string or a number, got ${describe(v)}`);
+  return s.problem(s.at('seed'), `must be a string or a number, got ${s.describe(v, s.at('seed'))}`);
 }
 
 function traffic(s: Section) {
@@ -201,7 +205,7 @@ function traffic(s: Section) {
 
 function control(s: Section) {
   const patch = s.has('patch') && !isMapping(s.raw('patch'))
-    ? s.problem(s.at('patch'), `must be a mapping (a JSON Merge Patch object), got ${describe(s.raw('patch'))}`)
+    ? s.problem(s.at('patch'), `must be a mapping (a JSON Merge Patch object), got ${s.describe(s.raw('patch'), s.at('patch'))}`)
     : s.json('patch');
   const r = s.section('response', KEYS.response);
   const response = r.present
@@ -261,7 +265,7 @@ function ramp(s: Section) {
   steps?.forEach((v, i) => {
     const before = i > 0 ? steps[i - 1] : undefined;
     if (v !== undefined && before !== undefined && v <= before) {
-      s.problem(joinPath(s.at('steps'), i), `must be greater than the step before (${before}): steps only go up`);
+      s.problem(joinPath(s.at('steps'), i), `must be greater than the step before (${s.quote(before, joinPath(s.at('steps'), i - 1))}): steps only go up`);
     }
   });
   return { steps, every: s.duration('every', REQUIRED, 1) };
@@ -281,27 +285,28 @@ type Draft = {
   ramp: ReturnType<typeof ramp>;
 };
 
-/** Rules across fields; each runs only when the fields it needs are valid. */
+/** Rules across fields; each runs only when the fields it needs are valid. Values are quoted by path. */
 function crossChecks(root: Section, c: Draft): void {
+  const q = (path: string, value: unknown) => root.quote(value, path);
   const { control, challenger } = c.traffic;
   if (control !== undefined && challenger !== undefined && control + challenger > 1 + EPSILON) {
-    root.problem('traffic.challenger', `traffic.control + traffic.challenger must be <= 1, got ${control} + ${challenger}`);
+    root.problem('traffic.challenger', `traffic.control + traffic.challenger must be <= 1, got ${q('traffic.control', control)} + ${q('traffic.challenger', challenger)}`);
   }
   c.ramp?.steps?.forEach((step, i) => {
     if (control !== undefined && step !== undefined && control + step > 1 + EPSILON) {
-      root.problem(`ramp.steps[${i}]`, `traffic.control + a ramp step must be <= 1, got ${control} + ${step}`);
+      root.problem(`ramp.steps[${i}]`, `traffic.control + a ramp step must be <= 1, got ${q('traffic.control', control)} + ${q(`ramp.steps[${i}]`, step)}`);
     }
   });
   const { headersTimeoutMs: headers, requestTimeoutMs: request } = c.limits;
   if (headers !== undefined && request !== undefined && headers > request) {
-    root.problem('limits.headersTimeoutMs', `must be <= limits.requestTimeoutMs (${request}), got ${headers}`);
+    root.problem('limits.headersTimeoutMs', `must be <= limits.requestTimeoutMs (${q('limits.requestTimeoutMs', request)}), got ${q('limits.headersTimeoutMs', headers)}`);
   }
   const g = c.guardrails;
   if (g?.window !== undefined && g.minSamples !== undefined && g.minSamples > g.window) {
-    root.problem('guardrails.minSamples', `must be <= guardrails.window (${g.window}): the window never holds more`);
+    root.problem('guardrails.minSamples', `must be <= guardrails.window (${q('guardrails.window', g.window)}): the window never holds more`);
   }
   if (c.admin.port !== undefined && c.admin.port !== 0 && c.admin.port === c.listen.port && sameInterface(c.admin.host, c.listen.host)) {
-    root.problem('admin.port', `must differ from listen.port (${c.listen.port}) on the same host`);
+    root.problem('admin.port', `must differ from listen.port (${q('listen.port', c.listen.port)}) on the same host`);
   }
 }
 
@@ -314,7 +319,10 @@ function sameInterface(a: string | undefined, b: string | undefined): boolean {
 /** Cross-field problems are found last; list them with their section (stable sort, unknown keys first). */
 function inSectionOrder(issues: ConfigIssue[]): ConfigIssue[] {
   const rank = (i: ConfigIssue) => (KEYS.root as readonly string[]).indexOf(/^[^.[]*/.exec(i.path)![0]);
-  return [...issues].sort((a, b) => rank(a) - rank(b));
+  // Ranked once per issue, not once per comparison: a hostile config may hold thousands.
+  return issues.map((issue, i) => ({ issue, rank: rank(issue), i }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .map((r) => r.issue);
 }
 
 /** Drop undefined keys recursively, so optional values not given stay absent. */
@@ -328,7 +336,8 @@ function compact(value: unknown): unknown {
   return out;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freeze `value` and everything inside it. */
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
     for (const v of Object.values(value)) deepFreeze(v);
     Object.freeze(value);

@@ -1,5 +1,5 @@
 /** Durations and sizes as written in a config (`250ms`, `10m`, `100m` bytes), normalized to numbers. */
-import { configInvalid, describe } from './issues.js';
+import { configInvalid, describe, quote, type EnvSource } from './issues.js';
 
 const DURATION_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SIZE_BYTES: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -12,8 +12,8 @@ const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([kmg])?$/i;
  * `ms|s|m|h` (case-insensitive; no unit means ms). The result must be a whole number of ms.
  * Throws CCR_ERR_CONFIG_INVALID naming `path`.
  */
-export function parseDuration(value: unknown, path: string): number {
-  return parseUnit(value, path, DURATION_RE, DURATION_MS, 'ms', 'a duration (milliseconds, or a string like 250ms, 10s, 10m, 1h)', 'milliseconds');
+export function parseDuration(value: unknown, path: string, src?: EnvSource): number {
+  return parseUnit(value, path, src, DURATION_RE, DURATION_MS, 'ms', 'a duration (milliseconds, or a string like 250ms, 10s, 10m, 1h)', 'milliseconds');
 }
 
 /**
@@ -21,12 +21,12 @@ export function parseDuration(value: unknown, path: string): number {
  * case-insensitive; digits alone are bytes). The result must be a whole number of bytes.
  * Throws CCR_ERR_CONFIG_INVALID naming `path`.
  */
-export function parseSize(value: unknown, path: string): number {
-  return parseUnit(value, path, SIZE_RE, SIZE_BYTES, '', 'a size (bytes, or a string like 512k, 100m, 1g)', 'bytes');
+export function parseSize(value: unknown, path: string, src?: EnvSource): number {
+  return parseUnit(value, path, src, SIZE_RE, SIZE_BYTES, '', 'a size (bytes, or a string like 512k, 100m, 1g)', 'bytes');
 }
 
 function parseUnit(
-  value: unknown, path: string, re: RegExp, units: Readonly<Record<string, number>>, defaultUnit: string,
+  value: unknown, path: string, src: EnvSource | undefined, re: RegExp, units: Readonly<Record<string, number>>, defaultUnit: string,
   expected: string, unitName: string,
 ): number {
   let n: number;
@@ -34,22 +34,18 @@ function parseUnit(
     n = value;
   } else if (typeof value === 'string') {
     const m = re.exec(value);
-    if (m === null) throw fail(path, `must be ${expected}, got ${JSON.stringify(value)}`);
+    if (m === null) throw fail(path, `must be ${expected}, got ${quote(value, src)}`);
     n = Number(m[1]) * units[(m[2] ?? defaultUnit).toLowerCase()]!;
     // 0.1h * 3600000 is 360000.00000000006 in binary floating point: snap such noise to the integer.
     const r = Math.round(n);
     if (Math.abs(n - r) < 1e-6) n = r;
   } else {
-    throw fail(path, `must be ${expected}, got ${describe(value)}`);
+    throw fail(path, `must be ${expected}, got ${describe(value, src)}`);
   }
-  if (!Number.isFinite(n) || n < 0) throw fail(path, `must be ${expected}, got ${show(value)}`);
-  if (!Number.isInteger(n)) throw fail(path, `must be a whole number of ${unitName}, got ${show(value)}`);
+  // quote: strings quoted, numbers as written (JSON.stringify would turn Infinity into null).
+  if (!Number.isFinite(n) || n < 0) throw fail(path, `must be ${expected}, got ${quote(value, src)}`);
+  if (!Number.isInteger(n)) throw fail(path, `must be a whole number of ${unitName}, got ${quote(value, src)}`);
   return n;
-}
-
-/** Strings quoted, numbers as written (JSON.stringify would turn Infinity into null). */
-function show(value: string | number): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
 function fail(path: string, message: string): Error {

@@ -1,6 +1,7 @@
 /**
- * Guardrails on a running proxy (SPEC 7): every written pair record goes into the window, the rules
- * are checked after each one, and the first breach trips the guardrail once per config load.
+ * Guardrails on a running proxy (docs/operations.md#guardrails): every pair record the recorder
+ * publishes goes into the window, the rules are checked after each one, and the first breach trips
+ * the guardrail once per config load.
  */
 import type { GuardrailsConfig } from '../config/types.js';
 import type { PairRecord } from '../records/types.js';
@@ -20,7 +21,7 @@ interface State {
 }
 
 /**
- * Watch the runtime's pair records with the file config's `guardrails` (none: nothing is checked).
+ * Follow the runtime's pair records with the file config's `guardrails` (none: nothing is checked).
  * The window and the score reference restart at each config load. Returns a function that detaches.
  */
 export function attachGuardrails(rt: Runtime, options: GuardrailsOptions = {}): () => void {
@@ -35,23 +36,20 @@ export function attachGuardrails(rt: Runtime, options: GuardrailsOptions = {}): 
 
   const trip = (s: State, breach: Breach) => {
     s.tripped = true;
-    rt.guardrail.tripped = true;
-    rt.guardrail.rule = breach.rule;
+    rt.levers.trip(breach.rule);
     rt.metrics.guardrailTrips.inc({ rule: breach.rule });
     rt.event('guardrail_tripped', { rule: breach.rule, value: breach.value, limit: breach.limit });
     options.onTrip?.(breach);
     if (s.config.action === 'rollback') rt.rollback('guardrail');
   };
 
-  const onConfig = () => {
+  const offPair = rt.recorder.onPair(onPair);
+  const offConfig = rt.onConfigLoad(() => {
     state = stateFor(rt.fileConfig.config.guardrails);
-  };
-
-  rt.pairObservers.push(onPair);
-  rt.configObservers.push(onConfig);
+  });
   return () => {
-    remove(rt.pairObservers, onPair);
-    remove(rt.configObservers, onConfig);
+    offPair();
+    offConfig();
   };
 }
 
@@ -59,9 +57,4 @@ function stateFor(config: GuardrailsConfig | undefined): State | null {
   // No section, or a section with no limit (`guardrails: {}`): nothing to check, nothing to keep.
   if (config === undefined || RULES.every((r) => config[r.limit] === undefined)) return null;
   return { config, window: new GuardrailWindow({ window: config.window, minSamples: config.minSamples }), tripped: false };
-}
-
-function remove<T>(list: T[], item: T): void {
-  const i = list.indexOf(item);
-  if (i >= 0) list.splice(i, 1);
 }

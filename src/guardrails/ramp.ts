@@ -1,7 +1,8 @@
 /**
- * The ramp schedule (SPEC 7): every `ramp.every`, while no guardrail is tripped, the challenger
- * fraction moves to the next step strictly above the current one and `ramp_step` is written; after
- * the last step it stays. A config load restarts it from the file's `traffic.challenger`.
+ * The ramp schedule (docs/operations.md#the-ramp-schedule): every `ramp.every`, while no guardrail
+ * is tripped, the challenger fraction moves to the next step strictly above the current one and
+ * `ramp_step` is written; after the last step it stays. A config load restarts it from the file's
+ * `traffic.challenger`.
  *
  * It halts (until the next config load) on a guardrail trip and on a rollback from elsewhere (the
  * admin's POST /rollback): stepping under a rollback would announce fractions nobody is served.
@@ -48,12 +49,12 @@ export class RampSchedule {
   #timer: unknown = null;
   /** The fraction this schedule last set (or started from). */
   #current = 0;
-  readonly #onConfig = () => this.restart();
+  readonly #offConfig: () => void;
 
   constructor(rt: Runtime, options: RampOptions = {}) {
     this.#rt = rt;
     this.#clock = options.clock ?? systemClock;
-    rt.configObservers.push(this.#onConfig);
+    this.#offConfig = rt.onConfigLoad(() => this.restart());
     this.restart();
   }
 
@@ -63,32 +64,29 @@ export class RampSchedule {
     const rt = this.#rt;
     const ramp = rt.fileConfig.config.ramp;
     this.#current = rt.fileConfig.config.traffic.challenger;
-    rt.ramp.step = ramp ? stepIndex(ramp.steps, this.#current) : null;
-    rt.ramp.next = null;
-    if (ramp && !rt.guardrail.tripped) this.#arm();
+    rt.levers.setRamp({ step: ramp ? stepIndex(ramp.steps, this.#current) : null, next: null });
+    if (ramp && !rt.levers.guardrail.tripped) this.#arm();
   }
 
   /** No more steps until the next config load (a guardrail tripped). */
   halt(): void {
     this.#cancel();
-    this.#rt.ramp.next = null;
+    this.#rt.levers.setRamp({ next: null });
   }
 
   /** Halt and stop following config loads (shutdown). */
   stop(): void {
     this.halt();
-    const observers = this.#rt.configObservers;
-    const i = observers.indexOf(this.#onConfig);
-    if (i >= 0) observers.splice(i, 1);
+    this.#offConfig();
   }
 
   #arm(): void {
     const ramp = this.#rt.fileConfig.config.ramp;
     if (!ramp || nextStepAbove(ramp.steps, this.#current) < 0) {
-      this.#rt.ramp.next = null;
+      this.#rt.levers.setRamp({ next: null });
       return;
     }
-    this.#rt.ramp.next = this.#clock.now() + ramp.every;
+    this.#rt.levers.setRamp({ next: this.#clock.now() + ramp.every });
     this.#wait(ramp.every);
   }
 
@@ -112,15 +110,14 @@ export class RampSchedule {
   #step(): void {
     const rt = this.#rt;
     const ramp = rt.fileConfig.config.ramp;
-    if (!ramp || rt.guardrail.tripped || rt.rolledBack) return this.halt();
-    if (rt.bypass) return this.#arm();
+    if (!ramp || rt.levers.guardrail.tripped || rt.levers.rolledBack) return this.halt();
+    if (rt.levers.bypass) return this.#arm();
     const i = nextStepAbove(ramp.steps, this.#current);
     if (i < 0) return this.halt();
     const from = this.#current;
     const to = ramp.steps[i]!;
-    rt.setRampFraction(to);
+    rt.levers.setRamp({ fraction: to, step: i });
     this.#current = to;
-    rt.ramp.step = i;
     rt.event('ramp_step', { from, to });
     this.#arm();
   }

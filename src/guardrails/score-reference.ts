@@ -3,7 +3,7 @@
  * load. Once full, its deciles become the fixed PSI bin edges (SPEC 8, definition 4) and the scores
  * themselves are dropped: from then on a score costs one bin lookup, never a sort.
  */
-import { psiBin, psiEdges } from '../report/stats/psi.js';
+import { psiBin, psiEdges } from '../stats/psi.js';
 
 export const PSI_BINS = 10;
 

@@ -14,7 +14,7 @@
  * Each figure is null while undefined or while its sample is below `minSamples`.
  */
 import type { PairRecord, ModelOutcome } from '../records/types.js';
-import { psiFromCounts } from '../report/stats/psi.js';
+import { psiFromCounts } from '../stats/psi.js';
 import { PSI_BINS, ScoreReference } from './score-reference.js';
 import { SlidingQuantile } from './sliding-quantile.js';
 

@@ -4,7 +4,7 @@
  * its body is always read to the end, so a connection is never left half-used.
  */
 import type { LoadedConfig, Role } from '../config/types.js';
-import { decodeBody, readScore, scorePointer } from '../routing/score.js';
+import { decodeBody, readScore, scorePointer } from '../scoring/score.js';
 import { ModelClient, type CallResult } from '../upstream/model-client.js';
 import type { Pointer } from '../util/json-pointer.js';
 import { deriveVariants, renderVariant, type JsonObject } from './perturb.js';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import sonicBoom, { type SonicBoom } from 'sonic-boom';
 import roll from 'pino-roll';
+import { degradedLine, type RecordError } from './degrade.js';
 
 export interface SinkOptions<R extends object = object> {
   /** Write each line before returning (events, outcomes); default async with a small buffer. */
@@ -21,7 +22,10 @@ export interface SinkOptions<R extends object = object> {
   line?: (record: R, time: number) => string;
   /** Rotate at this many bytes (pino-roll): files `<name>.1<ext>`, `<name>.2<ext>`... */
   rotate?: { size: number; keep?: number };
-  /** Called on every failed write (the counter lives with the caller). */
+  /**
+   * Called on every failed write, and on every record `line` could not serialize (written degraded,
+   * docs/records.md): the counter lives with the caller.
+   */
   onError?: (err: Error, file: string) => void;
 }
 
@@ -29,6 +33,12 @@ export interface RecordSink<R extends object = object> {
   readonly file: string;
   /** `msg` goes into the line unless the sink has its own `line` serializer (which writes its own). */
   write(record: R, msg: string): void;
+  /**
+   * Append lines already serialized (whole lines, newline included) without blocking the event loop;
+   * resolves once they are in the file, rejects when the write fails (counted like any failure).
+   * Appends run one after the other, in call order. Sync sinks only (their lines are never held).
+   */
+  append(lines: Buffer): Promise<void>;
   /** Flush what is buffered; never throws, never hangs on a failed destination. */
   flush(): void;
   close(): Promise<void>;
@@ -52,6 +62,13 @@ function warnOnce(file: string, err: Error): void {
   if (warned) return;
   warned = true;
   process.stderr.write(`ccrouter: cannot write ${file}: ${err.message} (further write failures are counted in logWriteErrors)\n`);
+}
+
+let warnedDegraded = false;
+function warnDegradedOnce(file: string, e: RecordError): void {
+  if (warnedDegraded) return;
+  warnedDegraded = true;
+  process.stderr.write(`ccrouter: a record for ${file} could not be serialized (${e.message}); written without ${e.dropped.join(', ')} and marked with recordError (further such records are counted in logWriteErrors)\n`);
 }
 
 export async function openSink<R extends object = object>(file: string, options: SinkOptions<R> = {}): Promise<RecordSink<R>> {
@@ -100,6 +117,21 @@ export async function openSink<R extends object = object>(file: string, options:
         }
       }
   };
+  let appending: Promise<void> = Promise.resolve();
+  const append = (lines: Buffer): Promise<void> => {
+    const done = appending.then(() => {
+      if (!sync) throw new Error(`${file}: append needs a sync sink`);
+      if (isDestroyed(dest)) throw new Error(`${file}: closed`);
+      // Tried every time: a disk that was full may have room again.
+      return writeAll(fdOf(dest), lines);
+    });
+    appending = done.catch((err: Error) => {
+      failed = true;
+      options.onError?.(err, file);
+      warnOnce(file, err);
+    });
+    return done;
+  };
   const timer = sync
     ? null
     : setInterval(() => {
@@ -108,12 +140,25 @@ export async function openSink<R extends object = object>(file: string, options:
   return {
     file,
     write(record, msg) {
-      if (logger !== null) logger.info(record as object, msg);
+      if (logger !== null) return void logger.info(record as object, msg);
+      const time = Date.now();
+      let text: string;
+      try {
+        text = line!(record, time);
+      } catch (err) {
+        // Never lost, never a throw into the caller (often a timer or a socket callback): degraded and counted.
+        const degraded = degradedLine(record, msg, time, err, line);
+        text = degraded.text;
+        options.onError?.(err instanceof Error ? err : new Error(String(err)), file);
+        warnDegradedOnce(file, degraded.error);
+      }
       // contentMode 'buffer' takes Buffers; sonic-boom's types declare only the string form of write().
-      else dest.write(Buffer.from(line!(record, Date.now())) as unknown as string);
+      dest.write(Buffer.from(text) as unknown as string);
     },
+    append,
     flush,
     async close() {
+      await appending;
       if (timer !== null) clearInterval(timer);
       flush();
       if (isDestroyed(dest)) return;
@@ -130,6 +175,25 @@ export async function openSink<R extends object = object>(file: string, options:
   };
 }
 
+/** fs.write until every byte is written (a write may take only part of it). */
+function writeAll(fd: number, buf: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (offset: number) => {
+      fs.write(fd, buf, offset, buf.length - offset, null, (err, n) => {
+        if (err) reject(err);
+        else if (offset + n < buf.length) step(offset + n);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+/** sonic-boom opens sync destinations at once and keeps the descriptor in `fd`, undeclared. */
+function fdOf(dest: SonicBoom): number {
+  return (dest as unknown as { fd: number }).fd;
+}
+
 /** sonic-boom sets `destroyed` but does not declare it. */
 function isDestroyed(dest: SonicBoom): boolean {
   return (dest as unknown as { destroyed?: boolean }).destroyed === true;
@@ -137,5 +201,5 @@ function isDestroyed(dest: SonicBoom): boolean {
 
 /** A sink that drops everything: a worker's events are written by the primary. */
 export function nullSink(file = '/dev/null'): RecordSink {
-  return { file, write() {}, flush() {}, async close() {} };
+  return { file, write() {}, append: async () => undefined, flush() {}, async close() {} };
 }

@@ -2,7 +2,7 @@
 import type { Group, Role } from '../config/types.js';
 
 export type OutcomeErrorKind = 'timeout' | 'connect' | 'status' | 'parse' | 'skipped' | 'canceled';
-export type RequestErrorKind = 'bad_request' | 'too_large' | 'client_abort' | 'client_timeout';
+export type RequestErrorKind = 'bad_request' | 'too_large' | 'client_abort' | 'client_timeout' | 'internal_error';
 
 export interface ModelOutcome {
   version: string;

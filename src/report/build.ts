@@ -1,8 +1,10 @@
 /**
- * Builds the report (SPEC 8) from a log directory: load into DuckDB, then one module per section.
+ * Builds the report (docs/report.md) from a log directory: load into DuckDB, then one module per
+ * section, each query run as one named phase (phases.ts).
  */
 import { chartData } from './chart-data.js';
 import { openLogs, type LoadOptions } from './load.js';
+import { runNow } from './phases.js';
 import { agreementSection, spearmanQuery } from './sections/agreement.js';
 import { impactSection, labelData, labelsSection } from './sections/labels.js';
 import { modelQuantiles, modelsSection } from './sections/models.js';
@@ -20,6 +22,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
   const progress = opts.onProgress ?? (() => {});
   try {
     const { db } = store;
+    const phase = opts.phase ?? runNow;
     const segmented = opts.segment !== undefined;
     progress('computing…');
     // Every query is issued as soon as what it needs is known, so the pool keeps every core
@@ -28,16 +31,16 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       p.catch(() => undefined); // awaited below; a failure meanwhile is not "unhandled"
       return p;
     };
-    const cellsP = start(cellScan(db));
-    const bothP = start(bothScoredScan(db));
-    const quantilesP = start(modelQuantiles(db, cellsP));
-    const rhoP = start(spearmanQuery(db));
-    const labelledP = start(store.labelled.then(() => labelData(db, segmented)));
-    const segmentsP = segmented ? start(labelledP.then((d) => segmentsSection(db, d))) : undefined;
+    const cellsP = start(phase('cells', () => cellScan(db)));
+    const bothP = start(phase('both-scored scan', () => bothScoredScan(db)));
+    const quantilesP = start(phase('percentiles', () => modelQuantiles(db, cellsP)));
+    const rhoP = start(phase('spearman', () => spearmanQuery(db)));
+    const labelledP = start(store.labelled.then(() => phase('label figures', () => labelData(db, segmented))));
+    const segmentsP = segmented ? start(labelledP.then((d) => phase('segments', () => segmentsSection(db, d)))) : undefined;
     const cells = await cellsP;
     const [{ window, traffic }, { agreement, psi }, quantiles, data, segments] = await Promise.all([
-      windowAndTraffic(db, cells, store.malformedLines),
-      bothP.then(async (both) => agreementSection(db, cells, both, await rhoP)),
+      phase('window and traffic', () => windowAndTraffic(db, cells, store.malformedLines)),
+      Promise.all([bothP, rhoP]).then(([both, rho]) => phase('agreement and psi', () => agreementSection(db, cells, both, rho))),
       quantilesP,
       labelledP,
       segmentsP,
@@ -55,7 +58,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       ...(segments ? { segments } : {}),
       verdict: verdictOf(labels.paired),
     };
-    const charts = opts.charts ? await chartData(db, report) : null;
+    const charts = opts.charts ? await phase('charts', () => chartData(db, report)) : null;
     return { report: finiteOnly(report), charts };
   } finally {
     await store.close();
@@ -68,6 +71,6 @@ export async function buildReport(opts: ReportOptions): Promise<Report> {
 }
 
 /** A last guard for the contract "plain JSON numbers, never NaN/Infinity": any that slipped through become null. */
-export function finiteOnly<T>(value: T): T {
+function finiteOnly<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as T;
 }

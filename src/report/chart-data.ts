@@ -9,8 +9,8 @@ const PR_STEPS = 100;
 /** Equal-width histogram of `values` (a SELECT of model, v), as shares of each model's values. */
 async function histogram(db: Queries, values: string, lo: number, hi: number): Promise<ChartData['scores']> {
   const width = hi > lo ? (hi - lo) / BINS : 1;
-  const r = await db.rows(`SELECT model, least(greatest(floor((v - ${lo}) / ${width}), 0), ${BINS - 1})::INTEGER AS bin,
-      count(*) AS n FROM (${values}) GROUP BY ALL`);
+  const r = await db.rows(`SELECT model, least(greatest(floor((v - $1) / $2), 0), ${BINS - 1})::INTEGER AS bin,
+      count(*) AS n FROM (${values}) GROUP BY ALL`, [lo, width]);
   const totals = new Map<string, number>();
   const counts = new Map<string, number>();
   for (const x of r) {
@@ -49,8 +49,8 @@ export async function chartData(db: Queries, report: Report): Promise<ChartData>
   const { from, to } = report.window;
   if (from !== null && to !== null) {
     const width = Math.max(1, Math.ceil((to - from + 1) / TIME_BUCKETS));
-    const t = await db.rows(`SELECT floor((time - ${from}) / ${width})::BIGINT AS b, grp, count(*) AS n FROM rec
-      WHERE time IS NOT NULL AND grp IN ('control', 'champion', 'challenger') GROUP BY ALL ORDER BY b, grp`);
+    const t = await db.rows(`SELECT floor((time - $1) / $2)::BIGINT AS b, grp, count(*) AS n FROM rec
+      WHERE time IS NOT NULL AND grp IN ('control', 'champion', 'challenger') GROUP BY ALL ORDER BY b, grp`, [from, width]);
     for (const x of t) traffic.push({ t: from + count(x.b) * width, group: x.grp as GroupName, n: count(x.n) });
   }
 

@@ -1,4 +1,8 @@
-/** Which files a report reads (SPEC 2, 6, 8.5): every pairs*.jsonl, events.jsonl, outcomes. */
+/**
+ * Which files a report reads (SPEC 2, 6, 8.5): every pairs*.jsonl, events.jsonl, outcomes. Names are
+ * matched here, in Node; every path handed on is absolute and names one file exactly (see
+ * `literalPath` in jsonl.ts for how DuckDB is kept from reading it as a pattern).
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { CCR_ERR_INPUT } from '../errors.js';
@@ -9,7 +13,7 @@ export interface LogFiles {
   pairs: string[];
   /** `DIR/events.jsonl`, when present. */
   events: string | null;
-  /** `DIR/outcomes.jsonl` (when present), then each `--outcomes` file in the order given. */
+  /** `DIR/outcomes.jsonl` (when present), then each `--outcomes` file in the order given. All paths absolute. */
   outcomes: string[];
 }
 
@@ -35,13 +39,15 @@ export function findLogFiles(dir: string, extraOutcomes: readonly string[] = [])
     if ((err as { code?: string }).code === 'CCR_ERR_INPUT') throw err;
     throw new CCR_ERR_INPUT(`--logs ${dir}: no such directory`);
   }
+  // Absolute: a relative path could start like a URL (`s3:`) or a home directory (`~`) to DuckDB.
+  const abs = path.resolve(dir);
   const pairs = entries
-    .filter((name) => PAIRS.test(name) && isFile(path.join(dir, name)))
+    .filter((name) => PAIRS.test(name) && isFile(path.join(abs, name)))
     .sort(collator.compare)
-    .map((name) => path.join(dir, name));
+    .map((name) => path.join(abs, name));
   if (pairs.length === 0) throw new CCR_ERR_INPUT(`--logs ${dir}: no pairs*.jsonl files (no pair records)`);
-  const events = path.join(dir, 'events.jsonl');
-  const outcomes = path.join(dir, 'outcomes.jsonl');
+  const events = path.join(abs, 'events.jsonl');
+  const outcomes = path.join(abs, 'outcomes.jsonl');
   for (const file of extraOutcomes) {
     if (!isFile(file)) throw new CCR_ERR_INPUT(`--outcomes ${file}: no such file`);
   }
@@ -49,6 +55,6 @@ export function findLogFiles(dir: string, extraOutcomes: readonly string[] = [])
     dir,
     pairs,
     events: isFile(events) ? events : null,
-    outcomes: [...(isFile(outcomes) ? [outcomes] : []), ...extraOutcomes],
+    outcomes: [...(isFile(outcomes) ? [outcomes] : []), ...extraOutcomes.map((f) => path.resolve(f))],
   };
 }

@@ -1,4 +1,5 @@
 /** Number formatting and the flags shared by the text and HTML renderings. */
+import { MAX_MAGNITUDE } from './schema.js';
 import type { ModelMetrics, Report } from './types.js';
 
 /** Shadow coverage below this is flagged: comparisons then see only part of the traffic. */
@@ -34,10 +35,43 @@ export function pval(v: number | null | undefined): string {
   return Number(v.toPrecision(2)).toString();
 }
 
-/** Text from the logs made safe for a terminal: control characters escaped, length bounded. */
+/**
+ * Characters a terminal or a browser acts on, or hides, instead of showing: C0 and C1 controls and
+ * DEL (Cc), invisible format characters (Cf: bidi embeddings, overrides and isolates, directional
+ * marks, zero-width characters), the line and paragraph separators U+2028/U+2029, lone surrogates.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+const escapeCodePoint = (c: string): string => {
+  const cp = c.codePointAt(0)!;
+  return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+};
+
+/** Text from the logs with every {@link UNSAFE} character written as a visible escape (`\u202e`). */
+export function neutralize(s: string): string {
+  return s.replace(UNSAFE, escapeCodePoint);
+}
+
+/** Text from the logs made safe for a terminal: unsafe characters escaped, at most `max` code points. */
 export function printable(s: string, max = 60): string {
-  const t = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  const t = neutralize(s);
+  const points = [...t];
+  return points.length > max ? `${points.slice(0, max - 1).join('')}…` : t;
+}
+
+/**
+ * JSON text whose strings hold none of the characters a terminal acts on: JSON.stringify escapes
+ * C0 controls but writes DEL, C1 controls, format characters and U+2028/U+2029 as they are. Each
+ * is replaced by its `\uXXXX` escape, which a JSON parser reads back as the same string.
+ */
+export function jsonText(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(/[\u007f-\u009f\p{Cf}\u2028\u2029]/gu, (c) =>
+    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
+}
+
+/** `record[key]` when it is the record's own entry, else 0 (a key such as `constructor` is not inherited). */
+export function countOf(record: Readonly<Record<string, number>>, key: string): number {
+  return Object.hasOwn(record, key) ? record[key]! : 0;
 }
 
 export function iso(ms: number | null): string {
@@ -47,7 +81,7 @@ export function iso(ms: number | null): string {
 }
 
 export interface Flag {
-  code: 'srm' | 'challenger_error_rate' | 'low_shadow_coverage' | 'insufficient_labels';
+  code: 'srm' | 'challenger_error_rate' | 'low_shadow_coverage' | 'insufficient_labels' | 'out_of_range_values';
   message: string;
 }
 
@@ -58,7 +92,7 @@ export function flagsOf(r: Report): Flag[] {
   if (srm.flag === true) {
     flags.push({
       code: 'srm',
-      message: `sample ratio mismatch on config ${srm.config}: groups are not split as configured ` +
+      message: `sample ratio mismatch on config ${printable(srm.config ?? '')}: groups are not split as configured ` +
         `(${srm.chi2 === null ? 'a record sits in a group configured empty' : `chi2 ${dec(srm.chi2)}`}, p ${pval(srm.pValue)}); ` +
         'group comparisons are unreliable until the cause is found',
     });
@@ -73,6 +107,14 @@ export function flagsOf(r: Report): Flag[] {
     flags.push({
       code: 'low_shadow_coverage',
       message: `shadow coverage ${pct(cov)} (below ${pct(LOW_SHADOW_COVERAGE, 0)}): agreement, drift and paired figures see only the records where both models were called`,
+    });
+  }
+  const oor = r.window.outOfRange;
+  if (oor > 0) {
+    flags.push({
+      code: 'out_of_range_values',
+      message: `${int(oor)} value${oor === 1 ? '' : 's'} out of range (a score, normalized score or latency not finite or beyond ` +
+        `±${MAX_MAGNITUDE.toExponential()}, or a time outside a date's range) read as absent: check the model's score pointer and the records' writer`,
     });
   }
   if (r.labels.paired.n < 100) {

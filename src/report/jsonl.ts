@@ -4,35 +4,41 @@
  *
  * Three paths, fastest first, because DuckDB's typed NDJSON reader is as fast as a bare scan but
  * gives up on a few shapes of broken input (an object split over two lines makes it throw even with
- * `ignore_errors`), and it reads a broken line as a row of NULLs, which it cannot tell apart from an
- * object without the columns asked for:
+ * `ignore_errors`, and so does a line longer than its `maximum_object_size`), and it reads a broken
+ * line as a row of NULLs, which it cannot tell apart from an object without the columns asked for:
  *   1. `read_json` with the typed columns. If no row looks broken (the caller's `suspect` predicate,
  *      e.g. "no time and no msg", which every ccrouter line has), nothing was malformed. Otherwise the
  *      malformed lines are counted exactly with `read_ndjson_objects`, which classifies every line.
  *   2. If 1 throws: `read_ndjson_objects` (one JSON value per line, NULL when unparsable) transformed
  *      to the same columns.
- *   3. If 2 throws too: the file is cleaned line by line in Node (JSON.parse) into a temporary file
- *      holding only the object lines, then read as in 1.
+ *   3. If 2 throws too: each file is tried on its own; the ones DuckDB cannot read are cleaned line by
+ *      line in Node (JSON.parse) into temporary files holding only their object lines, and all are
+ *      read as in 1.
+ *
+ * A line longer than `maxLineBytes` is malformed on every path (docs/report.md, "Limits").
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlString } from './sql.js';
+import { cleanFile, MAX_LINE_BYTES } from './clean-lines.js';
+import { emptyRow, readJsonColumns, transformStructure, type Columns } from './columns.js';
+import { count, queriesOn, runSql, sqlInt } from './sql.js';
 
-/** A DuckDB type name, or a nested object for a STRUCT. */
-export type Shape = string | { readonly [key: string]: Shape };
-export type Columns = { readonly [key: string]: Shape };
+// A decoded line must fit in one JavaScript string (V8: 2^29 − 24 UTF-16 units; one byte yields at most one).
+const LINE_CEILING = 2 ** 29 - 24;
+// DuckDB reads lines up to twice its `maximum_object_size`, which it never sets below 16 MiB: so it
+// is given half the limit, and a smaller limit could not be kept.
+const LINE_FLOOR = 32 * 1024 * 1024;
 
-// Record lines may carry request/response bodies (logging.bodies); DuckDB's default is 16 MiB.
-const MAX_OBJECT = 256 * 1024 * 1024;
-
-const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
-function typeSql(shape: Shape): string {
-  if (typeof shape === 'string') return shape;
-  return `STRUCT(${Object.entries(shape).map(([k, v]) => `${ident(k)} ${typeSql(v)}`).join(', ')})`;
+/**
+ * A file path DuckDB reads as that one file. DuckDB expands `*`, `?` and `[...]` in every path it is
+ * given, even in a list, so `logs[1]/pairs.jsonl` would read `logs1/pairs.jsonl`; each of those
+ * characters is written as a one-character class (`[[]`, `[*]`, `[?]`), which matches only itself.
+ * The path is made absolute first: DuckDB gives a leading `~` or `scheme://` a meaning of its own.
+ */
+export function literalPath(file: string): string {
+  return path.resolve(file).replace(/[[*?]/g, (c) => `[${c}]`);
 }
 
 /**
@@ -40,21 +46,8 @@ function typeSql(shape: Shape): string {
  * over the raw `columns` (the types come from DuckDB itself, from an empty typed row).
  */
 export async function createJsonLinesTable(conn: DuckDBConnection, table: string, columns: Columns, select = '*'): Promise<void> {
-  const empty = Object.entries(columns).map(([k, v]) => `CAST(NULL AS ${typeSql(v)}) AS ${ident(k)}`).join(', ');
-  await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT 0::INTEGER AS batch, ${select} FROM (SELECT ${empty}) LIMIT 0`);
+  await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT 0::INTEGER AS batch, ${select} FROM (SELECT ${emptyRow(columns)}) LIMIT 0`);
 }
-
-/** `read_json(columns = {...})` argument (exported for bench/report/phases.ts). */
-export function readJsonColumns(columns: Columns): string {
-  return `{${Object.entries(columns).map(([k, v]) => `${sqlString(k)}: ${sqlString(typeSql(v))}`).join(', ')}}`;
-}
-
-/** `json_transform` structure: the same shape as JSON. */
-function transformStructure(columns: Columns): string {
-  return sqlString(JSON.stringify(columns));
-}
-
-const fileList = (files: readonly string[]): string => `[${files.map(sqlString).join(', ')}]`;
 
 export interface LoadJsonLinesOptions {
   /** Columns (with DuckDB types) read from each line. */
@@ -69,6 +62,13 @@ export interface LoadJsonLinesOptions {
    * must carry nothing useful.
    */
   suspect: string;
+  /**
+   * Rows may be stored in any order (nothing reads their `rowid`). DuckDB then packs the rows of
+   * many small files together; in file order it keeps each file's rows apart, at a cost per file.
+   */
+  unordered?: boolean;
+  /** Lines longer than this many bytes count as malformed (default {@link MAX_LINE_BYTES}). */
+  maxLineBytes?: number;
   /** Readers not to try (tests use it to reach the Node fallback). */
   skip?: readonly ('typed' | 'objects')[];
 }
@@ -80,7 +80,7 @@ export interface LoadJsonLinesResult {
 
 /**
  * Appends the object lines of `files` to `table` (created with {@link createJsonLinesTable}) in file
- * and line order, and counts the malformed ones.
+ * and line order (unless `unordered`), and counts the malformed ones.
  */
 export async function loadJsonLines(
   conn: DuckDBConnection,
@@ -89,95 +89,94 @@ export async function loadJsonLines(
   opts: LoadJsonLinesOptions,
 ): Promise<LoadJsonLinesResult> {
   if (files.length === 0) return { malformed: 0, path: 'typed' };
-  const head = `SELECT ${Math.trunc(opts.batch)} AS batch, ${opts.select ?? '*'} FROM`;
-  const mine = `batch = ${Math.trunc(opts.batch)}`;
-  const typed = (list: string) =>
-    `read_json(${list}, format = 'newline_delimited', ignore_errors = true, ` +
-    `maximum_object_size = ${MAX_OBJECT}, columns = ${readJsonColumns(opts.columns)})`;
-  const objects = (list: string) =>
-    `read_ndjson_objects(${list}, ignore_errors = true, maximum_object_size = ${MAX_OBJECT})`;
+  const maxLine = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  if (!Number.isSafeInteger(maxLine) || maxLine < LINE_FLOOR || maxLine > LINE_CEILING) {
+    throw new Error(`maxLineBytes: must be an integer from ${LINE_FLOOR} to ${LINE_CEILING}, got ${String(maxLine)}`);
+  }
+  // Lines longer than the limit make DuckDB's readers throw, and the Node path counts them.
+  const objectSize = sqlInt(Math.floor(maxLine / 2));
+  const batch = sqlInt(opts.batch);
+  const head = `SELECT ${batch} AS batch, ${opts.select ?? '*'} FROM`;
+  const mine = `batch = ${batch}`;
+  // `$1` is always the file list, bound as a parameter (never spliced into the SQL).
+  const typed = `read_json($1, format = 'newline_delimited', ignore_errors = true, ` +
+    `maximum_object_size = ${objectSize}, columns = ${readJsonColumns(opts.columns)})`;
+  const objects = `read_ndjson_objects($1, ignore_errors = true, maximum_object_size = ${objectSize})`;
   const broken = `json IS NULL OR json_type(json) <> 'OBJECT'`;
+  const list = (some: readonly string[]) => [some.map(literalPath)];
 
-  const countBroken = async (): Promise<number> => {
+  const countBroken = async (some: readonly string[]): Promise<number> => {
+    if (some.length === 0) return 0;
     try {
-      return await scalar(conn, `SELECT count(*) FROM ${objects(fileList(files))} WHERE ${broken}`);
+      return count((await queriesOn(conn).one(`SELECT count(*) AS n FROM ${objects} WHERE ${broken}`, list(some))).n);
     } catch {
       let malformed = 0;
-      for (const f of files) malformed += (await cleanFile(f, null)).malformed;
+      for (const f of some) malformed += (await cleanFile(f, null, maxLine)).malformed;
       return malformed;
+    }
+  };
+
+  const insert = async (sql: string, params: readonly string[][]): Promise<void> => {
+    if (!opts.unordered) {
+      await runSql(conn, sql, params);
+      return;
+    }
+    await conn.run('SET SESSION preserve_insertion_order = false');
+    try {
+      await runSql(conn, sql, params);
+    } finally {
+      await conn.run('RESET SESSION preserve_insertion_order');
     }
   };
 
   // Only the INSERTs are tried: a failed statement leaves the table as it was, so the next path
   // starts clean (a failure after a successful INSERT must not load the rows twice).
   const skip = new Set(opts.skip ?? []);
-  if (!skip.has('typed') && (await attempt(conn, `INSERT INTO ${table} ${head} ${typed(fileList(files))}`))) {
+  if (!skip.has('typed') && (await attempt(() => insert(`INSERT INTO ${table} ${head} ${typed}`, list(files))))) {
     const suspects = await scalar(conn, `SELECT count(*) FROM ${table} WHERE ${mine} AND (${opts.suspect})`);
     if (suspects === 0) return { malformed: 0, path: 'typed' };
     // Some rows may come from broken lines: drop them (they carry nothing), count exactly.
     await conn.run(`DELETE FROM ${table} WHERE ${mine} AND (${opts.suspect})`);
-    return { malformed: await countBroken(), path: 'typed' };
+    return { malformed: await countBroken(files), path: 'typed' };
   }
   const transformed = `(SELECT unnest(json_transform(json, ${transformStructure(opts.columns)})) ` +
-    `FROM ${objects(fileList(files))} WHERE NOT (${broken}))`;
-  if (!skip.has('objects') && (await attempt(conn, `INSERT INTO ${table} ${head} ${transformed}`))) {
-    return { malformed: await countBroken(), path: 'objects' };
+    `FROM ${objects} WHERE NOT (${broken}))`;
+  if (!skip.has('objects') && (await attempt(() => insert(`INSERT INTO ${table} ${head} ${transformed}`, list(files))))) {
+    return { malformed: await countBroken(files), path: 'objects' };
   }
-  // DuckDB cannot read these files at all: clean them in Node.
+  // DuckDB cannot read some of these files: find which, clean those in Node, read all together.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-report-'));
   try {
+    const readable: string[] = [];
+    const sources: string[] = [];
     let malformed = 0;
-    const cleaned: string[] = [];
     for (const [i, f] of files.entries()) {
+      const ok = !skip.has('typed') && (await attempt(() => runSql(conn, `SELECT count(*) FROM ${typed}`, list([f]))));
+      if (ok) {
+        readable.push(f);
+        sources.push(f);
+        continue;
+      }
       const out = path.join(tmp, `${i}.jsonl`);
-      malformed += (await cleanFile(f, out)).malformed;
-      cleaned.push(out);
+      malformed += (await cleanFile(f, out, maxLine)).malformed;
+      sources.push(out);
     }
-    await conn.run(`INSERT INTO ${table} ${head} ${typed(fileList(cleaned))}`);
+    await insert(`INSERT INTO ${table} ${head} ${typed}`, list(sources));
     await conn.run(`DELETE FROM ${table} WHERE ${mine} AND (${opts.suspect})`);
-    return { malformed, path: 'cleaned' };
+    return { malformed: malformed + (await countBroken(readable)), path: 'cleaned' };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
 /** Runs a statement; false when DuckDB refuses it (the statement then changed nothing). */
-async function attempt(conn: DuckDBConnection, sql: string): Promise<boolean> {
+async function attempt(run: () => Promise<void>): Promise<boolean> {
   try {
-    await conn.run(sql);
+    await run();
     return true;
   } catch {
     return false;
   }
-}
-
-/**
- * The reference definition of a malformed line: not blank, and JSON.parse fails or yields
- * something other than an object. Writes the object lines to `out` when given.
- */
-export async function cleanFile(file: string, out: string | null): Promise<{ malformed: number; objects: number }> {
-  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-  const sink = out ? fs.createWriteStream(out) : null;
-  let malformed = 0;
-  let objects = 0;
-  for await (const line of rl) {
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      malformed++;
-      continue;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      malformed++;
-      continue;
-    }
-    objects++;
-    if (sink && !sink.write(JSON.stringify(value) + '\n')) await new Promise<void>((r) => sink.once('drain', () => r()));
-  }
-  if (sink) await new Promise((r) => sink.end(r));
-  return { malformed, objects };
 }
 
 /** The first column of the first row as a number (DuckDB returns BIGINT counts as bigint). */

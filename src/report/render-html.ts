@@ -3,12 +3,15 @@
  * same figures as the text report plus charts.
  */
 import { renderCharts } from './charts.js';
-import { dash, dec, flagsOf, int, iso, metricRows, pct, pval, verdictDetail } from './format.js';
+import { countOf, dash, dec, flagsOf, int, iso, metricRows, neutralize, pct, pval, verdictDetail } from './format.js';
 import { GROUPS, ROLES, type ChartData, type Report } from './types.js';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-/** Log values (versions, segment values, error kinds) are untrusted: everything is escaped. */
-export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ESC[c]!);
+/**
+ * Log values (versions, segment values, error kinds) are untrusted: everything is escaped, and
+ * characters that would reorder or hide text (bidi overrides, controls) are shown as escapes.
+ */
+export const esc = (s: string): string => neutralize(s).replace(/[&<>"']/g, (c) => ESC[c]!);
 
 function tableHtml(head: string[], rows: string[][], caption?: string): string {
   return `<table>${caption ? `<caption>${esc(caption)}</caption>` : ''}<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` +
@@ -69,6 +72,7 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
   parts.push(tableHtml(['', 'value'], [
     ['from', iso(r.window.from)], ['to', iso(r.window.to)], ['records', int(r.window.records)],
     ['rejected requests', int(r.window.rejected)], ['malformed lines', int(r.window.malformedLines)],
+    ['out-of-range values', int(r.window.outOfRange)],
   ]));
 
   parts.push('<h2>Traffic</h2>');
@@ -88,7 +92,7 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
     ['version', ...m.map((x) => x.version ?? dash)],
     ['calls', ...m.map((x) => int(x.calls))],
     ['error rate', ...m.map((x) => pct(x.errors.rate))],
-    ...kinds.map((k) => [`errors: ${k}`, ...m.map((x) => int(x.errors.byKind[k] ?? 0))]),
+    ...kinds.map((k) => [`errors: ${k}`, ...m.map((x) => int(countOf(x.errors.byKind, k)))]),
     ['latency p50 (ms)', ...m.map((x) => dec(x.latencyMs.p50))],
     ['latency p95 (ms)', ...m.map((x) => dec(x.latencyMs.p95))],
     ['latency p99 (ms)', ...m.map((x) => dec(x.latencyMs.p99))],

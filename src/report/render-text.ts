@@ -1,5 +1,5 @@
 /** `--format text`: the report as compact aligned tables, verdict and flags first. */
-import { dash, dec, flagsOf, int, iso, metricRows, pct, printable, pval, verdictDetail } from './format.js';
+import { countOf, dash, dec, flagsOf, int, iso, metricRows, pct, printable, pval, verdictDetail } from './format.js';
 import { GROUPS, ROLES, type Report } from './types.js';
 
 type Align = 'l' | 'r';
@@ -35,7 +35,8 @@ export function renderText(r: Report): string {
 
   const w = r.window;
   out.push(`WINDOW  ${iso(w.from)} → ${iso(w.to)}`);
-  out.push(`  ${int(w.records)} records, ${int(w.rejected)} rejected, ${int(w.malformedLines)} malformed lines`, '');
+  out.push(`  ${int(w.records)} records, ${int(w.rejected)} rejected, ${int(w.malformedLines)} malformed lines, ` +
+    `${int(w.outOfRange)} out-of-range values`, '');
 
   const t = r.traffic;
   out.push('TRAFFIC');
@@ -45,8 +46,8 @@ export function renderText(r: Report): string {
     t.srm.config === null
       ? '  SRM: no config id in the records'
       : t.srm.flag === null
-        ? `  SRM: config ${t.srm.config} has no announcing event in events.jsonl; not tested`
-        : `  SRM: config ${t.srm.config}, chi2 ${dec(t.srm.chi2)}, p ${pval(t.srm.pValue)}${t.srm.flag ? '  MISMATCH' : ', ok'}`,
+        ? `  SRM: config ${printable(t.srm.config)} has no announcing event in events.jsonl; not tested`
+        : `  SRM: config ${printable(t.srm.config)}, chi2 ${dec(t.srm.chi2)}, p ${pval(t.srm.pValue)}${t.srm.flag ? '  MISMATCH' : ', ok'}`,
     '',
   );
 
@@ -58,7 +59,7 @@ export function renderText(r: Report): string {
     ['version', ...m.map((x) => (x.version === null ? dash : printable(x.version)))],
     ['calls', ...m.map((x) => int(x.calls))],
     ['error rate', ...m.map((x) => pct(x.errors.rate))],
-    ...kinds.map((k) => [`  ${printable(k)}`, ...m.map((x) => int(x.errors.byKind[k] ?? 0))]),
+    ...kinds.map((k) => [`  ${printable(k)}`, ...m.map((x) => int(countOf(x.errors.byKind, k)))]),
     ['latency p50 ms', ...m.map((x) => dec(x.latencyMs.p50))],
     ['latency p95 ms', ...m.map((x) => dec(x.latencyMs.p95))],
     ['latency p99 ms', ...m.map((x) => dec(x.latencyMs.p99))],

@@ -1,10 +1,25 @@
 /**
- * What the report reads from each kind of line (SPEC 6) and how it is flattened at load: the
- * DuckDB types of the fields read, and the projection stored in the tables (c_* = champion,
- * h_* = challenger), so that every later query reads plain columns.
+ * What the report reads from each kind of line (docs/records.md) and how it is flattened at load:
+ * for each table, the DuckDB types of the fields read, the projection stored (c_* = champion,
+ * h_* = challenger), so that every later query reads plain columns, and which stored rows a
+ * broken line could have produced.
  */
-import type { Columns } from './jsonl.js';
+import type { Columns } from './columns.js';
 import { pointerTo, sqlString } from './sql.js';
+
+/** How one kind of line is read into its table (the options `loadJsonLines` takes). */
+export interface LineTable {
+  /** The fields read from each line, with their DuckDB types. */
+  columns: Columns;
+  /** The projection over those fields that is stored. */
+  select: string;
+  /**
+   * True for every stored row a line that is not a JSON object could yield (DuckDB's typed reader
+   * reads one as a row of NULLs): every column the report uses is empty. Such rows are dropped and
+   * their lines counted exactly (jsonl.ts), so an object line matching it must carry nothing useful.
+   */
+  suspect: string;
+}
 
 const OUTCOME: Columns = {
   version: 'VARCHAR',
@@ -15,7 +30,7 @@ const OUTCOME: Columns = {
   error: { kind: 'VARCHAR' },
 };
 
-export function pairColumns(withFields: boolean): Columns {
+function pairColumns(withFields: boolean): Columns {
   return {
     time: 'DOUBLE',
     msg: 'VARCHAR',
@@ -32,8 +47,23 @@ export function pairColumns(withFields: boolean): Columns {
   };
 }
 
-/** A finite DOUBLE or NULL: DuckDB's reader accepts NaN/Infinity, which must never reach a figure. */
-const finite = (expr: string) => `CASE WHEN isfinite(${expr}) THEN ${expr} END`;
+/**
+ * The largest magnitude a score, normalized score or latency may have to be used. Beyond it a value
+ * is read as absent and counted in `window.outOfRange` (docs/report.md, "Out-of-range values"): no
+ * model's score or latency comes near it, and with every value within it no sum, square or
+ * difference the report computes can overflow a double.
+ */
+export const MAX_MAGNITUDE = 1e15;
+/** A record's `time` (epoch ms) is used within ± this: the range of a JavaScript Date. */
+export const MAX_TIME = 8.64e15;
+
+const inRange = (expr: string, max: number) => `(isfinite(${expr}) AND abs(${expr}) <= ${max.toExponential()})`;
+/** `expr` when a finite number within ±max, else NULL: DuckDB's reader accepts NaN/Infinity too. */
+const bounded = (expr: string, max: number) => `CASE WHEN ${inRange(expr, max)} THEN ${expr} END`;
+/** 1 when `expr` is a number left out by {@link bounded}, else 0. */
+const outOfRange = (expr: string, max: number) => `(${expr} IS NOT NULL AND NOT ${inRange(expr, max)})::UTINYINT`;
+
+const MEASURES = ['latencyMs', 'score', 'normalized'] as const;
 
 function roleColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
   return [
@@ -42,11 +72,18 @@ function roleColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
     `(${role} IS NOT NULL AND coalesce(${role}.error.kind, '') <> 'skipped') AS ${p}_called`,
     `(${role}.error IS NOT NULL) AS ${p}_err`,
     `CASE WHEN ${role}.error IS NOT NULL THEN coalesce(${role}.error.kind, 'unknown') END AS ${p}_kind`,
-    `${finite(`${role}.latencyMs`)} AS ${p}_lat`,
-    `${finite(`${role}.score`)} AS ${p}_score`,
+    `${bounded(`${role}.latencyMs`, MAX_MAGNITUDE)} AS ${p}_lat`,
+    `${bounded(`${role}.score`, MAX_MAGNITUDE)} AS ${p}_score`,
     `${role}.decision AS ${p}_dec`,
-    `${finite(`${role}.normalized`)} AS ${p}_norm`,
+    `${bounded(`${role}.normalized`, MAX_MAGNITUDE)} AS ${p}_norm`,
   ].join(', ');
+}
+
+/** How many of a pair line's numbers were left out as out of range (0–7). */
+function outOfRangeCount(): string {
+  const terms = [outOfRange('time', MAX_TIME)];
+  for (const role of ['champion', 'challenger']) for (const m of MEASURES) terms.push(outOfRange(`${role}.${m}`, MAX_MAGNITUDE));
+  return `(${terms.join(' + ')})::UTINYINT AS oor`;
 }
 
 function segmentColumns(field: string): string {
@@ -59,9 +96,9 @@ function segmentColumns(field: string): string {
 }
 
 /** Pair lines flattened once, at load: every later query reads plain columns. */
-export function pairSelect(segment: string | undefined): string {
+function pairSelect(segment: string | undefined): string {
   return [
-    `${finite('time')} AS time`,
+    `${bounded('time', MAX_TIME)} AS time`,
     // Lines without `msg` are taken as pair records when they carry a model outcome.
     `coalesce(msg = 'pair' OR (msg IS NULL AND (champion IS NOT NULL OR challenger IS NOT NULL)), false) AS is_pair`,
     `coalesce(error IS NOT NULL AND CAST(error AS VARCHAR) <> 'null', false) AS rejected`,
@@ -72,26 +109,40 @@ export function pairSelect(segment: string | undefined): string {
     'coalesce(fallback, false) AS fallback',
     roleColumns('champion', 'c'),
     roleColumns('challenger', 'h'),
+    outOfRangeCount(),
     ...(segment !== undefined ? [segmentColumns(segment)] : []),
   ].join(', ');
 }
 
-export const EVENT_COLUMNS: Columns = {
-  time: 'DOUBLE',
-  msg: 'VARCHAR',
-  type: 'VARCHAR',
-  config: 'VARCHAR',
-  traffic: { control: 'DOUBLE', challenger: 'DOUBLE' },
-};
-export const EVENT_SELECT = `time, msg, type, config, ${finite('traffic.control')} AS control, ${finite('traffic.challenger')} AS challenger`;
+/** Pair lines, with `seg`/`has_seg` from `fields.<segment>` when segmenting (docs/report.md, "segments"). */
+export function pairTable(segment: string | undefined): LineTable {
+  return {
+    columns: pairColumns(segment !== undefined),
+    select: pairSelect(segment),
+    suspect: 'NOT is_pair AND NOT rejected AND time IS NULL AND requestId IS NULL AND config IS NULL AND grp IS NULL',
+  };
+}
 
-export const OUTCOME_COLUMNS: Columns = { time: 'DOUBLE', msg: 'VARCHAR', requestId: 'VARCHAR', unit: 'VARCHAR', label: 'JSON' };
-// Labels: 0/1 numbers or booleans; anything else makes the line rejected (SPEC 6, 8.5).
-export const OUTCOME_SELECT = `time, coalesce(msg IS NULL OR msg = 'outcome', false) AS is_outcome,
-  nullif(requestId, '') AS rid, nullif(unit, '') AS unit, label IS NOT NULL AS has_label,
-  -- The JSON text decides the common spellings cheaply; other numbers (1.0, 1e0, -0) are parsed.
-  CASE CAST(label AS VARCHAR)
-    WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0
-    ELSE CASE WHEN json_type(label) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN
-      CASE TRY_CAST(label AS DOUBLE) WHEN 1 THEN 1 WHEN 0 THEN 0 END END
-  END::TINYINT AS y, msg`;
+// A traffic fraction outside [0, 1] announces nothing: the event is not used for the SRM check.
+const fraction = (expr: string) => `CASE WHEN ${expr} BETWEEN 0 AND 1 THEN ${expr} END`;
+
+export const EVENTS: LineTable = {
+  columns: { time: 'DOUBLE', msg: 'VARCHAR', type: 'VARCHAR', config: 'VARCHAR', traffic: { control: 'DOUBLE', challenger: 'DOUBLE' } },
+  select: `time, msg, type, config, ${fraction('traffic.control')} AS control, ${fraction('traffic.challenger')} AS challenger`,
+  suspect: 'time IS NULL AND msg IS NULL AND type IS NULL AND config IS NULL AND control IS NULL AND challenger IS NULL',
+};
+
+/** Outcome lines: `y` is the parsed label, NULL when the line is rejected (docs/report.md, "labels"). */
+export const OUTCOMES: LineTable = {
+  columns: { time: 'DOUBLE', msg: 'VARCHAR', requestId: 'VARCHAR', unit: 'VARCHAR', label: 'JSON' },
+  // Labels: 0/1 numbers or booleans; anything else makes the line rejected.
+  select: `time, coalesce(msg IS NULL OR msg = 'outcome', false) AS is_outcome,
+    nullif(requestId, '') AS rid, nullif(unit, '') AS unit, label IS NOT NULL AS has_label,
+    -- The JSON text decides the common spellings cheaply; other numbers (1.0, 1e0, -0) are parsed.
+    CASE CAST(label AS VARCHAR)
+      WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0
+      ELSE CASE WHEN json_type(label) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN
+        CASE TRY_CAST(label AS DOUBLE) WHEN 1 THEN 1 WHEN 0 THEN 0 END END
+    END::TINYINT AS y, msg`,
+  suspect: 'rid IS NULL AND unit IS NULL AND NOT has_label AND msg IS NULL AND time IS NULL',
+};

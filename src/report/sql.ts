@@ -1,9 +1,63 @@
-/** Small helpers for building DuckDB SQL and reading its results as plain JSON numbers. */
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+/**
+ * Small helpers for building DuckDB SQL and reading its results as plain JSON numbers. Values that
+ * come from logs or flags are bound as parameters ({@link Param}); the few places DuckDB takes no
+ * parameter (views, DDL) use the checked literals below, never a value spliced in as it is.
+ */
+import { DOUBLE, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBInstance, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 
-/** A SQL string literal ('it''s'). */
+/** A SQL string literal ('it''s'). DuckDB's parser ends a literal at a NUL character: refused. */
 export function sqlString(s: string): string {
+  if (s.includes('\0')) throw new Error(`a NUL character cannot be written into SQL text: ${JSON.stringify(s)}`);
   return `'${s.replace(/'/g, "''")}'`;
+}
+
+/**
+ * A DOUBLE literal that reads back as exactly `x` (17 significant digits in exponent form, which
+ * DuckDB reads as a DOUBLE, not as a DECIMAL). NaN and ±Infinity are refused: in SQL text they
+ * would read as column names.
+ */
+export function sqlNumber(x: number): string {
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`not a finite number, cannot be written into SQL: ${String(x)}`);
+  return x.toExponential(16);
+}
+
+/** An integer literal (row batches, sizes); anything else is refused. */
+export function sqlInt(x: number): string {
+  if (!Number.isSafeInteger(x)) throw new Error(`not an integer, cannot be written into SQL: ${String(x)}`);
+  return String(x);
+}
+
+/** A value bound to a `$n` parameter: a number as DOUBLE (finite only), a string as VARCHAR, a list of strings as VARCHAR[]. */
+export type Param = number | string | readonly string[];
+
+function bind(params: readonly Param[]): { values: DuckDBValue[]; types: DuckDBType[] } {
+  const values: DuckDBValue[] = [];
+  const types: DuckDBType[] = [];
+  for (const p of params) {
+    if (typeof p === 'number') {
+      // Typed explicitly: an integral JS number would otherwise bind as INTEGER or BIGINT.
+      sqlNumber(p);
+      values.push(p);
+      types.push(DOUBLE);
+    } else if (typeof p === 'string') {
+      values.push(p);
+      types.push(VARCHAR);
+    } else {
+      values.push(listValue([...p]));
+      types.push(LIST(VARCHAR));
+    }
+  }
+  return { values, types };
+}
+
+/** Runs a statement, its `$1`, `$2`… bound to `params`. */
+export async function runSql(conn: DuckDBConnection, sql: string, params: readonly Param[] = []): Promise<void> {
+  if (params.length === 0) {
+    await conn.run(sql);
+    return;
+  }
+  const { values, types } = bind(params);
+  await conn.run(sql, values, types);
 }
 
 /** A JSON Pointer (RFC 6901) to one key, as DuckDB's json_extract takes it ('/a~1b' for "a/b"). */
@@ -33,26 +87,30 @@ export type Row = Record<string, unknown>;
 /** What the report's sections need from DuckDB. */
 export interface Queries {
   /** Runs a statement (DDL) with no result. */
-  run(sql: string): Promise<void>;
-  /** Rows as objects with JS values (bigint for BIGINT). */
-  rows(sql: string): Promise<Row[]>;
+  run(sql: string, params?: readonly Param[]): Promise<void>;
+  /** Rows as objects with JS values (bigint for BIGINT); `$n` bound to `params`. */
+  rows(sql: string, params?: readonly Param[]): Promise<Row[]>;
   /** The single row of an aggregate query ({} when none). */
-  one(sql: string): Promise<Row>;
+  one(sql: string, params?: readonly Param[]): Promise<Row>;
 }
 
-async function rowsOn(conn: DuckDBConnection, sql: string): Promise<Row[]> {
-  const reader = await conn.runAndReadAll(sql);
+async function rowsOn(conn: DuckDBConnection, sql: string, params: readonly Param[] = []): Promise<Row[]> {
+  let reader;
+  if (params.length === 0) {
+    reader = await conn.runAndReadAll(sql);
+  } else {
+    const { values, types } = bind(params);
+    reader = await conn.runAndReadAll(sql, values, types);
+  }
   return reader.getRowObjectsJS() as Row[];
 }
 
 /** Queries on one connection, one after the other. */
 export function queriesOn(conn: DuckDBConnection): Queries {
   return {
-    run: async (sql) => {
-      await conn.run(sql);
-    },
-    rows: (sql) => rowsOn(conn, sql),
-    one: async (sql) => (await rowsOn(conn, sql))[0] ?? {},
+    run: (sql, params) => runSql(conn, sql, params),
+    rows: (sql, params) => rowsOn(conn, sql, params),
+    one: async (sql, params) => (await rowsOn(conn, sql, params))[0] ?? {},
   };
 }
 
@@ -97,18 +155,16 @@ export class QueryPool implements Queries {
     }
   }
 
-  run(sql: string): Promise<void> {
-    return this.#with(async (c) => {
-      await c.run(sql);
-    });
+  run(sql: string, params?: readonly Param[]): Promise<void> {
+    return this.#with((c) => runSql(c, sql, params));
   }
 
-  rows(sql: string): Promise<Row[]> {
-    return this.#with((c) => rowsOn(c, sql));
+  rows(sql: string, params?: readonly Param[]): Promise<Row[]> {
+    return this.#with((c) => rowsOn(c, sql, params));
   }
 
-  async one(sql: string): Promise<Row> {
-    return (await this.rows(sql))[0] ?? {};
+  async one(sql: string, params?: readonly Param[]): Promise<Row> {
+    return (await this.rows(sql, params))[0] ?? {};
   }
 
   /** Waits for the queries still running (a failed section does not stop its siblings), then closes. */

@@ -1,7 +1,7 @@
 /** The report object (SPEC 8): plain JSON, null wherever a value is undefined. */
-import type { ModelMetrics } from './stats/classification.js';
+import type { ModelMetrics } from '../stats/classification.js';
 
-export type { ModelMetrics } from './stats/classification.js';
+export type { ModelMetrics } from '../stats/classification.js';
 export type Role = 'champion' | 'challenger';
 export type GroupName = 'control' | 'champion' | 'challenger';
 export type Verdict = 'challenger_better' | 'champion_better' | 'no_significant_difference' | 'insufficient_data';
@@ -18,6 +18,11 @@ export interface ReportWindow {
   rejected: number;
   /** Non-blank lines that are not a JSON object, over every file read. */
   malformedLines: number;
+  /**
+   * Numbers of the window's records read as absent because they are not finite or lie beyond the
+   * plausible range: a score, normalized score or latency beyond ±1e15, a time beyond a Date's range.
+   */
+  outOfRange: number;
 }
 
 export interface Srm {

@@ -1,6 +1,31 @@
-/** Reading a request body into one Buffer, bounded by `limits.bodyBytes`. */
+/**
+ * A request body against `limits.bodyBytes`: the one check (declared length or bytes counted so far)
+ * with its one message, and reading a scored request's body into one Buffer under it.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Chunks, EMPTY } from '../util/chunks.js';
+
+/** Whether `bytes` of body are over `limit`; the message a 413 and its record carry, or null. */
+export function overBodyLimit(bytes: number, limit: number): string | null {
+  return bytes > limit ? `request body is over limits.bodyBytes (${limit} bytes)` : null;
+}
+
+/** The check on a declared `content-length` (Node's parser already refused a malformed one). */
+export function declaredOverLimit(headers: IncomingHttpHeaders, limit: number): string | null {
+  const declared = headers['content-length'];
+  return declared === undefined ? null : overBodyLimit(Number(declared), limit);
+}
+
+/** The body as JSON; undefined when it is empty or not JSON. */
+export function jsonOf(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
 
 export class BodyError extends Error {
   constructor(readonly kind: 'too_large' | 'client_abort', message: string) {
@@ -29,11 +54,12 @@ class BodyReader extends Chunks {
   }
 
   readonly onData = (chunk: Buffer): void => {
-    if (this.size + chunk.length > this.limit) {
+    const over = overBodyLimit(this.size + chunk.length, this.limit);
+    if (over !== null) {
       this.cleanup();
       // Stop reading; the 413 goes out with `connection: close`.
       this.stream.pause();
-      this.listener.onBodyError(new BodyError('too_large', `request body over ${this.limit} bytes`));
+      this.listener.onBodyError(new BodyError('too_large', over));
       return;
     }
     this.add(chunk);

@@ -1,10 +1,12 @@
 /**
- * Node's parser-level errors (bad framing, oversized headers, request timeouts) as fastify answers
- * them, plus one thing fastify does not do: remember which sockets timed out, so a scored request
- * whose body was cut off can be recorded as `client_timeout` rather than `client_abort`.
+ * Node's parser-level errors (bad framing, oversized headers, request timeouts) answered as fastify
+ * would, through ccrouter's one answer exit, plus one thing fastify does not do: remember which
+ * sockets timed out, so a scored request whose body was cut off is recorded as `client_timeout`
+ * rather than `client_abort`.
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { writeAnswer } from './answer.js';
 
 const timedOut = new WeakSet<Socket>();
 
@@ -21,9 +23,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') timedOut.add(socket);
   const [status, message] = ANSWERS[err.code ?? ''] ?? [400, 'Client Error'];
-  const body = JSON.stringify({ error: http.STATUS_CODES[status], message, statusCode: status });
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
-  }
+  const body = Buffer.from(JSON.stringify({ error: http.STATUS_CODES[status], message, statusCode: status }));
+  writeAnswer(socket, status, ['content-type', 'application/json'], body, true);
   socket.destroy(err);
 }

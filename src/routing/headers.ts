@@ -1,4 +1,4 @@
-/** Header handling for both directions (SPEC 5): hop-by-hop removal, request id, forwarding. */
+/** Header handling for both directions (docs/reliability.md): hop-by-hop removal, request id, forwarding. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -58,8 +58,8 @@ export function upstreamHeaders(rawHeaders: string[], headers: IncomingHttpHeade
  * Appends a model's response headers for the answer to `out`, a flat [name, value, ...] list for
  * `res.writeHead` (names lower-cased), from undici's raw list: without hop-by-hop ones, those the
  * `connection` header names, and the model's own `x-request-id` and `x-ccrouter-*` (ccrouter sets
- * those, SPEC 5, and a caller gets each once). `rewritten`: the body is ccrouter's own JSON, so the
- * model's content-type and content-encoding are left out too. Returns whether a content-type was kept.
+ * those, and a caller gets each once). `rewritten`: the body is ccrouter's own JSON, so the model's
+ * content-type and content-encoding are left out too. Returns whether a content-type was kept.
  */
 export function answerHeaders(raw: readonly Buffer[] | null, rewritten: boolean, out: string[]): boolean {
   if (raw === null) return false;

@@ -4,10 +4,10 @@
  */
 import type { Config, Role } from '../config/types.js';
 import { parseUnitSource, type UnitSource } from '../assignment/unit-key.js';
-import { memoBucketOf } from '../assignment/bucket.js';
+import { memoBucketOf, type RandomSource } from '../assignment/bucket.js';
 import { unitFormatter } from '../records/pair.js';
-import type { Scoring } from '../routing/outcome.js';
-import { scorePointer } from '../routing/score.js';
+import type { Scoring } from '../scoring/outcome.js';
+import { scorePointer } from '../scoring/score.js';
 import { parsePointer, type Pointer } from '../util/json-pointer.js';
 import type { ModelClient } from '../upstream/model-client.js';
 import type { Calibration } from '../calibration/table.js';
@@ -30,7 +30,7 @@ export interface Snapshot {
   readonly redact: readonly Pointer[];
   /** The request body must be JSON (a body unit key or fields to copy): invalid JSON answers 400. */
   readonly needsJson: boolean;
-  /** SPEC 4's bucket of a unit key (memoized for this snapshot's salt). */
+  /** The bucket of a unit key (docs/config.md#assignment-who-lands-in-which-group; memoized for this salt). */
   readonly bucketOf: (key: string) => number;
   /** The record's `unit` for a key, per logging.unit (undefined: omitted). */
   readonly unitFor: (key: string | null) => string | null | undefined;
@@ -39,14 +39,18 @@ export interface Snapshot {
   readonly normalize: Normalizer | null;
   /** Where the served model's normalized score goes in the response body. */
   readonly inject: Pointer | null;
+  /** The bucket of a request without a unit key (one generator per process, kept across snapshots). */
+  readonly random: RandomSource;
+  /** Where pass-through requests go: the champion's origin, and its URL's path as a prefix ('' for none). */
+  readonly passThrough: { readonly origin: string; readonly prefix: string };
 }
 
 export function routeKey(method: string, path: string): string {
   return method + ' ' + path;
 }
 
-export function prepareSnapshot(config: Config, id: string, clients: Record<Role, ModelClient>, calibration?: Calibration): Snapshot {
-  // With calibration, one threshold for both models on the normalized score (SPEC 9).
+export function prepareSnapshot(config: Config, id: string, clients: Record<Role, ModelClient>, random: RandomSource, calibration?: Calibration): Snapshot {
+  // With calibration, one threshold for both models on the normalized score (docs/calibration.md).
   const thresholds = calibration
     ? { champion: config.decision.threshold, challenger: config.decision.threshold }
     : {
@@ -65,6 +69,7 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
   }
   const unit = parseUnitSource(config.assignment.unit);
   const fields = Object.entries(config.logging.fields).map(([k, p]) => [k, parsePointer(p)] as const);
+  const champion = new URL(config.models.champion.url);
   return {
     config,
     id,
@@ -78,5 +83,7 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
     clients,
     normalize,
     inject: calibration && config.calibration?.inject ? parsePointer(config.calibration.inject) : null,
+    random,
+    passThrough: { origin: champion.origin, prefix: champion.pathname === '/' ? '' : champion.pathname.replace(/\/$/, '') },
   };
 }

@@ -7,11 +7,14 @@
  * of a client has the same timeout, so deadlines are in start order: one timer per client, armed for
  * the oldest call still running, replaces a timer and an AbortController per call.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { ModelConfig } from '../config/types.js';
+import { CCR_ERR_BAD_STATUS } from '../errors.js';
 import { Chunks } from '../util/chunks.js';
 import { CallAborted, classifyTransportError, type TransportErrorKind } from './classify.js';
+import { firstContentEncoding, rawHeaderList } from './raw-headers.js';
 
 export interface CallRequest {
   method: string;
@@ -25,7 +28,10 @@ export interface CallRequest {
 export interface CallOk {
   readonly ok: true;
   readonly status: number;
-  /** undici's raw header list: [name, value, ...] as received. */
+  /**
+   * The answer's headers as [name, value, ...]: undici's raw list as received (HTTP/1.1), else its
+   * parsed headers flattened, one pair per value of a repeated header.
+   */
   readonly rawHeaders: readonly Buffer[] | null;
   /** The first content-encoding header, if any. */
   readonly contentEncoding: string | undefined;
@@ -62,35 +68,33 @@ export const SERVED_CONNECTIONS = 1024;
 
 class OkResult implements CallOk {
   readonly ok = true as const;
-  constructor(readonly status: number, readonly rawHeaders: Buffer[] | null, readonly body: Buffer, readonly latencyMs: number) {}
-
-  /** The content-encoding header without parsing the others (every call reads it). */
-  get contentEncoding(): string | undefined {
-    const raw = this.rawHeaders;
-    if (raw === null) return undefined;
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i]!;
-      if (name.length === 16 && name.toString('latin1').toLowerCase() === 'content-encoding') return raw[i + 1]!.toString('latin1');
-    }
-    return undefined;
-  }
+  constructor(
+    readonly status: number,
+    readonly rawHeaders: Buffer[] | null,
+    readonly contentEncoding: string | undefined,
+    readonly body: Buffer,
+    readonly latencyMs: number,
+  ) {}
 }
 
+type Controller = Dispatcher.DispatchController;
+
 /**
- * One call: undici's (legacy, unwrapped) dispatch handler and a node of the deadline list. Once
- * settled it lets go of everything (undici's abort closure holds its request: headers and body), so a
+ * One call: undici's dispatch handler (its controller API) and a node of the deadline list. Once
+ * settled it lets go of everything (undici's controller holds its request: headers and body), so a
  * caller that keeps the Call handle keeps only this small object.
  */
-class ModelCall extends Chunks implements Call {
+class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
   prev: ModelCall | null = null;
   next: ModelCall | null = null;
   readonly deadline: number;
   #listener: CallListener | null;
-  #abort: ((err: Error) => void) | null = null;
-  /** Why the call was aborted before undici handed us its abort function. */
+  #controller: Controller | null = null;
+  /** Why the call was aborted before undici started it (and handed over its controller). */
   #pendingAbort: CallAborted | null = null;
   #status = 0;
   #rawHeaders: Buffer[] | null = null;
+  #contentEncoding: string | undefined = undefined;
   #settled = false;
   /** Inside pool.dispatch: a result now would reach the caller before call() returned. */
   dispatching = true;
@@ -107,11 +111,11 @@ class ModelCall extends Chunks implements Call {
 
   abortWith(reason: CallAborted): void {
     if (this.#settled) return;
-    if (this.#abort !== null) {
-      // undici calls onError(reason) synchronously; settle here in case it did not.
-      const abort = this.#abort;
-      this.#abort = null;
-      abort(reason);
+    if (this.#controller !== null) {
+      // undici calls onResponseError(reason) synchronously; settle here in case it did not.
+      const controller = this.#controller;
+      this.#controller = null;
+      controller.abort(reason);
     } else {
       // Still queued in the pool: abort as soon as undici starts it.
       this.#pendingAbort = reason;
@@ -119,40 +123,40 @@ class ModelCall extends Chunks implements Call {
     this.#fail(reason);
   }
 
-  // --- undici dispatch handler ---
-  onConnect(abort: (err: Error) => void): void {
-    if (this.#pendingAbort !== null) abort(this.#pendingAbort);
-    else this.#abort = abort;
+  // --- undici dispatch handler (docs/reliability.md: what a broken answer is) ---
+  onRequestStart(controller: Controller): void {
+    if (this.#pendingAbort !== null) controller.abort(this.#pendingAbort);
+    else this.#controller = controller;
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+  onResponseStart(controller: Controller, status: number, headers: IncomingHttpHeaders): void {
     if (status < 100 || status > 599) {
-      // HTTP/1.1's grammar allows any three digits; no caller can be sent such a status (SPEC 5: 502).
-      const err = Object.assign(new Error(`model answered status ${status}, outside 100-599`), { code: 'CCR_BAD_STATUS' });
-      this.#abort?.(err);
+      // No caller can be sent such a status: a broken answer.
+      const err = new CCR_ERR_BAD_STATUS(status);
+      controller.abort(err);
       this.#fail(err);
-      return false;
+      return;
     }
     this.#status = status;
-    this.#rawHeaders = rawHeaders;
-    return true;
+    this.#rawHeaders = rawHeaderList(controller.rawHeaders, headers);
+    this.#contentEncoding = firstContentEncoding(headers);
   }
 
-  onData(chunk: Buffer): boolean {
+  onResponseData(_controller: Controller, chunk: Buffer): void {
     this.add(chunk);
-    return true;
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
     this.client.unlink(this);
-    const result = new OkResult(this.#status, this.#rawHeaders, this.take(), round2(performance.now() - this.start));
+    const result = new OkResult(this.#status, this.#rawHeaders, this.#contentEncoding, this.take(), round2(performance.now() - this.start));
     this.#rawHeaders = null;
     this.#deliver(result);
   }
 
-  onError(err: Error): void {
+  /** Without a controller when the pool refused the call before starting it. */
+  onResponseError(_controller: Controller | null, err: Error): void {
     this.#fail(err);
   }
 
@@ -167,7 +171,7 @@ class ModelCall extends Chunks implements Call {
   #deliver(result: CallResult): void {
     const listener = this.#listener!;
     this.#listener = null;
-    this.#abort = null;
+    this.#controller = null;
     if (this.dispatching) process.nextTick(listener, result);
     else listener(result);
   }
@@ -212,10 +216,7 @@ export class ModelClient {
   call(req: CallRequest, listener: CallListener): Call {
     const call = new ModelCall(this, performance.now(), listener);
     this.#link(call);
-    this.#pool.dispatch(
-      { method: req.method as 'POST', path: this.#prefix + req.url, headers: req.headers, body: req.body },
-      call as unknown as Parameters<Pool['dispatch']>[1],
-    );
+    this.#pool.dispatch({ method: req.method, path: this.#prefix + req.url, headers: req.headers, body: req.body }, call);
     call.dispatching = false;
     return call;
   }

@@ -1,5 +1,14 @@
 /** JSON Pointer (RFC 6901): parse once, resolve many times. */
 
+/**
+ * `obj[key] = value` as an own member, for keys that come from data: "__proto__" is an ordinary
+ * key in JSON, but an assignment would set the object's prototype instead (and drop the member).
+ */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 export type Pointer = readonly string[];
 
 /** Parse a pointer string into reference tokens; throws a message naming what is wrong. */
@@ -51,8 +60,8 @@ export function setPointer(doc: unknown, pointer: Pointer, value: unknown): bool
       if (next === null || typeof next !== 'object') return false;
       cur = next as Record<string, unknown> | unknown[];
     } else {
-      if (last) { cur[token] = value; return true; }
-      if (!Object.prototype.hasOwnProperty.call(cur, token)) cur[token] = {};
+      if (last) { setOwn(cur, token, value); return true; }
+      if (!Object.prototype.hasOwnProperty.call(cur, token)) setOwn(cur, token, {});
       const next = cur[token];
       if (next === null || typeof next !== 'object') return false;
       cur = next as Record<string, unknown> | unknown[];

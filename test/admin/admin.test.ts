@@ -176,6 +176,26 @@ test('POST /outcomes: units are hashed under logging.unit hash; a body over 16 M
   assert.equal(line!.unit, hashUnit('u-1', 'pepper'));
 });
 
+test('POST /outcomes: batches posted at once are each written whole, and are in the file when answered', async (t) => {
+  const { p } = await setup(t);
+  const auth = `Bearer ${TOKEN}`;
+  const batch = (k: number) => Array.from({ length: 20_000 }, (_, i) => `{"unit":"b${k}-${i}","label":${i % 2}}`).join('\n');
+  const answers = await Promise.all([0, 1, 2].map((k) => admin(p, 'POST', '/outcomes', batch(k), auth)));
+  assert.deepEqual(answers.map((a) => a.json), [0, 1, 2].map(() => ({ accepted: 20_000, rejected: [] })));
+  const lines = readJsonl(path.join(p.dir, 'outcomes.jsonl'));
+  assert.equal(lines.length, 60_000, 'every line is in the file before shutdown');
+  const runs: string[] = [];
+  for (const l of lines) {
+    const b = String(l.unit).split('-')[0]!;
+    if (runs.at(-1) !== b) runs.push(b);
+  }
+  assert.equal(runs.length, 3, `each batch's lines stay together: ${runs.join(' ')}`);
+  for (const k of [0, 1, 2]) {
+    const units = lines.filter((l) => String(l.unit).startsWith(`b${k}-`)).map((l) => l.unit);
+    assert.deepEqual(units, Array.from({ length: 20_000 }, (_, i) => `b${k}-${i}`), 'in order');
+  }
+});
+
 test('the public listener has no admin routes: /status and /rollback are passed through', async (t) => {
   const { p, ch } = await setup(t);
   const r = await request(p.url + '/rollback', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '' });

@@ -15,7 +15,7 @@ function io() {
 const outcome = (score: number, version: string) => ({ version, status: 200, latencyMs: 1, score, decision: score >= 0.5, error: null });
 
 /** 120 records: v1 champion throughout; the challenger is v2, except the last 20 records where it is v1 too. */
-function writeLogs(dir: string, n = 120) {
+function writeLogs(dir: string, n = 120, [v1, v2] = ['v1', 'v2']) {
   const pairs: string[] = [];
   const outcomes: string[] = [];
   const expected = new Map<string, Array<{ score: number; label: 0 | 1 }>>();
@@ -24,11 +24,11 @@ function writeLogs(dir: string, n = 120) {
     const a = ((i * 37) % 100) / 100;
     const b = ((i * 53) % 100) / 100;
     const label: 0 | 1 = (i * 7) % 10 < 3 ? 1 : 0;
-    const challengerVersion = i >= n - 20 ? 'v1' : 'v2';
-    pairs.push(JSON.stringify({ level: 30, time: 1_700_000_000_000 + i, msg: 'pair', requestId: `r-${i}`, unit: `u-${i % 40}`, route: 'POST /p', config: 'c', assigned: 'key', bucket: 0.5, group: 'champion', served: 'champion', fallback: false, champion: outcome(a, 'v1'), challenger: outcome(b, challengerVersion), agree: null, fields: {} }));
+    const challengerVersion = i >= n - 20 ? v1 : v2;
+    pairs.push(JSON.stringify({ level: 30, time: 1_700_000_000_000 + i, msg: 'pair', requestId: `r-${i}`, unit: `u-${i % 40}`, route: 'POST /p', config: 'c', assigned: 'key', bucket: 0.5, group: 'champion', served: 'champion', fallback: false, champion: outcome(a, v1), challenger: outcome(b, challengerVersion), agree: null, fields: {} }));
     // Even records are labelled here; the first test labels the odd ones in a second file.
     if (i % 2 === 0) outcomes.push(JSON.stringify({ msg: 'outcome', requestId: `r-${i}`, label }));
-    add('v1', a, label);
+    add(v1, a, label);
     add(challengerVersion, b, label);
   }
   fs.writeFileSync(path.join(dir, 'pairs.jsonl'), pairs.join('\n') + '\n');
@@ -81,4 +81,31 @@ test('calibrate: a version with too few labelled records is an error naming it; 
   const e = io();
   assert.equal(await runCalibrate(['--logs', empty], e.io), 2);
   assert.match(e.err(), /labelled/);
+});
+
+test('calibrate: a version name with bidi or control characters reaches stderr and the table escaped, never raw', async () => {
+  const dir = tempDir();
+  // U+202E (right-to-left override) would reorder the rest of a terminal line; U+0007 rings its bell.
+  const evil = 'v1\u202egnp.exe\u0007';
+  writeLogs(dir, 120, [evil, 'v2']);
+  const raw = /[\u202e\u0007]/;
+  const out = path.join(dir, 'cal.json');
+  const c = io();
+  assert.equal(await runCalibrate(['--logs', dir, '--out', out], c.io), 0, c.err());
+  assert.doesNotMatch(c.err(), raw);
+  assert.match(c.err(), /v1\\u202egnp\.exe\\u0007: 70 labelled records/);
+  const file = fs.readFileSync(out, 'utf8');
+  assert.doesNotMatch(file, raw);
+  // Escaped in JSON: the proxy reads the file back with the version's own name.
+  assert.deepEqual(Object.keys(JSON.parse(file).models).sort(), ['v2', evil].sort());
+  const s = io();
+  assert.equal(await runCalibrate(['--logs', dir], s.io), 0, s.err());
+  assert.doesNotMatch(s.out(), raw);
+  assert.equal(s.out(), file);
+  // An error naming the version: too few labelled records.
+  fs.writeFileSync(path.join(dir, 'outcomes.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ requestId: `r-${i * 2}`, label: i % 3 === 0 ? 1 : 0 })).join('\n'));
+  const e = io();
+  assert.equal(await runCalibrate(['--logs', dir], e.io), 2);
+  assert.doesNotMatch(e.err(), raw);
+  assert.match(e.err(), /v1\\u202egnp\.exe\\u0007/);
 });

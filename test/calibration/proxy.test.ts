@@ -64,11 +64,11 @@ test('calibration: a table without one of the versions refuses the config; a rel
   await score();
   // New table: champion 0.8 → 0.8.
   writeTable(dir, { metric: 'precision', models: { 'v-champ': [[0, 0], [1, 1]], 'v-chall': [[0, 0], [1, 1]] } });
-  applyReload(server.runtime, file, true);
+  await applyReload(server.runtime, file, true);
   await score();
   // A broken table is refused like a bad config.
   fs.writeFileSync(calFile, '{"metric":"precision","models":{"v-champ":[[0,0.9],[1,0.1]]}}');
-  applyReload(server.runtime, file, true);
+  await applyReload(server.runtime, file, true);
   await score();
   await server.shutdown();
   const recs = readJsonl(path.join(dir, 'logs', 'pairs.jsonl'));

@@ -46,7 +46,10 @@ test('a valid config: effective settings as YAML, then the id; exit 0', async (t
   assert.equal(lines.at(-1), `config id: ${id}`);
   // the whole output is YAML: the effective config plus a "config id" key
   const printed = parse(io.out()) as Record<string, any>;
-  assert.equal(printed.listen.port, 8088);
+  // a value from the environment is shown as written, never as the variable's text
+  assert.equal(printed.listen.port, '${PORT}');
+  assert.match(io.out(), /^ {2}port: \$\{PORT\} # from the environment: a number$/m);
+  assert.doesNotMatch(io.out(), /8088/);
   assert.equal(printed.models.challenger.timeoutMs, 2000);
   assert.equal(printed.routes[0].method, 'POST');
   assert.equal(printed.traffic.shadowLimit, 1024);

@@ -76,7 +76,11 @@ test('parseConfigText: YAML and JSON; syntax errors name the file and line', () 
     ['a: 1\nb: [1,\n c: 2\n', /^cannot parse config \/x\/c\.yaml at line 4, column 1: /],
     ['a: 1\na: 2\n', /^cannot parse config \/x\/c\.yaml at line 2, column 1: Map keys must be unique$/],
     ['a: !env PORT\n', /^cannot parse config \/x\/c\.yaml at line 1, column 4: Unresolved tag: !env$/],
-    ['a: *nothing\n', /^cannot parse config \/x\/c\.yaml: /],
+    ['a: *nothing\n', /^cannot parse config \/x\/c\.yaml at line 1, column 4: unresolved alias \*nothing /],
+    ['a: 1\n---\nb: 2\n', /^cannot parse config \/x\/c\.yaml at line 2, column 1: Source contains multiple documents/],
+    ['{a: 1, a: 2}', /^cannot parse config \/x\/c\.yaml at line 1, column 8: Map keys must be unique$/],
+    ['a: &x [1, *x]\n', /^cannot parse config \/x\/c\.yaml at line 1, column 11: alias \*x is inside the node it names$/],
+    ['? [a]\n: 1\n', /^cannot parse config \/x\/c\.yaml at line 1, column 3: a mapping key must be a plain value/],
   ];
   for (const [text, message] of cases) {
     assert.throws(() => parseConfigText(text, '/x/c.yaml'), (err: Error & { code?: string }) => {

@@ -155,7 +155,7 @@ test('a healthy challenger does not trip any rule over 400 requests (every rule 
   const p = await proxy(t, testConfig(ch.url, cl.url, dir, { models: models(ch, cl), traffic: { control: 0.1, challenger: 0.3 }, guardrails }));
   // A second window fed the same records shows what the rules saw.
   const seen = new GuardrailWindow({ window: guardrails.window, minSamples: guardrails.minSamples });
-  p.runtime.pairObservers.push((r) => void seen.observe(r));
+  p.runtime.recorder.onPair((r) => void seen.observe(r));
   // Scores cycle over 100 values: every 200 consecutive records hold each twice.
   await drive(p, 0, 400, { concurrency: 8, body: (i) => ({ score: (((i * 37) % 100) + 0.5) / 100 }) });
   assert.equal(seen.size, 200);
@@ -198,7 +198,7 @@ test('trips once per config load; a config load restarts the window', async (t) 
   });
   const p = await proxy(t, raw);
   const rt = p.runtime;
-  const failing = () => rt.writePair(pair({}, { error: 'timeout' }));
+  const failing = () => rt.recorder.write(pair({}, { error: 'timeout' }));
   // Read through a function: assertions narrow a property's type, and the state changes under them.
   const guardrail = () => ({ ...rt.guardrail });
   for (let i = 0; i < 9; i++) failing();
@@ -231,11 +231,11 @@ test('score_psi trips when the challenger drifts from its own first scores, not 
   const rt = p.runtime;
   const s = (i: number) => ((i * 37) % 100) / 100 + 0.005;
   // The champion scores far away from the challenger all along: not a drift.
-  for (let i = 0; i < 300; i++) rt.writePair(pair({ score: 0.99 }, { score: s(i) }));
+  for (let i = 0; i < 300; i++) rt.recorder.write(pair({ score: 0.99 }, { score: s(i) }));
   assert.equal(rt.guardrail.tripped, false);
   // Then the challenger's scores pile up at the top.
   let n = 0;
-  while (!rt.guardrail.tripped && n < 100) rt.writePair(pair({ score: 0.99 }, { score: 0.999 - (n++ % 5) / 1000 }));
+  while (!rt.guardrail.tripped && n < 100) rt.recorder.write(pair({ score: 0.99 }, { score: 0.999 - (n++ % 5) / 1000 }));
   assert.deepEqual(rt.guardrail, { tripped: true, rule: 'score_psi' });
   await p.shutdown();
   const tripped = readJsonl(path.join(dir, 'events.jsonl')).find((e) => e.type === 'guardrail_tripped')!;
@@ -247,7 +247,7 @@ test('no guardrails section, or one without limits: nothing is checked', async (
   for (const guardrails of [undefined, {}]) {
     const dir = tempDir();
     const p = await proxy(t, testConfig('http://127.0.0.1:9', 'http://127.0.0.1:9', dir, guardrails ? { guardrails } : {}));
-    for (let i = 0; i < 300; i++) p.runtime.writePair(pair({}, { error: 'status' }));
+    for (let i = 0; i < 300; i++) p.runtime.recorder.write(pair({}, { error: 'status' }));
     assert.equal(p.runtime.guardrail.tripped, false);
   }
 });
@@ -259,6 +259,6 @@ test('the stop function detaches: later records are not checked', async (t) => {
   const stop = startGuardrails(p.runtime);
   assert.equal(startGuardrails(p.runtime), stop, 'started once per runtime');
   stop();
-  for (let i = 0; i < 20; i++) p.runtime.writePair(pair({}, { error: 'status' }));
+  for (let i = 0; i < 20; i++) p.runtime.recorder.write(pair({}, { error: 'status' }));
   assert.equal(p.runtime.guardrail.tripped, false);
 });

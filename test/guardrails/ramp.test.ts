@@ -110,7 +110,7 @@ test('a guardrail trip stops the schedule at once (rollback)', async (t) => {
   const { rt } = h;
   t.mock.timers.tick(EVERY);
   assert.equal(rt.snapshot.config.traffic.challenger, 0.01);
-  for (let i = 0; i < 5; i++) rt.writePair(pair({}, { error: 'status' }));
+  for (let i = 0; i < 5; i++) rt.recorder.write(pair({}, { error: 'status' }));
   assert.equal(rt.guardrail.tripped, true);
   assert.deepEqual(rt.ramp, { step: 0, next: null });
   for (let i = 0; i < 5; i++) t.mock.timers.tick(EVERY);
@@ -124,7 +124,7 @@ test('a guardrail trip with action: alert stops the schedule too, at the current
     guardrails: { window: 10, minSamples: 5, maxErrorRate: 0.1, action: 'alert' },
   });
   t.mock.timers.tick(EVERY);
-  for (let i = 0; i < 5; i++) h.rt.writePair(pair({}, { error: 'status' }));
+  for (let i = 0; i < 5; i++) h.rt.recorder.write(pair({}, { error: 'status' }));
   for (let i = 0; i < 5; i++) t.mock.timers.tick(EVERY);
   assert.equal(h.rt.snapshot.config.traffic.challenger, 0.01);
   assert.deepEqual(h.events().map((e) => e.type), ['ramp_step', 'guardrail_tripped']);
@@ -142,18 +142,18 @@ test('a config load restarts the schedule from the file\'s traffic.challenger (a
   // Half-way to the next step, the file changes: restart from its 0.01, next step `every` from now.
   t.mock.timers.tick(EVERY / 2);
   h.rewrite({ traffic: { challenger: 0.01 }, ramp: { steps: [0.01, 0.05, 0.1, 0.3], every: EVERY }, guardrails: { window: 10, minSamples: 5, maxErrorRate: 0.1 } });
-  applyReload(rt, h.file, false, {});
+  await applyReload(rt, h.file, false, {});
   assert.equal(rt.snapshot.config.traffic.challenger, 0.01);
   assert.deepEqual(rt.ramp, { step: 0, next: T0 + 3.5 * EVERY });
   t.mock.timers.tick(EVERY);
   assert.equal(rt.snapshot.config.traffic.challenger, 0.05);
 
   // A trip stops it; the next config load clears the trip and starts it again.
-  for (let i = 0; i < 5; i++) rt.writePair(pair({}, { error: 'status' }));
+  for (let i = 0; i < 5; i++) rt.recorder.write(pair({}, { error: 'status' }));
   t.mock.timers.tick(3 * EVERY);
   assert.equal(rt.snapshot.config.traffic.challenger, 0);
   h.rewrite({ traffic: { challenger: 0.05 }, ramp: { steps: [0.01, 0.05, 0.1, 0.3], every: EVERY }, guardrails: { window: 10, minSamples: 5, maxErrorRate: 0.1 } });
-  applyReload(rt, h.file, false, {});
+  await applyReload(rt, h.file, false, {});
   assert.deepEqual(rt.guardrail, { tripped: false, rule: null });
   assert.deepEqual(rt.ramp, { step: 1, next: T0 + 7.5 * EVERY });
   t.mock.timers.tick(EVERY);
@@ -168,12 +168,12 @@ test('a config load restarts the schedule from the file\'s traffic.challenger (a
 test('a config load that removes the ramp stops it; one that adds it starts it', async (t) => {
   const h = await harness(t, { ramp: { steps: [0.5], every: EVERY } });
   h.rewrite({});
-  applyReload(h.rt, h.file, false, {});
+  await applyReload(h.rt, h.file, false, {});
   assert.deepEqual(h.rt.ramp, { step: null, next: null });
   t.mock.timers.tick(5 * EVERY);
   assert.deepEqual(steps(h), []);
   h.rewrite({ ramp: { steps: [0.5], every: 2 * EVERY } });
-  applyReload(h.rt, h.file, false, {});
+  await applyReload(h.rt, h.file, false, {});
   assert.deepEqual(h.rt.ramp, { step: null, next: T0 + 7 * EVERY });
   t.mock.timers.tick(2 * EVERY);
   assert.deepEqual(steps(h), [[0, 0.5, 0.5]]);

@@ -117,7 +117,7 @@ test('50 rapid reloads under load: every record carries the config id whose frac
   const traffic = load(server.url, 1500, 'r');
   for (let i = 1; i <= 50; i++) {
     write(i % 2);
-    applyReload(server.runtime, file, false);
+    await applyReload(server.runtime, file, false);
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.equal(await traffic, 1500);

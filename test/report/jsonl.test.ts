@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { cleanFile, createJsonLinesTable, loadJsonLines, scalar, type Columns } from '../../src/report/jsonl.js';
+import { cleanFile } from '../../src/report/clean-lines.js';
+import type { Columns } from '../../src/report/columns.js';
+import { createJsonLinesTable, loadJsonLines, scalar } from '../../src/report/jsonl.js';
 import { tempDir } from './helpers.js';
 
 const COLUMNS: Columns = { time: 'DOUBLE', msg: 'VARCHAR', nested: { score: 'DOUBLE' } };

@@ -16,7 +16,7 @@ import {
   srmTest,
   wilson,
   type ModelMetrics,
-} from '../../src/report/stats/index.js';
+} from '../../src/stats/index.js';
 import type { GroupName, ModelSummary, Report, Role, Segment } from '../../src/report/types.js';
 import { verdictOf } from '../../src/report/verdict.js';
 
@@ -36,7 +36,14 @@ export interface ReferenceInput {
 
 const ROLES: Role[] = ['champion', 'challenger'];
 const GROUPS: GroupName[] = ['control', 'champion', 'challenger'];
-const fin = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+// Numbers beyond these magnitudes are read as absent and counted in window.outOfRange.
+const MAX_MAGNITUDE = 1e15;
+const MAX_TIME = 8.64e15;
+const within = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= max;
+const fin = (v: unknown): number | null => (within(v, MAX_MAGNITUDE) ? v : null);
+const finTime = (v: unknown): number | null => (within(v, MAX_TIME) ? v : null);
+const fraction = (v: unknown): number | null => (typeof v === 'number' && v >= 0 && v <= 1 ? v : null);
+const outOfRange = (v: unknown, max: number): number => (typeof v === 'number' && !within(v, max) ? 1 : 0);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
 const called = (o: Obj | null | undefined) => o != null && o.error?.kind !== 'skipped';
 
@@ -50,13 +57,13 @@ export function referenceReport(input: ReferenceInput): Report {
   const isPair = (p: Obj) => p.msg === 'pair' || (p.msg === undefined && (p.champion != null || p.challenger != null));
   const inWindow = input.pairs.filter((p) => {
     if (!isPair(p)) return false;
-    if (input.since !== undefined && !(typeof p.time === 'number' && p.time >= input.since)) return false;
-    if (input.until !== undefined && !(typeof p.time === 'number' && p.time < input.until)) return false;
+    if (input.since !== undefined && !(finTime(p.time) !== null && p.time >= input.since)) return false;
+    if (input.until !== undefined && !(finTime(p.time) !== null && p.time < input.until)) return false;
     return true;
   });
   const rejected = inWindow.filter((p) => p.error != null).length;
   const recs = inWindow.filter((p) => p.error == null);
-  const times = recs.map((p) => fin(p.time)).filter((t): t is number => t !== null);
+  const times = recs.map((p) => finTime(p.time)).filter((t): t is number => t !== null);
 
   // Labels (definition 5).
   const byRid = new Map<string, 0 | 1>();
@@ -103,10 +110,10 @@ export function referenceReport(input: ReferenceInput): Report {
   // Models (definition 2).
   const models = {} as Record<Role, ModelSummary>;
   for (const role of ROLES) {
-    const outs = recs.map((p) => ({ o: p[role] as Obj | null | undefined, t: fin(p.time) }));
+    const outs = recs.map((p) => ({ o: p[role] as Obj | null | undefined, t: finTime(p.time) }));
     const calls = outs.filter((x) => called(x.o));
     const errs = calls.filter((x) => x.o!.error != null);
-    const byKind: Record<string, number> = {};
+    const byKind: Record<string, number> = Object.create(null);
     for (const e of errs) byKind[e.o!.error.kind ?? 'unknown'] = (byKind[e.o!.error.kind ?? 'unknown'] ?? 0) + 1;
     const lat = calls.map((x) => fin(x.o!.latencyMs)).filter((v): v is number => v !== null);
     const scores = outs.map((x) => fin(x.o?.score)).filter((v): v is number => v !== null);
@@ -146,7 +153,7 @@ export function referenceReport(input: ReferenceInput): Report {
     if (typeof p.config !== 'string') continue;
     const e = configs.get(p.config) ?? { n: 0, t: -Infinity, g: { control: 0, champion: 0, challenger: 0 } };
     e.n++;
-    e.t = Math.max(e.t, fin(p.time) ?? -Infinity);
+    e.t = Math.max(e.t, finTime(p.time) ?? -Infinity);
     if (GROUPS.includes(p.group)) e.g[p.group as GroupName]++;
     configs.set(p.config, e);
   }
@@ -154,7 +161,7 @@ export function referenceReport(input: ReferenceInput): Report {
   let srm: Report['traffic']['srm'] = { config: top?.[0] ?? null, chi2: null, pValue: null, flag: null };
   if (top) {
     const ev = input.events.find((e) => e.config === top[0] && (e.msg === undefined || e.msg === 'event') &&
-      fin(e.traffic?.control) !== null && fin(e.traffic?.challenger) !== null);
+      fraction(e.traffic?.control) !== null && fraction(e.traffic?.challenger) !== null);
     if (ev) {
       const rest = 1 - ev.traffic.control - ev.traffic.challenger;
       const shares = { control: ev.traffic.control, champion: Math.abs(rest) < 1e-12 ? 0 : rest, challenger: ev.traffic.challenger };
@@ -195,6 +202,9 @@ export function referenceReport(input: ReferenceInput): Report {
       records: recs.length,
       rejected,
       malformedLines: input.malformedLines ?? 0,
+      outOfRange: recs.reduce((n, p) => n + outOfRange(p.time, MAX_TIME) +
+        ROLES.reduce((m, role) => m + outOfRange(p[role]?.latencyMs, MAX_MAGNITUDE) + outOfRange(p[role]?.score, MAX_MAGNITUDE) +
+          outOfRange(p[role]?.normalized, MAX_MAGNITUDE), 0), 0),
     },
     traffic: {
       groups: Object.fromEntries(GROUPS.map((g) => [g, { n: gcount(g), share: inGroups ? gcount(g) / inGroups : null }])) as Report['traffic']['groups'],
@@ -259,7 +269,7 @@ export function referenceReport(input: ReferenceInput): Report {
     };
     const segs = new Map<string, Obj[]>();
     for (const p of recs) segs.set(key(p), [...(segs.get(key(p)) ?? []), p]);
-    const segments: Record<string, Segment> = {};
+    const segments: Record<string, Segment> = Object.create(null);
     for (const [k, ps] of [...segs.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1))) {
       const bd = ps.filter((p) => fin(p.champion?.score) !== null && fin(p.challenger?.score) !== null &&
         typeof p.champion.decision === 'boolean' && typeof p.challenger.decision === 'boolean');

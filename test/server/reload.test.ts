@@ -50,7 +50,7 @@ test('reload under load: no failed request, records switch config id exactly at 
   const workers = Array.from({ length: 8 }, (_, w) => worker(w));
   while (sent < 200) await new Promise((r) => setTimeout(r, 5));
   write({ traffic: { control: 0, challenger: 1 } });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   const second = server.runtime.snapshot.id;
   assert.notEqual(second, first);
   const at = sent;
@@ -85,11 +85,11 @@ test('invalid reloads keep the old config and write config_rejected with the rea
   const server = await startServer(loadConfigFile(file), { env: {}, defaultMetrics: false });
   const id = server.runtime.snapshot.id;
   fs.writeFileSync(file, 'models: [unclosed');
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   write({ traffic: { control: 0.6, challenger: 0.5 } });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   write({ traffic: { control: 0.1, challenger: 0.2 }, bogus: 1 });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   assert.equal(server.runtime.snapshot.id, id);
   const res = await request(server.url + '/predict', { method: 'POST', headers: { 'x-user-id': 'u' }, body: '{}' });
   assert.equal(res.statusCode, 200);
@@ -111,9 +111,9 @@ test('a change that leaves the id unchanged is ignored; restart-only keys are ke
   const server = await startServer(loadConfigFile(file), { env: {}, defaultMetrics: false });
   const before = server.runtime.snapshot.config;
   fs.appendFileSync(file, '\n# a comment\n');
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   write({ traffic: { control: 0.1, challenger: 0.3 }, limits: { bodyBytes: 10 }, shutdownGraceMs: 1 });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   const after = server.runtime.snapshot.config;
   assert.equal(after.traffic.challenger, 0.3);
   assert.deepEqual(after.limits, before.limits);
@@ -133,7 +133,7 @@ test('each model pool holds traffic.shadowLimit connections plus room for served
   assert.equal(before.champion.maxConnections, 8 + SERVED_CONNECTIONS);
   assert.equal(before.challenger.maxConnections, 8 + SERVED_CONNECTIONS);
   write({ traffic: { control: 0, challenger: 0.5, shadowLimit: 64 } });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   const after = server.runtime.snapshot.clients;
   assert.equal(after.challenger.maxConnections, 64 + SERVED_CONNECTIONS);
   assert.notEqual(after.challenger, before.challenger, 'a new pool; the old one finishes its calls and closes');
@@ -153,13 +153,13 @@ test('a config load clears a rollback; mode from the file applies only when it c
   server.runtime.setBypass(true, 'admin');
   assert.equal(server.runtime.snapshot.config.traffic.challenger, 0);
   write({ traffic: { challenger: 0.6 } });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   assert.equal(server.runtime.snapshot.config.traffic.challenger, 0.6);
   assert.equal(server.runtime.snapshot.config.mode, 'bypass', 'mode unchanged in the file: the lever stays');
   write({ traffic: { challenger: 0.6 }, mode: 'bypass' });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   write({ traffic: { challenger: 0.6 }, mode: 'normal' });
-  applyReload(server.runtime, file, false);
+  await applyReload(server.runtime, file, false);
   assert.equal(server.runtime.snapshot.config.mode, 'normal');
 });
 

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ModelClient, type CallResult } from '../../src/upstream/model-client.js';
 import { startUpstream, scoreBehaviour, closedPort } from '../helpers/upstream.js';
 
@@ -94,4 +96,124 @@ test('connection refused is a connect failure, delivered after call() returned; 
     if (!p.ok) assert.deepEqual([p.kind, p.message], ['canceled', 'grace expired']);
   }
   assert.equal(d.inflight, 0);
+});
+
+// --- undici's handler API ---
+
+/** What undici 8 demands of a dispatch handler (its assertRequestHandler), and the callbacks it no longer calls. */
+const CONTROLLER_API = ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError'];
+const LEGACY_API = ['onConnect', 'onHeaders', 'onData', 'onComplete', 'onError', 'onUpgrade', 'onResponseStarted'];
+
+test('undici 8 rejects legacy handlers: a call is undici\'s dispatch handler on the controller API only', async (t) => {
+  const up = await startUpstream(scoreBehaviour(0.25));
+  t.after(() => up.close());
+  const c = client(up.url, 1000);
+  t.after(() => c.destroy());
+  let result: CallResult | null = null;
+  const handler = c.call(REQ, (r) => (result = r)) as unknown as Record<string, unknown>;
+  for (const m of CONTROLLER_API) assert.equal(typeof handler[m], 'function', `${m} missing`);
+  for (const m of LEGACY_API) assert.equal(handler[m], undefined, `legacy ${m} still there`);
+  while (result === null) await new Promise((r) => setTimeout(r, 5));
+  assert.equal((result as CallResult).ok, true);
+});
+
+/**
+ * A raw TCP "model" answering one request per connection: `answer` gets the socket once a whole
+ * request (head and content-length body) arrived. Later requests on it are counted in `reused`, never
+ * answered.
+ */
+async function rawModel(t: { after(fn: () => Promise<void>): void }, answer: (s: net.Socket) => void): Promise<{ url: string; requests: () => number; reused: () => number }> {
+  const sockets = new Set<net.Socket>();
+  let requests = 0;
+  let reused = 0;
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s)).on('error', () => undefined);
+    let buf = '';
+    let count = 0;
+    s.on('data', (d) => {
+      buf += d;
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, end))?.[1] ?? 0);
+        if (end < 0 || buf.length < end + 4 + len) return;
+        buf = buf.slice(end + 4 + len);
+        requests++;
+        if (count++ === 0) answer(s);
+        else reused++;
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests, reused: () => reused };
+}
+
+test('repeated response headers stay one pair per value; contentEncoding is the first one', async (t) => {
+  const { url } = await rawModel(t, (s) => s.write(
+    'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nContent-Encoding: identity\r\nSet-Cookie: b=2\r\nContent-Encoding: gzip\r\n' +
+      'Content-Type: application/json\r\nContent-Length: 13\r\n\r\n{"score":0.9}',
+  ));
+  const c = client(url, 1000);
+  t.after(() => c.destroy());
+  const r = await c.request(REQ);
+  assert.ok(r.ok);
+  const raw = r.rawHeaders!.map((b) => b.toString('latin1'));
+  const pairs: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push(`${raw[i]}: ${raw[i + 1]}`);
+  assert.deepEqual(pairs.filter((p) => /^set-cookie/i.test(p)), ['Set-Cookie: a=1', 'Set-Cookie: b=2']);
+  assert.equal(r.contentEncoding, 'identity');
+  assert.equal(r.body.toString(), '{"score":0.9}');
+});
+
+test('a status outside 100-599 is a broken answer (connect) coded CCR_ERR_BAD_STATUS, and the connection is not reused', async (t) => {
+  let status = '600';
+  const model = await rawModel(t, (s) => s.write(`HTTP/1.1 ${status} Odd\r\nContent-Length: 13\r\n\r\n{"score":0.9}`));
+  const c = client(model.url, 1000);
+  t.after(() => c.destroy());
+  for (const s of ['600', '099', '999']) {
+    status = s;
+    await new Promise((r) => setTimeout(r, 20)); // time for the pool to offer a kept-alive connection again
+    const r = await c.request(REQ);
+    assert.ok(!r.ok, `status ${s} accepted`);
+    assert.equal(r.kind, 'connect');
+    assert.match(r.message, new RegExp(`^CCR_ERR_BAD_STATUS: model answered status ${Number(s)}, outside 100-599$`));
+  }
+  status = '200';
+  await new Promise((r) => setTimeout(r, 20));
+  const ok = await c.request(REQ);
+  assert.ok(ok.ok && ok.status === 200, JSON.stringify(ok));
+  assert.equal(model.requests(), 4);
+  assert.equal(model.reused(), 0);
+  assert.equal(c.inflight, 0);
+});
+
+test('cancel mid-body aborts through undici: canceled once, the stalled connection dropped, the next call answered', async (t) => {
+  let stall = true;
+  const model = await rawModel(t, (s) => {
+    if (stall) s.write('HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{"sco');
+    else s.write('HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{"score":0.9}');
+  });
+  const c = client(model.url, 5000);
+  t.after(() => c.destroy());
+  const results: CallResult[] = [];
+  const call = c.call(REQ, (r) => results.push(r));
+  while (model.requests() === 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 20)); // the head and the first bytes of the body are in
+  call.cancel('client went away');
+  call.cancel('twice');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(results.length, 1);
+  const r = results[0]!;
+  assert.ok(!r.ok && r.kind === 'canceled' && r.message === 'client went away');
+  stall = false;
+  await new Promise((r) => setTimeout(r, 20)); // time for the pool to offer a kept-alive connection again
+  const next = await c.request(REQ);
+  assert.ok(next.ok && next.body.toString() === '{"score":0.9}');
+  assert.equal(model.requests(), 2);
+  assert.equal(model.reused(), 0, 'the canceled call\'s connection was reused');
+  assert.equal(c.inflight, 0);
 });

@@ -1,6 +1,6 @@
 /** `agreement` and `drift` (SPEC 8, definitions 3 and 4), over records where both models scored. */
-import { psiFromCounts } from '../stats/psi.js';
-import { count, num, nums, type Queries, type Row } from '../sql.js';
+import { psiFromCounts } from '../../stats/psi.js';
+import { count, num, nums, sqlNumber, type Queries, type Row } from '../sql.js';
 import type { Agreement } from '../types.js';
 import { BOTH_SCORED, total, type Cell } from './scan.js';
 
@@ -61,9 +61,9 @@ export async function agreementSection(
 export async function psiSql(db: Queries, table: string, where: string, ref: string, act: string, edges: (number | null)[]): Promise<number | null> {
   if (edges.length !== 9 || edges.some((x) => x === null)) return null;
   const bounds = [...(edges as number[]), Infinity];
-  // Exact literals: 17 significant digits round-trip a double, and DuckDB reads the exponent
-  // form as a DOUBLE (not as a DECIMAL, which could round).
-  const lit = bounds.map((x) => (Number.isFinite(x) ? x.toExponential(16) : `'Infinity'::DOUBLE`)).join(', ');
+  // Literals, not parameters: histogram() needs its boundaries when the query is planned.
+  // sqlNumber round-trips a double exactly.
+  const lit = bounds.map((x) => (x === Infinity ? `'Infinity'::DOUBLE` : sqlNumber(x))).join(', ');
   const r = await db.one(`SELECT histogram(${ref}, [${lit}]) AS r, histogram(${act}, [${lit}]) AS a
     FROM ${table} WHERE (${where})`);
   const bins = (h: unknown) => {

@@ -1,8 +1,8 @@
 /** `labels`, `impact` and the label part of `segments` (SPEC 8, definitions 5, 6, 7, 10). */
-import { aucFromRankSum } from '../stats/auc.js';
-import { metricsFromConfusion, type Confusion, type ModelMetrics } from '../stats/classification.js';
-import { compareProportions, wilson } from '../stats/proportions.js';
-import { mcnemar } from '../stats/tests.js';
+import { aucFromRankSum } from '../../stats/auc.js';
+import { metricsFromConfusion, type Confusion, type ModelMetrics } from '../../stats/classification.js';
+import { compareProportions, wilson } from '../../stats/proportions.js';
+import { mcnemar } from '../../stats/tests.js';
 import { count, num, type Queries, type Row } from '../sql.js';
 import { GROUPS, ROLES, type AtThreshold, type GroupImpact, type Impact, type Labels, type Role } from '../types.js';
 import { total, type Cell } from './scan.js';

@@ -51,8 +51,8 @@ export function modelsSection(cells: readonly Cell[], q: ModelQuantiles): Record
     const called = (c: Cell) => c[`${p}_called`];
     const calls = total(cells, called);
     const errors = total(cells, (c) => called(c) && c[`${p}_err`]);
-    // Error kinds, most frequent first.
-    const byKind: Record<string, number> = {};
+    // Error kinds, most frequent first. Kinds come from the records: `__proto__` is an ordinary one.
+    const byKind: Record<string, number> = Object.create(null);
     for (const [kind, e] of [...byKey(cells, (c) => c[`${p}_kind`], (c) => called(c) && c[`${p}_err`]).entries()]
       .sort(([ka, a], [kb, b]) => b.n - a.n || (ka < kb ? -1 : 1))) byKind[kind] = e.n;
     // The most frequent version; ties go to the one seen last (as for the SRM config).

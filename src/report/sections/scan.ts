@@ -4,7 +4,7 @@
  * arithmetic on top. So the records are counted once per combination of a few low-cardinality
  * columns, and every count, rate and mean is then folded from those cells in TypeScript.
  */
-import { PSI_EDGE_PS } from '../stats/psi.js';
+import { PSI_EDGE_PS } from '../../stats/psi.js';
 import { count, num, type Queries, type Row } from '../sql.js';
 
 export const BOTH_SCORED = 'c_score IS NOT NULL AND h_score IS NOT NULL';
@@ -40,6 +40,8 @@ export interface Cell {
   h_norm_sum: number;
   h_norm_n: number;
   abs_delta_sum: number;
+  /** Numbers read as absent because out of range (schema.ts, MAX_MAGNITUDE). */
+  oor: number;
 }
 
 const KEYS = ['grp', 'config', 'fallback', 'c_version', 'h_version', 'c_called', 'h_called', 'c_err', 'h_err',
@@ -52,7 +54,7 @@ export async function cellScan(db: Queries): Promise<Cell[]> {
       sum(c_lat) AS c_lat_sum, count(c_lat) AS c_lat_n, sum(h_lat) AS h_lat_sum, count(h_lat) AS h_lat_n,
       sum(c_score) AS c_score_sum, sum(h_score) AS h_score_sum,
       sum(c_norm) AS c_norm_sum, count(c_norm) AS c_norm_n, sum(h_norm) AS h_norm_sum, count(h_norm) AS h_norm_n,
-      sum(abs(h_score - c_score)) AS abs_delta_sum
+      sum(abs(h_score - c_score)) AS abs_delta_sum, sum(oor) AS oor
     FROM rec GROUP BY ALL`);
   return rows.map((r: Row) => ({
     grp: (r.grp as string | null) ?? null,
@@ -84,6 +86,7 @@ export async function cellScan(db: Queries): Promise<Cell[]> {
     h_norm_sum: num(r.h_norm_sum) ?? 0,
     h_norm_n: count(r.h_norm_n),
     abs_delta_sum: num(r.abs_delta_sum) ?? 0,
+    oor: count(r.oor),
   }));
 }
 

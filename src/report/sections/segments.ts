@@ -9,7 +9,8 @@ export async function segmentsSection(db: Queries, data: LabelData): Promise<Rec
       avg(CASE WHEN c_dec = h_dec THEN 1.0 ELSE 0.0 END)
         FILTER (WHERE c_score IS NOT NULL AND h_score IS NOT NULL AND c_dec IS NOT NULL AND h_dec IS NOT NULL) AS agreement
     FROM rec GROUP BY seg ORDER BY n DESC, seg`);
-  const out: Record<string, Segment> = {};
+  // Segment values come from the records: `__proto__` is an ordinary one.
+  const out: Record<string, Segment> = Object.create(null);
   for (const s of segs) {
     const value = String(s.seg);
     const mine = (c: { seg: string | null }) => c.seg === value;

@@ -1,6 +1,6 @@
 /** `window` and `traffic` (SPEC 8, definitions 2 and 8). */
-import { srmTest } from '../stats/tests.js';
-import { count, num, sqlString, type Queries } from '../sql.js';
+import { srmTest } from '../../stats/tests.js';
+import { count, num, type Queries } from '../sql.js';
 import { GROUPS, type GroupName, type ReportWindow, type Srm, type Traffic } from '../types.js';
 import { byKey, total, type Cell } from './scan.js';
 
@@ -27,6 +27,7 @@ export async function windowAndTraffic(
       records,
       rejected: count(rejected.n),
       malformedLines,
+      outOfRange: total(cells, all, (c) => c.oor),
     },
     traffic: {
       groups: Object.fromEntries(GROUPS.map((g) => [g, { n: n(g), share: inGroups > 0 ? n(g) / inGroups : null }])) as Traffic['groups'],
@@ -49,9 +50,9 @@ export async function srmSection(db: Queries, cells: readonly Cell[]): Promise<S
   const [config, { cells: mine }] = top;
   const none: Srm = { config, chi2: null, pValue: null, flag: null };
   const ev = await db.rows(`SELECT control, challenger FROM events
-    WHERE config = ${sqlString(config)} AND (msg IS NULL OR msg = 'event')
+    WHERE config = $1 AND (msg IS NULL OR msg = 'event')
       AND control IS NOT NULL AND challenger IS NOT NULL
-    ORDER BY batch, rowid LIMIT 1`);
+    ORDER BY batch, rowid LIMIT 1`, [config]);
   if (ev.length === 0) return none;
   const control = num(ev[0]!.control)!;
   const challenger = num(ev[0]!.challenger)!;

@@ -1,4 +1,4 @@
-/** Reading a model's score from its response body (SPEC 5). */
+/** Reading a model's score from its response body (docs/config.md#routes-the-scored-routes-at-least-one). */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Preset, RouteConfig } from '../config/types.js';

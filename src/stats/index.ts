@@ -1,4 +1,8 @@
-/** The report's statistics: pure functions, each with its SPEC 8 definition in its module. */
+/**
+ * Statistics as pure functions, each with its definition in its module (docs/report.md,
+ * "Sections"). The report and the proxy's guardrails both import from here; nothing here imports
+ * either of them.
+ */
 export * from './distributions.js';
 export * from './descriptive.js';
 export * from './auc.js';

@@ -1,5 +1,5 @@
 /**
- * The report's statistics against reference values from numpy / scipy / scikit-learn / statsmodels,
+ * The statistics against reference values from numpy / scipy / scikit-learn / statsmodels,
  * produced by test/fixtures/report/make-fixtures.py (the command is in its header).
  */
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ import {
   spearman,
   srmTest,
   wilson,
-} from '../../src/report/stats/index.js';
+} from '../../src/stats/index.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/report/stats.json', import.meta.url), 'utf8'));
 

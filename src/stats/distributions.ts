@@ -1,7 +1,7 @@
 /**
  * The few distribution functions the report needs (χ² and normal tails, the exact binomial CDF at
  * p = ½), written out because no well-kept npm package offers them without a large dependency.
- * Accuracy is ~1e-14 relative, checked against scipy in test/report/stats.test.ts.
+ * Accuracy is ~1e-14 relative, checked against scipy in test/stats/stats.test.ts.
  */
 
 // Lanczos approximation, g = 7, n = 9 (the coefficients Numerical Recipes and Boost use).

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { decodeBody, needsDecoding } from '../../src/routing/score.js';
+import { decodeBody, needsDecoding } from '../../src/scoring/score.js';
 
 test('decodeBody: gzip, x-gzip, deflate and br decoded, names case- and space-insensitive', async () => {
   const json = Buffer.from('{"score":0.7}');

@@ -1,4 +1,7 @@
-/** Turning a model call's result into the outcome of SPEC 6 (status, score, decision, error kind). */
+/**
+ * Turning a model call's result into a model outcome of the pair record (status, score, decision,
+ * error kind; see docs/records.md#model-outcome).
+ */
 import type { Normalizer } from '../calibration/normalize.js';
 import type { ModelOutcome } from '../records/types.js';
 import type { CallOk, CallResult } from '../upstream/model-client.js';
@@ -41,6 +44,14 @@ export function evaluate(result: CallResult, s: Scoring): Evaluated | Promise<Ev
 function unscored(result: CallResult, s: Scoring): Evaluated {
   if (!result.ok) return failed(result, s, result.kind, result.message);
   return failed(result, s, 'status', `model answered ${result.status}`);
+}
+
+/**
+ * The outcome of a call whose answer ccrouter failed to evaluate (a fault of its own, counted
+ * elsewhere): the call happened, its score is unknown.
+ */
+export function notEvaluated(result: CallResult, s: Scoring, err: unknown): Evaluated {
+  return failed(result, s, 'parse', `answer not evaluated: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 function failed(result: CallResult, s: Scoring, kind: NonNullable<ModelOutcome['error']>['kind'], message: string): Evaluated {

@@ -1,0 +1,66 @@
+/**
+ * The answer a scored request gets (docs/design.md#the-hot-path): the model's answer with
+ * ccrouter's headers, the control group's patch or fixed response, or ccrouter's own 502/503/504
+ * when the model could not answer.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Group, Role } from '../config/types.js';
+import type { Snapshot } from '../runtime/snapshot.js';
+import type { Evaluated } from '../scoring/outcome.js';
+import { setPointer } from '../util/json-pointer.js';
+import { JSON_TYPE, TEXT_TYPE, writeAnswer } from './answer.js';
+import { answerHeaders } from './headers.js';
+import { mergePatch } from './merge-patch.js';
+
+/**
+ * Write the answer on `res` from `role`'s call (the champion after a fallback); returns the body sent
+ * (for `logging.bodies`). `close`: the connection closes after it.
+ */
+export function sendServed(res: ServerResponse, close: boolean, snap: Snapshot, requestId: string, group: Group, role: Role, evaluated: Evaluated, fallback: boolean): Buffer {
+  const cfg = snap.config;
+  const result = evaluated.result;
+  const headers = ['x-request-id', requestId, 'x-ccrouter-group', group, 'x-ccrouter-model', cfg.models[role].version];
+  if (fallback) headers.push('x-ccrouter-fallback', '1');
+  let status: number;
+  let body: Buffer;
+
+  if (group === 'control' && cfg.control.response) {
+    const r = cfg.control.response;
+    status = r.status;
+    body = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(JSON.stringify(r.body ?? null));
+    headers.push('content-type', typeof r.body === 'string' ? TEXT_TYPE : JSON_TYPE);
+  } else if (!result.ok) {
+    status = result.kind === 'timeout' ? 504 : result.kind === 'canceled' ? 503 : 502;
+    const error = result.kind === 'timeout' ? 'upstream_timeout' : result.kind === 'canceled' ? 'shutting_down' : 'upstream_connect';
+    body = Buffer.from(JSON.stringify({ error, model: cfg.models[role].version, requestId }));
+    headers.push('content-type', JSON_TYPE);
+  } else {
+    status = result.status;
+    const rewritten = rewrite(snap, group, evaluated);
+    if (rewritten !== null) {
+      // A rewritten body goes out uncompressed, whatever the model sent.
+      body = rewritten;
+      answerHeaders(result.rawHeaders, true, headers);
+      headers.push('content-type', JSON_TYPE);
+    } else {
+      body = result.body;
+      if (!answerHeaders(result.rawHeaders, false, headers)) headers.push('content-type', 'application/octet-stream');
+    }
+  }
+  writeAnswer(res, status, headers, body, close);
+  return body;
+}
+
+/** The model's JSON with the normalized score injected and the control patch merged; null: sent as is. */
+function rewrite(snap: Snapshot, group: Group, evaluated: Evaluated): Buffer | null {
+  const result = evaluated.result;
+  if (!result.ok || result.status >= 300 || evaluated.json === undefined) return null;
+  const patch = group === 'control' ? snap.config.control.patch : undefined;
+  const normalized = evaluated.outcome.normalized;
+  const inject = snap.inject !== null && normalized !== undefined && normalized !== null;
+  if (!patch && !inject) return null;
+  let json: unknown = evaluated.json;
+  if (inject) setPointer(json, snap.inject!, normalized);
+  if (patch) json = mergePatch(json, patch);
+  return Buffer.from(JSON.stringify(json));
+}
