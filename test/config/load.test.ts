@@ -136,7 +136,7 @@ test('the example config/ccrouter.yaml is valid and documents the SPEC 3 example
     'listen', 'admin', 'models', 'routes', 'passthrough', 'decision', 'assignment', 'traffic', 'control', 'fallback',
     'mode', 'limits', 'shutdownGraceMs', 'logging', 'guardrails', 'ramp',
   ]);
-  assert.match(readFileSync(EXAMPLE, 'utf8'), /^# calibration:\n#   file: config\/calibration\.json$/m);
+  assert.match(readFileSync(EXAMPLE, 'utf8'), /^# calibration:\n# {3}file: config\/calibration\.json$/m);
   // and it is its own fixed point: validating the effective config changes nothing
   assert.deepEqual(validateConfig(config), config);
 });

@@ -75,7 +75,7 @@ test('deeply nested logging.fields value (5 000 levels), normal models: 200 and 
 test('deeply nested field while the challenger times out or the client disconnects: ccrouter serve stays up and writes every record', { timeout: 60_000 }, async (t) => {
   const slowChampion: Behaviour = async (req, res) => {
     if (req.headers['x-slow'] !== undefined) await sleep(2000);
-    scoreBehaviour(0.8)(req, res);
+    await scoreBehaviour(0.8)(req, res);
   };
   const [ch, cl] = await models(t, slowChampion, scoreBehaviour(0.3, 1500));
   const dir = tempDir();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Obj = Record<string, any>;
 
 /** A fresh temporary directory, removed after the test. */

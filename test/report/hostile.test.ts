@@ -14,7 +14,7 @@ import { createJsonLinesTable, loadJsonLines, scalar } from '../../src/report/js
 import { diff, referenceReport } from './reference.js';
 import { outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 
 function io() {
   const out: string[] = [];

@@ -20,7 +20,7 @@ import {
 import type { GroupName, ModelSummary, Report, Role, Segment } from '../../src/report/types.js';
 import { verdictOf } from '../../src/report/verdict.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Obj = Record<string, any>;
 
 export interface ReferenceInput {
@@ -101,8 +101,13 @@ export function referenceReport(input: ReferenceInput): Report {
     for (const x of withScore) {
       if (x.y === 1) c.positives++;
       const d = x.p[role].decision;
-      if (d === true) x.y === 1 ? c.tp++ : c.fp++;
-      else if (d === false) x.y === 1 ? c.fn++ : c.tn++;
+      if (d === true) {
+        if (x.y === 1) c.tp++;
+        else c.fp++;
+      } else if (d === false) {
+        if (x.y === 1) c.fn++;
+        else c.tn++;
+      }
     }
     return metricsFromConfusion(c, auc(withScore.map((x) => x.p[role].score), withScore.map((x) => x.y)));
   };

@@ -8,7 +8,7 @@ import { mcnemar, pearson, psi, quantile, spearman, srmTest, wilson, Z95 } from 
 import { diff, referenceReport } from './reference.js';
 import { outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 
 /** Captures runReport's output. */
 function io(tty = false) {
