@@ -12,7 +12,7 @@ import { logging, KEYS as LOGGING } from './sections/logging.js';
 import { models } from './sections/models.js';
 import { KEYS as OPTIONAL, calibration, guardrails } from './sections/optional.js';
 import { routes } from './sections/routes.js';
-import { DEFAULTS } from './sections/rules.js';
+import { DEFAULTS, type Built } from './sections/rules.js';
 import { KEYS as TRAFFIC, control, trafficAndRamp } from './sections/traffic.js';
 import { FALLBACKS, MODES, type Config } from './types.js';
 
@@ -38,7 +38,7 @@ export function validateConfig(raw: unknown, sources: EnvSources = NO_SOURCES): 
   return deepFreeze(dropUndefined(config));
 }
 
-function readConfig(root: Section): Config | undefined {
+function readConfig(root: Section): Built<Config> | undefined {
   const { listen, admin } = listeners(root);
   const m = models(root);
   const r = routes(root);

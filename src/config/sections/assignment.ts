@@ -1,11 +1,11 @@
 /** `assignment`: which request attribute keeps a caller in one group, and the hash's salt and seed. */
 import type { Section } from '../reader.js';
 import type { AssignmentConfig } from '../types.js';
-import { TOKEN } from './rules.js';
+import { TOKEN, type Built } from './rules.js';
 
 export const KEYS = { assignment: ['unit', 'salt', 'seed'] } as const;
 
-export function assignment(s: Section): AssignmentConfig | undefined {
+export function assignment(s: Section): Built<AssignmentConfig> | undefined {
   const u = unit(s);
   const salt = s.str('salt', '');
   const seed = readSeed(s);

@@ -1,7 +1,7 @@
 /** The two listeners (`listen`, `admin`) and the public one's `limits`. */
 import type { Section } from '../reader.js';
 import type { AdminConfig, Endpoint, LimitsConfig } from '../types.js';
-import { DEFAULTS, PORT } from './rules.js';
+import { DEFAULTS, PORT, type Built } from './rules.js';
 
 export const KEYS = {
   listen: ['host', 'port'],
@@ -10,7 +10,7 @@ export const KEYS = {
 } as const;
 
 /** `listen` and `admin`, read together: the admin port must not take the public one. */
-export function listeners(root: Section): { listen: Endpoint | undefined; admin: AdminConfig | undefined } {
+export function listeners(root: Section): { listen: Built<Endpoint> | undefined; admin: Built<AdminConfig> | undefined } {
   const l = root.section('listen', KEYS.listen);
   const listenHost = l.str('host', DEFAULTS.listen.host, true);
   const listenPort = l.num('port', DEFAULTS.listen.port, PORT);
@@ -35,7 +35,7 @@ function sameInterface(a: string | undefined, b: string | undefined): boolean {
   return a === undefined || b === undefined || a === b || WILDCARDS.has(a) || WILDCARDS.has(b);
 }
 
-export function limits(s: Section): LimitsConfig | undefined {
+export function limits(s: Section): Built<LimitsConfig> | undefined {
   const bodyBytes = s.size('bodyBytes', DEFAULTS.bodyBytes);
   const headersTimeoutMs = s.duration('headersTimeoutMs', DEFAULTS.headersTimeoutMs, 1);
   const requestTimeoutMs = s.duration('requestTimeoutMs', DEFAULTS.requestTimeoutMs, 1);

@@ -2,14 +2,14 @@
 import { joinPath } from '../issues.js';
 import { REQUIRED, type Section } from '../reader.js';
 import { LOGGED_UNITS, type LoggingConfig, type RotateConfig } from '../types.js';
-import { POSITIVE_INT, allRead } from './rules.js';
+import { POSITIVE_INT, allRead, type Built } from './rules.js';
 
 export const KEYS = {
   logging: ['dir', 'unit', 'fields', 'bodies', 'redact', 'rotate'],
   rotate: ['size', 'keep'],
 } as const;
 
-export function logging(s: Section): LoggingConfig | undefined {
+export function logging(s: Section): Built<LoggingConfig> | undefined {
   const fields = readFields(s.section('fields', null));
   const redact = allRead(s.list('redact', [])?.map((p, i) => s.checkPointer(p, joinPath(s.at('redact'), i), true)));
   const r = s.section('rotate', KEYS.rotate);
@@ -34,7 +34,7 @@ function readFields(f: Section): Record<string, string> | undefined {
   return ok ? fields : undefined;
 }
 
-function readRotate(r: Section): RotateConfig | undefined {
+function readRotate(r: Section): Built<RotateConfig> | undefined {
   const size = r.size('size', REQUIRED);
   const keep = r.num('keep', undefined, POSITIVE_INT);
   return size === undefined ? undefined : { size, keep };

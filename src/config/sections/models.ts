@@ -1,14 +1,14 @@
 /** `models`: the champion and the challenger, each an http(s) endpoint with a version. */
 import { REQUIRED, type Section } from '../reader.js';
 import type { Config, ModelConfig, Role } from '../types.js';
-import { DEFAULTS } from './rules.js';
+import { DEFAULTS, type Built } from './rules.js';
 
 export const KEYS = {
   models: ['champion', 'challenger'],
   model: ['url', 'version', 'timeoutMs', 'threshold'],
 } as const;
 
-export function models(root: Section): Config['models'] | undefined {
+export function models(root: Section): Built<Config['models']> | undefined {
   const s = root.section('models', KEYS.models);
   if (root.has('models') && !s.present) return undefined; // not a mapping: already reported
   const champion = model(s, 'champion');
@@ -16,7 +16,7 @@ export function models(root: Section): Config['models'] | undefined {
   return champion === undefined || challenger === undefined ? undefined : { champion, challenger };
 }
 
-function model(parent: Section, role: Role): ModelConfig | undefined {
+function model(parent: Section, role: Role): Built<ModelConfig> | undefined {
   if (!parent.has(role)) return parent.problem(parent.at(role), 'is required');
   const s = parent.section(role, KEYS.model);
   if (!s.present) return undefined; // not a mapping: already reported

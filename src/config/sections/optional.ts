@@ -1,14 +1,14 @@
 /** The sections that are off unless given: `guardrails` and `calibration` (`ramp` is in traffic.ts). */
 import { REQUIRED, type Section } from '../reader.js';
 import { GUARDRAIL_ACTIONS, type CalibrationConfig, type GuardrailsConfig } from '../types.js';
-import { DEFAULTS, POSITIVE_INT } from './rules.js';
+import { DEFAULTS, POSITIVE_INT, type Built } from './rules.js';
 
 export const KEYS = {
   guardrails: ['window', 'minSamples', 'maxErrorRate', 'maxLatencyP99Ratio', 'maxDecisionRateRatio', 'maxScorePsi', 'action'],
   calibration: ['file', 'inject'],
 } as const;
 
-export function guardrails(s: Section): GuardrailsConfig | undefined {
+export function guardrails(s: Section): Built<GuardrailsConfig> | undefined {
   if (!s.present) return undefined;
   const ratio = { gt: 0 };
   const window = s.num('window', DEFAULTS.guardrailWindow, POSITIVE_INT);
@@ -26,7 +26,7 @@ export function guardrails(s: Section): GuardrailsConfig | undefined {
   return { window, minSamples, maxErrorRate, maxLatencyP99Ratio, maxDecisionRateRatio, maxScorePsi, action };
 }
 
-export function calibration(s: Section): CalibrationConfig | undefined {
+export function calibration(s: Section): Built<CalibrationConfig> | undefined {
   if (!s.present) return undefined;
   const file = s.str('file', REQUIRED, true);
   const inject = s.pointer('inject', undefined, true);

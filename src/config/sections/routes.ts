@@ -2,7 +2,7 @@
 import { joinPath } from '../issues.js';
 import { REQUIRED, type Section } from '../reader.js';
 import { PRESETS, type RouteConfig } from '../types.js';
-import { TOKEN, allRead } from './rules.js';
+import { TOKEN, allRead, type Built } from './rules.js';
 
 export const KEYS = { route: ['method', 'path', 'score', 'preset'] } as const;
 
@@ -24,7 +24,7 @@ export function routes(root: Section): readonly RouteConfig[] | undefined {
   }));
 }
 
-function route(s: Section): RouteConfig | undefined {
+function route(s: Section): Built<RouteConfig> | undefined {
   if (!s.present) return undefined; // not a mapping: already reported
   const method = s.str('method', 'POST', true);
   if (method !== undefined && !TOKEN.test(method)) s.problem(s.at('method'), `must be an HTTP method, got ${s.quote(method, s.at('method'))}`);

@@ -30,3 +30,10 @@ export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function allRead<T>(items: ReadonlyArray<T | undefined> | undefined): readonly T[] | undefined {
   return items?.every((item): item is T => item !== undefined) ? items : undefined;
 }
+
+/**
+ * A section as its builder returns it: every key of T written out, an optional one as possibly
+ * undefined (such members are deleted before the config is frozen). A key added to a type in
+ * types.ts is then a compile error until its builder reads it, optional or not.
+ */
+export type Built<T> = { [K in keyof Required<T>]: {} extends Pick<T, K> ? T[K] | undefined : T[K] };

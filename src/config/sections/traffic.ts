@@ -6,7 +6,7 @@
 import { isMapping, REQUIRED, type Section } from '../reader.js';
 import { joinPath } from '../issues.js';
 import type { ControlConfig, ControlResponse, RampConfig, TrafficConfig } from '../types.js';
-import { DEFAULTS, EPSILON, allRead } from './rules.js';
+import { DEFAULTS, EPSILON, allRead, type Built } from './rules.js';
 
 export const KEYS = {
   traffic: ['control', 'challenger', 'shadow', 'shadowLimit'],
@@ -15,7 +15,7 @@ export const KEYS = {
   response: ['status', 'body'],
 } as const;
 
-export function trafficAndRamp(root: Section): { traffic: TrafficConfig | undefined; ramp: RampConfig | undefined } {
+export function trafficAndRamp(root: Section): { traffic: Built<TrafficConfig> | undefined; ramp: Built<RampConfig> | undefined } {
   const t = root.section('traffic', KEYS.traffic);
   const control = t.fraction('control', 0);
   const challenger = t.fraction('challenger', 0);
@@ -33,7 +33,7 @@ export function trafficAndRamp(root: Section): { traffic: TrafficConfig | undefi
 }
 
 /** `control`: the fraction already given to the control group, which every step must leave room for. */
-function ramp(s: Section, control: number | undefined): RampConfig | undefined {
+function ramp(s: Section, control: number | undefined): Built<RampConfig> | undefined {
   if (!s.present) return undefined;
   const list = s.list('steps', REQUIRED);
   if (list !== undefined && list.length === 0) s.problem(s.at('steps'), 'must list at least one step');
@@ -54,7 +54,7 @@ function ramp(s: Section, control: number | undefined): RampConfig | undefined {
   return steps === undefined || every === undefined ? undefined : { steps, every };
 }
 
-export function control(s: Section): ControlConfig {
+export function control(s: Section): Built<ControlConfig> {
   const patch = s.has('patch') && !isMapping(s.raw('patch'))
     ? s.problem(s.at('patch'), `must be a mapping (a JSON Merge Patch object), got ${s.describe(s.raw('patch'), s.at('patch'))}`)
     : s.json('patch');
@@ -65,7 +65,7 @@ export function control(s: Section): ControlConfig {
   return { patch: isMapping(patch) ? patch : undefined, response };
 }
 
-function controlResponse(r: Section): ControlResponse | undefined {
+function controlResponse(r: Section): Built<ControlResponse> | undefined {
   const status = r.num('status', DEFAULTS.controlStatus, { integer: true, min: 100, max: 599 });
   const body = r.json('body');
   return status === undefined ? undefined : { status, body };
