@@ -6,17 +6,15 @@
  */
 import { NO_SOURCES, configInvalid, type ConfigIssue, type EnvSources } from './issues.js';
 import { Section } from './reader.js';
-import { KEYS as ASSIGNMENT, assignment } from './sections/assignment.js';
-import { KEYS as LISTENERS, limits, listeners } from './sections/listeners.js';
-import { logging, KEYS as LOGGING } from './sections/logging.js';
-import { models } from './sections/models.js';
-import { KEYS as OPTIONAL, calibration, guardrails } from './sections/optional.js';
-import { routes } from './sections/routes.js';
+import { readAssignment } from './sections/assignment.js';
+import { readLimits, readListeners } from './sections/listeners.js';
+import { readLogging } from './sections/logging.js';
+import { readModels } from './sections/models.js';
+import { readCalibration, readGuardrails } from './sections/optional.js';
+import { readRoutes } from './sections/routes.js';
 import { DEFAULTS, type Built } from './sections/rules.js';
-import { KEYS as TRAFFIC, control, trafficAndRamp } from './sections/traffic.js';
+import { readControl, readTraffic } from './sections/traffic.js';
 import { FALLBACKS, MODES, type Config } from './types.js';
-
-export { DEFAULTS } from './sections/rules.js';
 
 const ROOT_KEYS = ['listen', 'admin', 'models', 'routes', 'passthrough', 'decision', 'assignment', 'traffic', 'control',
   'fallback', 'mode', 'limits', 'shutdownGraceMs', 'logging', 'guardrails', 'ramp', 'calibration'] as const;
@@ -39,27 +37,28 @@ export function validateConfig(raw: unknown, sources: EnvSources = NO_SOURCES): 
 }
 
 function readConfig(root: Section): Built<Config> | undefined {
-  const { listen, admin } = listeners(root);
-  const m = models(root);
-  const r = routes(root);
+  const { listen, admin } = readListeners(root);
+  const models = readModels(root);
+  const routes = readRoutes(root);
   const passthrough = root.bool('passthrough', true);
   const threshold = root.section('decision', ['threshold']).num('threshold', DEFAULTS.threshold);
-  const a = assignment(root.section('assignment', ASSIGNMENT.assignment));
-  const { traffic, ramp } = trafficAndRamp(root);
-  const c = control(root.section('control', TRAFFIC.control));
+  const assignment = readAssignment(root);
+  const { traffic, ramp } = readTraffic(root);
+  const control = readControl(root);
   const fallback = root.oneOf('fallback', FALLBACKS, 'champion');
   const mode = root.oneOf('mode', MODES, 'normal');
-  const l = limits(root.section('limits', LISTENERS.limits));
+  const limits = readLimits(root);
   const shutdownGraceMs = root.duration('shutdownGraceMs', DEFAULTS.shutdownGraceMs, 0);
-  const log = logging(root.section('logging', LOGGING.logging));
-  const g = guardrails(root.section('guardrails', OPTIONAL.guardrails));
-  const cal = calibration(root.section('calibration', OPTIONAL.calibration));
-  if (listen === undefined || admin === undefined || m === undefined || r === undefined || passthrough === undefined ||
-    threshold === undefined || a === undefined || traffic === undefined || fallback === undefined || mode === undefined ||
-    l === undefined || shutdownGraceMs === undefined || log === undefined) return undefined;
+  const logging = readLogging(root);
+  const guardrails = readGuardrails(root);
+  const calibration = readCalibration(root);
+  if (listen === undefined || admin === undefined || models === undefined || routes === undefined ||
+    passthrough === undefined || threshold === undefined || assignment === undefined || traffic === undefined ||
+    fallback === undefined || mode === undefined || limits === undefined || shutdownGraceMs === undefined ||
+    logging === undefined) return undefined;
   return {
-    listen, admin, models: m, routes: r, passthrough, decision: { threshold }, assignment: a, traffic, control: c,
-    fallback, mode, limits: l, shutdownGraceMs, logging: log, guardrails: g, ramp, calibration: cal,
+    listen, admin, models, routes, passthrough, decision: { threshold }, assignment, traffic, control, fallback, mode,
+    limits, shutdownGraceMs, logging, guardrails, ramp, calibration,
   };
 }
 

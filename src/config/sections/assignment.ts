@@ -3,9 +3,10 @@ import type { Section } from '../reader.js';
 import type { AssignmentConfig } from '../types.js';
 import { TOKEN, type Built } from './rules.js';
 
-export const KEYS = { assignment: ['unit', 'salt', 'seed'] } as const;
+const KEYS = { assignment: ['unit', 'salt', 'seed'] } as const;
 
-export function assignment(s: Section): Built<AssignmentConfig> | undefined {
+export function readAssignment(root: Section): Built<AssignmentConfig> | undefined {
+  const s = root.section('assignment', KEYS.assignment);
   const u = unit(s);
   const salt = s.str('salt', '');
   const seed = readSeed(s);

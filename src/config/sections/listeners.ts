@@ -3,14 +3,14 @@ import type { Section } from '../reader.js';
 import type { AdminConfig, Endpoint, LimitsConfig } from '../types.js';
 import { DEFAULTS, PORT, type Built } from './rules.js';
 
-export const KEYS = {
+const KEYS = {
   listen: ['host', 'port'],
   admin: ['host', 'port', 'tokenEnv'],
   limits: ['bodyBytes', 'headersTimeoutMs', 'requestTimeoutMs'],
 } as const;
 
 /** `listen` and `admin`, read together: the admin port must not take the public one. */
-export function listeners(root: Section): { listen: Built<Endpoint> | undefined; admin: Built<AdminConfig> | undefined } {
+export function readListeners(root: Section): { listen: Built<Endpoint> | undefined; admin: Built<AdminConfig> | undefined } {
   const l = root.section('listen', KEYS.listen);
   const listenHost = l.str('host', DEFAULTS.listen.host, true);
   const listenPort = l.num('port', DEFAULTS.listen.port, PORT);
@@ -35,7 +35,8 @@ function sameInterface(a: string | undefined, b: string | undefined): boolean {
   return a === undefined || b === undefined || a === b || WILDCARDS.has(a) || WILDCARDS.has(b);
 }
 
-export function limits(s: Section): Built<LimitsConfig> | undefined {
+export function readLimits(root: Section): Built<LimitsConfig> | undefined {
+  const s = root.section('limits', KEYS.limits);
   const bodyBytes = s.size('bodyBytes', DEFAULTS.bodyBytes);
   const headersTimeoutMs = s.duration('headersTimeoutMs', DEFAULTS.headersTimeoutMs, 1);
   const requestTimeoutMs = s.duration('requestTimeoutMs', DEFAULTS.requestTimeoutMs, 1);

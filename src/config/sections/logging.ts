@@ -4,12 +4,13 @@ import { REQUIRED, type Section } from '../reader.js';
 import { LOGGED_UNITS, type LoggingConfig, type RotateConfig } from '../types.js';
 import { POSITIVE_INT, allRead, type Built } from './rules.js';
 
-export const KEYS = {
+const KEYS = {
   logging: ['dir', 'unit', 'fields', 'bodies', 'redact', 'rotate'],
   rotate: ['size', 'keep'],
 } as const;
 
-export function logging(s: Section): Built<LoggingConfig> | undefined {
+export function readLogging(root: Section): Built<LoggingConfig> | undefined {
+  const s = root.section('logging', KEYS.logging);
   const fields = readFields(s.section('fields', null));
   const redact = allRead(s.list('redact', [])?.map((p, i) => s.checkPointer(p, joinPath(s.at('redact'), i), true)));
   const r = s.section('rotate', KEYS.rotate);

@@ -3,12 +3,12 @@ import { REQUIRED, type Section } from '../reader.js';
 import type { Config, ModelConfig, Role } from '../types.js';
 import { DEFAULTS, type Built } from './rules.js';
 
-export const KEYS = {
+const KEYS = {
   models: ['champion', 'challenger'],
   model: ['url', 'version', 'timeoutMs', 'threshold'],
 } as const;
 
-export function models(root: Section): Built<Config['models']> | undefined {
+export function readModels(root: Section): Built<Config['models']> | undefined {
   const s = root.section('models', KEYS.models);
   if (root.has('models') && !s.present) return undefined; // not a mapping: already reported
   const champion = model(s, 'champion');

@@ -3,12 +3,13 @@ import { REQUIRED, type Section } from '../reader.js';
 import { GUARDRAIL_ACTIONS, type CalibrationConfig, type GuardrailsConfig } from '../types.js';
 import { DEFAULTS, POSITIVE_INT, type Built } from './rules.js';
 
-export const KEYS = {
+const KEYS = {
   guardrails: ['window', 'minSamples', 'maxErrorRate', 'maxLatencyP99Ratio', 'maxDecisionRateRatio', 'maxScorePsi', 'action'],
   calibration: ['file', 'inject'],
 } as const;
 
-export function guardrails(s: Section): Built<GuardrailsConfig> | undefined {
+export function readGuardrails(root: Section): Built<GuardrailsConfig> | undefined {
+  const s = root.section('guardrails', KEYS.guardrails);
   if (!s.present) return undefined;
   const ratio = { gt: 0 };
   const window = s.num('window', DEFAULTS.guardrailWindow, POSITIVE_INT);
@@ -26,7 +27,8 @@ export function guardrails(s: Section): Built<GuardrailsConfig> | undefined {
   return { window, minSamples, maxErrorRate, maxLatencyP99Ratio, maxDecisionRateRatio, maxScorePsi, action };
 }
 
-export function calibration(s: Section): Built<CalibrationConfig> | undefined {
+export function readCalibration(root: Section): Built<CalibrationConfig> | undefined {
+  const s = root.section('calibration', KEYS.calibration);
   if (!s.present) return undefined;
   const file = s.str('file', REQUIRED, true);
   const inject = s.pointer('inject', undefined, true);

@@ -4,9 +4,9 @@ import { REQUIRED, type Section } from '../reader.js';
 import { PRESETS, type RouteConfig } from '../types.js';
 import { TOKEN, allRead, type Built } from './rules.js';
 
-export const KEYS = { route: ['method', 'path', 'score', 'preset'] } as const;
+const KEYS = { route: ['method', 'path', 'score', 'preset'] } as const;
 
-export function routes(root: Section): readonly RouteConfig[] | undefined {
+export function readRoutes(root: Section): readonly RouteConfig[] | undefined {
   const list = root.list('routes', REQUIRED);
   if (list === undefined) return undefined;
   if (list.length === 0) return root.problem('routes', 'must list at least one route');

@@ -8,14 +8,15 @@ import { joinPath } from '../issues.js';
 import type { ControlConfig, ControlResponse, RampConfig, TrafficConfig } from '../types.js';
 import { DEFAULTS, EPSILON, allRead, type Built } from './rules.js';
 
-export const KEYS = {
+const KEYS = {
   traffic: ['control', 'challenger', 'shadow', 'shadowLimit'],
   ramp: ['steps', 'every'],
   control: ['patch', 'response'],
   response: ['status', 'body'],
 } as const;
 
-export function trafficAndRamp(root: Section): { traffic: Built<TrafficConfig> | undefined; ramp: Built<RampConfig> | undefined } {
+/** `traffic` and `ramp`; a rule across the two is checked once both are read. */
+export function readTraffic(root: Section): { traffic: Built<TrafficConfig> | undefined; ramp: Built<RampConfig> | undefined } {
   const t = root.section('traffic', KEYS.traffic);
   const control = t.fraction('control', 0);
   const challenger = t.fraction('challenger', 0);
@@ -54,7 +55,8 @@ function ramp(s: Section, control: number | undefined): Built<RampConfig> | unde
   return steps === undefined || every === undefined ? undefined : { steps, every };
 }
 
-export function control(s: Section): Built<ControlConfig> {
+export function readControl(root: Section): Built<ControlConfig> {
+  const s = root.section('control', KEYS.control);
   const patch = s.has('patch') && !isMapping(s.raw('patch'))
     ? s.problem(s.at('patch'), `must be a mapping (a JSON Merge Patch object), got ${s.describe(s.raw('patch'), s.at('patch'))}`)
     : s.json('patch');
