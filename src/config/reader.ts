@@ -160,9 +160,9 @@ export class Section {
   }
 
   oneOf<T extends string>(key: string, values: readonly T[], def?: Default<T>): T | undefined {
-    return this.#read(key, def, (v, p) => (values as readonly unknown[]).includes(v)
-      ? (v as T)
-      : this.problem(p, `must be one of ${values.join(', ')}, got ${this.describe(v, p)}`));
+    // find, not includes: the value comes back typed as one of `values`, no cast needed.
+    return this.#read(key, def, (v, p) => values.find((allowed) => allowed === v) ??
+      this.problem(p, `must be one of ${values.join(', ')}, got ${this.describe(v, p)}`));
   }
 
   /** Milliseconds; `min` 1 for timeouts, 0 where zero means "do not wait". */

@@ -1,91 +1,145 @@
 /**
- * The effective configuration (SPEC 3): every default filled in, durations in milliseconds,
- * sizes in bytes, `${VAR}` substituted. Produced by `validateConfig` and deep-frozen.
+ * The effective configuration (docs/config.md, "Reference"): every default filled in, durations in
+ * milliseconds, sizes in bytes, `${VAR}` substituted. validateConfig (schema.ts) builds it section by
+ * section, each builder returning the section's type below (so the compiler holds the two together),
+ * and deep-freezes it: the types are read-only all the way down, as the value is.
  */
 import type { Calibration } from '../calibration/table.js';
 
 export type Role = 'champion' | 'challenger';
 export type Group = 'control' | 'champion' | 'challenger';
-export type Preset = 'kserve-v2' | 'tfserving' | 'mlflow';
+
+/** The words a key with a fixed set of values accepts: the validator and the types share these lists. */
+export const PRESETS = ['kserve-v2', 'tfserving', 'mlflow'] as const;
+export const FALLBACKS = ['champion', 'none'] as const;
+export const MODES = ['normal', 'bypass'] as const;
+export const LOGGED_UNITS = ['raw', 'hash', 'omit'] as const;
+export const GUARDRAIL_ACTIONS = ['rollback', 'alert'] as const;
+
+export type Preset = (typeof PRESETS)[number];
+export type Fallback = (typeof FALLBACKS)[number];
+export type Mode = (typeof MODES)[number];
+export type LoggedUnit = (typeof LOGGED_UNITS)[number];
+export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface AdminConfig extends Endpoint {
+  /** The variable holding the admin bearer token; absent: no token, admin mutations answer 403. */
+  readonly tokenEnv?: string;
+}
 
 export interface ModelConfig {
   /** http(s) base URL; its path is a prefix for the request path. No query, fragment or credentials. */
-  url: string;
-  version: string;
+  readonly url: string;
+  readonly version: string;
   /** Bounds connect and the whole response (default 1000). */
-  timeoutMs: number;
+  readonly timeoutMs: number;
   /** Overrides `decision.threshold` for this model (ignored with calibration). */
-  threshold?: number;
+  readonly threshold?: number;
 }
 
 export interface RouteConfig {
   /** Upper-case HTTP method (default POST). */
-  method: string;
-  path: string;
+  readonly method: string;
+  readonly path: string;
   /** JSON Pointer to the score; exactly one of `score` / `preset`. */
-  score?: string;
-  preset?: Preset;
+  readonly score?: string;
+  readonly preset?: Preset;
+}
+
+export interface AssignmentConfig {
+  /** `header:NAME` (NAME lower-cased) | `query:NAME` | `body:/json/pointer` | `none` */
+  readonly unit: string;
+  readonly salt: string;
+  readonly seed?: string | number;
+}
+
+export interface TrafficConfig {
+  readonly control: number;
+  readonly challenger: number;
+  readonly shadow: boolean;
+  readonly shadowLimit: number;
 }
 
 export interface ControlResponse {
-  status: number;
-  body?: unknown;
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+/** What the control group receives: the champion's answer patched, a fixed answer, or (neither) it as is. */
+export interface ControlConfig {
+  readonly patch?: Readonly<Record<string, unknown>>;
+  readonly response?: ControlResponse;
+}
+
+export interface LimitsConfig {
+  readonly bodyBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface RotateConfig {
+  /** Bytes. */
+  readonly size: number;
+  /** Number of files kept (absent: keep all). */
+  readonly keep?: number;
+}
+
+export interface LoggingConfig {
+  readonly dir: string;
+  readonly unit: LoggedUnit;
+  /** name → JSON Pointer into the request body */
+  readonly fields: Readonly<Record<string, string>>;
+  readonly bodies: boolean;
+  readonly redact: readonly string[];
+  readonly rotate?: RotateConfig;
 }
 
 export interface GuardrailsConfig {
-  window: number;
-  minSamples: number;
-  maxErrorRate?: number;
-  maxLatencyP99Ratio?: number;
-  maxDecisionRateRatio?: number;
-  maxScorePsi?: number;
-  action: 'rollback' | 'alert';
+  readonly window: number;
+  readonly minSamples: number;
+  /** An absent limit turns its rule off. */
+  readonly maxErrorRate?: number;
+  readonly maxLatencyP99Ratio?: number;
+  readonly maxDecisionRateRatio?: number;
+  readonly maxScorePsi?: number;
+  readonly action: GuardrailAction;
 }
 
 export interface RampConfig {
-  steps: number[];
+  readonly steps: readonly number[];
   /** Milliseconds between steps. */
-  every: number;
+  readonly every: number;
 }
 
 export interface CalibrationConfig {
-  file: string;
+  readonly file: string;
   /** JSON Pointer where the served model's normalized score is injected into the response. */
-  inject?: string;
+  readonly inject?: string;
 }
 
 export interface Config {
-  listen: { host: string; port: number };
-  admin: { host: string; port: number; tokenEnv?: string };
-  models: { champion: ModelConfig; challenger: ModelConfig };
-  routes: RouteConfig[];
-  passthrough: boolean;
-  decision: { threshold: number };
-  assignment: {
-    /** `header:NAME` (NAME lower-cased) | `query:NAME` | `body:/json/pointer` | `none` */
-    unit: string;
-    salt: string;
-    seed?: string | number;
-  };
-  traffic: { control: number; challenger: number; shadow: boolean; shadowLimit: number };
-  control: { patch?: Record<string, unknown>; response?: ControlResponse };
-  fallback: 'champion' | 'none';
-  mode: 'normal' | 'bypass';
-  limits: { bodyBytes: number; headersTimeoutMs: number; requestTimeoutMs: number };
-  shutdownGraceMs: number;
-  logging: {
-    dir: string;
-    unit: 'raw' | 'hash' | 'omit';
-    /** name → JSON Pointer into the request body */
-    fields: Record<string, string>;
-    bodies: boolean;
-    redact: string[];
-    /** size in bytes; keep = number of files kept (absent: keep all) */
-    rotate?: { size: number; keep?: number };
-  };
-  guardrails?: GuardrailsConfig;
-  ramp?: RampConfig;
-  calibration?: CalibrationConfig;
+  readonly listen: Endpoint;
+  readonly admin: AdminConfig;
+  readonly models: Readonly<Record<Role, ModelConfig>>;
+  readonly routes: readonly RouteConfig[];
+  readonly passthrough: boolean;
+  readonly decision: { readonly threshold: number };
+  readonly assignment: AssignmentConfig;
+  readonly traffic: TrafficConfig;
+  readonly control: ControlConfig;
+  readonly fallback: Fallback;
+  readonly mode: Mode;
+  readonly limits: LimitsConfig;
+  readonly shutdownGraceMs: number;
+  readonly logging: LoggingConfig;
+  readonly guardrails?: GuardrailsConfig;
+  readonly ramp?: RampConfig;
+  readonly calibration?: CalibrationConfig;
 }
 
 /** A loaded config with its id (first 12 hex chars of SHA-256 over the canonical JSON). */
