@@ -36,4 +36,6 @@ export function allRead<T>(items: ReadonlyArray<T | undefined> | undefined): rea
  * undefined (such members are deleted before the config is frozen). A key added to a type in
  * types.ts is then a compile error until its builder reads it, optional or not.
  */
+// `{} extends Pick<T, K>` is the usual test for an optional key; `{}` is meant here.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type Built<T> = { [K in keyof Required<T>]: {} extends Pick<T, K> ? T[K] | undefined : T[K] };
