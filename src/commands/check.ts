@@ -57,7 +57,7 @@ export async function runCheck(argv: string[], io: CheckIO = { stdout: process.s
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (code !== 'CCR_ERR_CONFIG_INVALID' && code !== 'CCR_ERR_CONFIG_READ') throw err;
-    // A config that cannot be used is a failed check (SPEC 2: exit 1), unreadable or invalid alike.
+    // A config that cannot be used is a failed check (exit 1, README "Commands"), unreadable or invalid alike.
     io.stderr.write(`ccrouter check: ${(err as Error).message}\n`);
     return 1;
   }

@@ -1,4 +1,4 @@
-/** The config id (SPEC 3): a short hash that changes exactly when the effective config does. */
+/** The config id (docs/config.md, "The config id"): a short hash that changes exactly when the effective config does. */
 import { createHash } from 'node:crypto';
 import type { Config } from './types.js';
 

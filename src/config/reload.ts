@@ -1,5 +1,5 @@
 /**
- * Reloading the config file (SPEC 3): on SIGHUP always, and when the file changes. The directory is
+ * Reloading the config file (docs/config.md, "Reloading"): on SIGHUP always, and when the file changes. The directory is
  * watched, not the file: editors replace files (write a temp file, rename), which a watch on the old
  * inode would miss.
  */

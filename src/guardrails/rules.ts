@@ -1,4 +1,4 @@
-/** The guardrail rules (SPEC 7): each compares one window figure with its limit; an absent limit turns it off. */
+/** The guardrail rules (docs/operations.md, "Guardrails"): each compares one window figure with its limit; an absent limit turns it off. */
 import type { GuardrailsConfig } from '../config/types.js';
 import type { GuardrailWindow } from './window.js';
 

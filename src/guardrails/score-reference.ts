@@ -1,6 +1,6 @@
 /**
  * The reference of the `score_psi` guardrail: the challenger's first `size` scores after a config
- * load. Once full, its deciles become the fixed PSI bin edges (SPEC 8, definition 4) and the scores
+ * load. Once full, its deciles become the fixed PSI bin edges (docs/report.md, "agreement and drift") and the scores
  * themselves are dropped: from then on a score costs one bin lookup, never a sort.
  */
 import { psiBin, psiEdges } from '../stats/psi.js';

@@ -1,5 +1,5 @@
 /**
- * One percentile (SPEC 8, definition 1: linear interpolation between closest ranks) of a set of
+ * One percentile (linear interpolation between closest ranks, as in docs/report.md) of a set of
  * values that changes one value at a time, as a sliding window does.
  *
  * With n values, h = (n − 1)·p, lo = ⌊h⌋: the answer needs only the sorted values x[lo] and x[lo+1].

@@ -1,5 +1,5 @@
 /**
- * The guardrail window (SPEC 7): the last `window` pair records in which the challenger was called,
+ * The guardrail window (docs/operations.md, "Guardrails"): the last `window` pair records in which the challenger was called,
  * kept as a ring buffer with running sums, so that every figure the rules need is O(1) to read and
  * O(log window) to update per record:
  *

@@ -6,8 +6,7 @@
  * A variant is a small edit of one sample, not a body: bodies are rendered only when sent
  * (`renderVariant`), so a thousand samples with 100 000-character strings never sit in memory at once.
  */
-import { formatPointer } from '../scoring/score.js';
-import type { Pointer } from '../util/json-pointer.js';
+import { formatPointer, type Pointer } from '../util/json-pointer.js';
 
 export type PerturbationKind =
   | 'original'

@@ -1,6 +1,6 @@
 /** Number formatting and the flags shared by the text and HTML renderings. */
 import { MAX_MAGNITUDE } from './schema.js';
-import type { ModelMetrics, Report } from './types.js';
+import type { ModelMetrics, ModelSummary, Report } from './types.js';
 
 /** Shadow coverage below this is flagged: comparisons then see only part of the traffic. */
 export const LOW_SHADOW_COVERAGE = 0.95;
@@ -132,6 +132,32 @@ export function verdictDetail(r: Report): string {
   if (r.verdict === 'insufficient_data') return `${int(p.n)} paired labelled records; 100 are needed`;
   return `over ${int(p.n)} paired labelled records: challenger alone right ${int(p.challengerOnlyCorrect)}, ` +
     `champion alone right ${int(p.championOnlyCorrect)} (McNemar p ${pval(p.pValue)})`;
+}
+
+/**
+ * The models table's rows (one column per model), shared by the text and HTML renderers. `name`
+ * renders a data string (a version) and `kind` an error kind's row label, each for its format.
+ */
+export function modelRows(m: readonly ModelSummary[], name: (s: string) => string, kind: (k: string) => string): string[][] {
+  const kinds = [...new Set(m.flatMap((x) => Object.keys(x.errors.byKind)))].sort();
+  const rows = [
+    ['version', ...m.map((x) => (x.version === null ? dash : name(x.version)))],
+    ['calls', ...m.map((x) => int(x.calls))],
+    ['error rate', ...m.map((x) => pct(x.errors.rate))],
+    ...kinds.map((k) => [kind(k), ...m.map((x) => int(countOf(x.errors.byKind, k)))]),
+    ...(['p50', 'p95', 'p99', 'mean'] as const).map((p) => [`latency ${p} ms`, ...m.map((x) => dec(x.latencyMs[p]))]),
+    ['score mean', ...m.map((x) => dec(x.score.mean))],
+    ...(['p10', 'p50', 'p90', 'p95', 'p99'] as const).map((p) => [`score ${p}`, ...m.map((x) => dec(x.score[p]))]),
+    ['decision rate', ...m.map((x) => pct(x.decisionRate))],
+  ];
+  if (m.some((x) => x.normalized)) {
+    rows.push(
+      ['normalized n', ...m.map((x) => int(x.normalized?.n ?? 0))],
+      ['normalized p50', ...m.map((x) => dec(x.normalized?.p50))],
+      ['normalized p90', ...m.map((x) => dec(x.normalized?.p90))],
+    );
+  }
+  return rows;
 }
 
 /** The rows of a metrics table (one column per model), shared by the text and HTML renderers. */

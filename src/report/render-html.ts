@@ -3,7 +3,7 @@
  * same figures as the text report plus charts.
  */
 import { renderCharts } from './charts.js';
-import { countOf, dash, dec, flagsOf, int, iso, metricRows, neutralize, pct, pval, verdictDetail } from './format.js';
+import { dash, dec, flagsOf, int, iso, metricRows, modelRows, neutralize, pct, pval, verdictDetail } from './format.js';
 import { GROUPS, ROLES, type ChartData, type Report } from './types.js';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -55,7 +55,6 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
   const name = (role: 'champion' | 'challenger') => r.models[role].version ?? role;
   const flags = flagsOf(r);
   const m = ROLES.map((role) => r.models[role]);
-  const kinds = [...new Set(m.flatMap((x) => Object.keys(x.errors.byKind)))].sort();
   const l = r.labels;
   const im = r.impact;
   const d = im.challengerVsChampion;
@@ -88,22 +87,7 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
   parts.push(`<div class="grid">${figure(svg.traffic, 'Records per group over time')}</div>`);
 
   parts.push('<h2>Models</h2>');
-  parts.push(tableHtml(['', 'champion', 'challenger'], [
-    ['version', ...m.map((x) => x.version ?? dash)],
-    ['calls', ...m.map((x) => int(x.calls))],
-    ['error rate', ...m.map((x) => pct(x.errors.rate))],
-    ...kinds.map((k) => [`errors: ${k}`, ...m.map((x) => int(countOf(x.errors.byKind, k)))]),
-    ['latency p50 (ms)', ...m.map((x) => dec(x.latencyMs.p50))],
-    ['latency p95 (ms)', ...m.map((x) => dec(x.latencyMs.p95))],
-    ['latency p99 (ms)', ...m.map((x) => dec(x.latencyMs.p99))],
-    ['latency mean (ms)', ...m.map((x) => dec(x.latencyMs.mean))],
-    ['score mean', ...m.map((x) => dec(x.score.mean))],
-    ...(['p10', 'p50', 'p90', 'p95', 'p99'] as const).map((p) => [`score ${p}`, ...m.map((x) => dec(x.score[p]))]),
-    ['decision rate', ...m.map((x) => pct(x.decisionRate))],
-    ...(m.some((x) => x.normalized)
-      ? [['normalized scores', ...m.map((x) => int(x.normalized?.n ?? 0))], ['normalized p50', ...m.map((x) => dec(x.normalized?.p50))]]
-      : []),
-  ]));
+  parts.push(tableHtml(['', 'champion', 'challenger'], modelRows(m, (v) => v, (k) => `errors: ${k}`)));
   parts.push(`<div class="grid">${figure(svg.scores, 'Score distributions (all records with a score)')}${figure(svg.latency, 'Latency distributions over calls (last bin includes the tail)')}</div>`);
 
   parts.push('<h2>Agreement and drift</h2>');

@@ -1,5 +1,5 @@
 /** `--format text`: the report as compact aligned tables, verdict and flags first. */
-import { countOf, dash, dec, flagsOf, int, iso, metricRows, pct, printable, pval, verdictDetail } from './format.js';
+import { dash, dec, flagsOf, int, iso, metricRows, modelRows, pct, printable, pval, verdictDetail } from './format.js';
 import { GROUPS, ROLES, type Report } from './types.js';
 
 type Align = 'l' | 'r';
@@ -53,29 +53,7 @@ export function renderText(r: Report): string {
 
   out.push('MODELS');
   const m = ROLES.map((role) => r.models[role]);
-  const kinds = [...new Set(m.flatMap((x) => Object.keys(x.errors.byKind)))].sort();
-  const modelRows: string[][] = [
-    ['', 'champion', 'challenger'],
-    ['version', ...m.map((x) => (x.version === null ? dash : printable(x.version)))],
-    ['calls', ...m.map((x) => int(x.calls))],
-    ['error rate', ...m.map((x) => pct(x.errors.rate))],
-    ...kinds.map((k) => [`  ${printable(k)}`, ...m.map((x) => int(countOf(x.errors.byKind, k)))]),
-    ['latency p50 ms', ...m.map((x) => dec(x.latencyMs.p50))],
-    ['latency p95 ms', ...m.map((x) => dec(x.latencyMs.p95))],
-    ['latency p99 ms', ...m.map((x) => dec(x.latencyMs.p99))],
-    ['latency mean ms', ...m.map((x) => dec(x.latencyMs.mean))],
-    ['score mean', ...m.map((x) => dec(x.score.mean))],
-    ...(['p10', 'p50', 'p90', 'p95', 'p99'] as const).map((p) => [`score ${p}`, ...m.map((x) => dec(x.score[p]))]),
-    ['decision rate', ...m.map((x) => pct(x.decisionRate))],
-  ];
-  if (m.some((x) => x.normalized)) {
-    modelRows.push(
-      ['normalized n', ...m.map((x) => int(x.normalized?.n ?? 0))],
-      ['normalized p50', ...m.map((x) => dec(x.normalized?.p50))],
-      ['normalized p90', ...m.map((x) => dec(x.normalized?.p90))],
-    );
-  }
-  out.push(...table(modelRows), '');
+  out.push(...table([['', 'champion', 'challenger'], ...modelRows(m, printable, (k) => `  ${printable(k)}`)]), '');
 
   const a = r.agreement;
   out.push('AGREEMENT (both models scored)');

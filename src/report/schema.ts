@@ -5,7 +5,8 @@
  * broken line could have produced.
  */
 import type { Columns } from './columns.js';
-import { pointerTo, sqlString } from './sql.js';
+import { formatPointer } from '../util/json-pointer.js';
+import { sqlString } from './sql.js';
 
 /** How one kind of line is read into its table (the options `loadJsonLines` takes). */
 export interface LineTable {
@@ -87,7 +88,7 @@ function outOfRangeCount(): string {
 }
 
 function segmentColumns(field: string): string {
-  const ptr = sqlString(pointerTo(field));
+  const ptr = sqlString(formatPointer([field]));
   const v = `json_extract(fields, ${ptr})`;
   // Strings as themselves, other values as their JSON text, missing or null as "null" (docs/report.md, "segments").
   return `coalesce(CASE json_type(${v}) WHEN 'VARCHAR' THEN json_extract_string(fields, ${ptr}) ` +

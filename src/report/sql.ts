@@ -60,11 +60,6 @@ export async function runSql(conn: DuckDBConnection, sql: string, params: readon
   await conn.run(sql, values, types);
 }
 
-/** A JSON Pointer (RFC 6901) to one key, as DuckDB's json_extract takes it ('/a~1b' for "a/b"). */
-export function pointerTo(key: string): string {
-  return '/' + key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 /** A DuckDB value as a finite number or null (counts come back as bigint, NaN must not leak). */
 export function num(v: unknown): number | null {
   if (v === null || v === undefined) return null;

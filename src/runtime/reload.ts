@@ -1,4 +1,4 @@
-/** Applying a config reload to a running process, with its event and metric (SPEC 3, 6, 7). */
+/** Applying a config reload to a running process, with its event and metric (docs/config.md, "Reloading"). */
 import type { Env } from '../config/env.js';
 import type { OffThreadOptions } from '../config/off-thread.js';
 import { reloadConfig } from '../config/reload.js';

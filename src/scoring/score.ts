@@ -2,7 +2,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Preset, RouteConfig } from '../config/types.js';
-import { parsePointer, resolvePointer, type Pointer } from '../util/json-pointer.js';
+import { formatPointer, parsePointer, resolvePointer, type Pointer } from '../util/json-pointer.js';
 
 export const PRESET_POINTERS: Readonly<Record<Preset, string>> = Object.freeze({
   'kserve-v2': '/outputs/0/data',
@@ -62,8 +62,4 @@ export function readScore(body: Buffer, pointer: Pointer): ScoreResult {
     ok: false,
     message: value === undefined ? `no value at ${formatPointer(pointer)}` : `value at ${formatPointer(pointer)} is not a number`,
   };
-}
-
-export function formatPointer(pointer: Pointer): string {
-  return pointer.map((t) => '/' + t.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }

@@ -24,6 +24,13 @@ export function parsePointer(pointer: string): Pointer {
   return tokens;
 }
 
+/** The pointer string for reference tokens: the inverse of parsePointer (`["a/b"]` → `/a~1b`). */
+export function formatPointer(pointer: Pointer): string {
+  let out = '';
+  for (const t of pointer) out += '/' + t.replace(/~/g, '~0').replace(/\//g, '~1');
+  return out;
+}
+
 /** The value at `pointer` in `doc`, or undefined when any step is missing. */
 export function resolvePointer(doc: unknown, pointer: Pointer): unknown {
   let cur: unknown = doc;

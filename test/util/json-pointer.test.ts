@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePointer, resolvePointer, setOwn, setPointer } from '../../src/util/json-pointer.js';
+import { formatPointer, parsePointer, resolvePointer, setOwn, setPointer } from '../../src/util/json-pointer.js';
 
 test('parsePointer: RFC 6901 tokens, ~1 unescaped before ~0', () => {
   assert.deepEqual(parsePointer(''), []);
@@ -84,4 +84,9 @@ test('setOwn: "__proto__" becomes a member; other keys are plain assignments', (
   setOwn(o, 'b', 2);
   assert.equal(JSON.stringify(o), '{"__proto__":{"polluted":true},"b":2}');
   assert.equal((o as { polluted?: unknown }).polluted, undefined);
+});
+
+test('formatPointer is the inverse of parsePointer, escaping "~" before "/"', () => {
+  for (const p of ['', '/', '/a/0/b', '/a~1b/m~0n', '/~01', '//x/']) assert.equal(formatPointer(parsePointer(p)), p);
+  assert.equal(formatPointer(['a/b', 'm~n', '~1']), '/a~1b/m~0n/~01');
 });
