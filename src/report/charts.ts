@@ -18,6 +18,11 @@ const base = {
   config: { font: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', axis: { labelFontSize: 11, titleFontSize: 11 }, legend: { orient: 'top' as const } },
 };
 
+/** One chart: the shared size, background and fonts around its data, mark and encoding. */
+function chart(values: object[], mark: object, encoding: object): TopLevelSpec {
+  return { ...base, data: { values }, mark, encoding } as TopLevelSpec;
+}
+
 /**
  * Two overlaid histograms as translucent step areas, so both shapes stay visible where they overlap.
  * Each bin is drawn from its left edge; a closing point at the last right edge ends the step.
@@ -27,43 +32,28 @@ function histogramSpec(values: ChartData['scores'], title: string): TopLevelSpec
     const last = i === values.length - 1 || values[i + 1]!.model !== v.model;
     return last ? [{ model: v.model, x: v.x0, share: v.share }, { model: v.model, x: v.x1, share: v.share }] : [{ model: v.model, x: v.x0, share: v.share }];
   });
-  return {
-    ...base,
-    data: { values: points },
-    mark: { type: 'area', interpolate: 'step-after', opacity: 0.35, line: true },
-    encoding: {
-      x: { field: 'x', type: 'quantitative', title, scale: { zero: false, nice: false } },
-      y: { field: 'share', type: 'quantitative', title: 'share of the model\u2019s values', axis: { format: '.0%' }, stack: null },
-      color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: null },
-    },
-  } as TopLevelSpec;
+  return chart(points, { type: 'area', interpolate: 'step-after', opacity: 0.35, line: true }, {
+    x: { field: 'x', type: 'quantitative', title, scale: { zero: false, nice: false } },
+    y: { field: 'share', type: 'quantitative', title: 'share of the model\u2019s values', axis: { format: '.0%' }, stack: null },
+    color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: null },
+  });
 }
 
 function trafficSpec(values: ChartData['traffic']): TopLevelSpec {
-  return {
-    ...base,
-    data: { values },
-    mark: { type: 'line', point: values.length < 200 },
-    encoding: {
-      x: { field: 't', type: 'temporal', title: 'time (UTC)', scale: { type: 'utc' }, axis: { format: '%b %d %H:%M' } },
-      y: { field: 'n', type: 'quantitative', title: 'records per interval' },
-      color: { field: 'group', type: 'nominal', scale: GROUP_COLORS, title: null },
-    },
-  } as TopLevelSpec;
+  return chart(values, { type: 'line', point: values.length < 200 }, {
+    x: { field: 't', type: 'temporal', title: 'time (UTC)', scale: { type: 'utc' }, axis: { format: '%b %d %H:%M' } },
+    y: { field: 'n', type: 'quantitative', title: 'records per interval' },
+    color: { field: 'group', type: 'nominal', scale: GROUP_COLORS, title: null },
+  });
 }
 
 function prSpec(values: ChartData['pr']): TopLevelSpec {
-  return {
-    ...base,
-    data: { values },
-    mark: { type: 'line' },
-    encoding: {
-      x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } },
-      y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] } },
-      color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: null },
-      order: { field: 'threshold', sort: 'descending' },
-    },
-  } as TopLevelSpec;
+  return chart(values, { type: 'line' }, {
+    x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] } },
+    y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] } },
+    color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: null },
+    order: { field: 'threshold', sort: 'descending' },
+  });
 }
 
 /** Renders a Vega-Lite spec to an SVG string fit for inlining in HTML. */

@@ -5,16 +5,12 @@ import { compareProportions, wilson } from '../../stats/proportions.js';
 import { mcnemar } from '../../stats/tests.js';
 import { count, num, type Queries, type Row } from '../sql.js';
 import { GROUPS, ROLES, type AtThreshold, type GroupImpact, type Impact, type Labels, type Role } from '../types.js';
-import { total, type Cell } from './scan.js';
+import { DECIDED, decidedOf, total, type Cell, type Decided } from './scan.js';
 
 /** Labelled records counted per combination of group, decisions, label (and segment). */
-export interface LabelCell {
+export interface LabelCell extends Decided {
   grp: string | null;
   seg: string | null;
-  c_has: boolean;
-  h_has: boolean;
-  c_dec: boolean | null;
-  h_dec: boolean | null;
   c_cal: boolean;
   h_cal: boolean;
   label: number;
@@ -45,7 +41,7 @@ export async function labelData(db: Queries, withSegments: boolean): Promise<Lab
     ...(withSegments ? scores(`'seg:' || seg`, 'true') : []),
   ].join('\nUNION ALL ');
   const [cells, ranks] = await Promise.all([
-    db.rows(`SELECT grp, ${seg}, c_score IS NOT NULL AS c_has, h_score IS NOT NULL AS h_has, c_dec, h_dec,
+    db.rows(`SELECT grp, ${seg}, ${DECIDED},
         c_norm IS NOT NULL AS c_cal, h_norm IS NOT NULL AS h_cal, label, count(*) AS n
       FROM labelled GROUP BY ALL`),
     db.rows(`SELECT scope, role, sum(p * r) AS rank_sum, sum(p) AS pos, sum(c) - sum(p) AS neg FROM (
@@ -60,10 +56,7 @@ export async function labelData(db: Queries, withSegments: boolean): Promise<Lab
     cells: cells.map((r: Row) => ({
       grp: (r.grp as string | null) ?? null,
       seg: (r.seg as string | null) ?? null,
-      c_has: r.c_has === true,
-      h_has: r.h_has === true,
-      c_dec: (r.c_dec as boolean | null) ?? null,
-      h_dec: (r.h_dec as boolean | null) ?? null,
+      ...decidedOf(r),
       c_cal: r.c_cal === true,
       h_cal: r.h_cal === true,
       label: count(r.label),

@@ -10,7 +10,7 @@ import { count, num, type Queries, type Row } from '../sql.js';
 export const BOTH_SCORED = 'c_score IS NOT NULL AND h_score IS NOT NULL';
 
 /** One cell of the records' breakdown by group, config, version and outcome flags. */
-export interface Cell {
+export interface Cell extends Decided {
   grp: string | null;
   config: string | null;
   fallback: boolean;
@@ -22,10 +22,6 @@ export interface Cell {
   h_err: boolean;
   c_kind: string | null;
   h_kind: string | null;
-  c_dec: boolean | null;
-  h_dec: boolean | null;
-  c_has: boolean;
-  h_has: boolean;
   n: number;
   min_t: number | null;
   max_t: number | null;
@@ -45,11 +41,25 @@ export interface Cell {
 }
 
 const KEYS = ['grp', 'config', 'fallback', 'c_version', 'h_version', 'c_called', 'h_called', 'c_err', 'h_err',
-  'c_kind', 'h_kind', 'c_dec', 'h_dec'] as const;
+  'c_kind', 'h_kind'] as const;
+
+/** Whether each model has a score and what it decided: columns both cell scans group by. */
+export const DECIDED = 'c_score IS NOT NULL AS c_has, h_score IS NOT NULL AS h_has, c_dec, h_dec';
+
+export interface Decided {
+  c_has: boolean;
+  h_has: boolean;
+  c_dec: boolean | null;
+  h_dec: boolean | null;
+}
+
+export function decidedOf(r: Row): Decided {
+  return { c_has: r.c_has === true, h_has: r.h_has === true, c_dec: (r.c_dec as boolean | null) ?? null, h_dec: (r.h_dec as boolean | null) ?? null };
+}
 
 /** The records counted per cell, with the sums the means need. */
 export async function cellScan(db: Queries): Promise<Cell[]> {
-  const rows = await db.rows(`SELECT ${KEYS.join(', ')}, c_score IS NOT NULL AS c_has, h_score IS NOT NULL AS h_has,
+  const rows = await db.rows(`SELECT ${KEYS.join(', ')}, ${DECIDED},
       count(*) AS n, min(time) AS min_t, max(time) AS max_t,
       sum(c_lat) AS c_lat_sum, count(c_lat) AS c_lat_n, sum(h_lat) AS h_lat_sum, count(h_lat) AS h_lat_n,
       sum(c_score) AS c_score_sum, sum(h_score) AS h_score_sum,
@@ -68,10 +78,7 @@ export async function cellScan(db: Queries): Promise<Cell[]> {
     h_err: r.h_err === true,
     c_kind: (r.c_kind as string | null) ?? null,
     h_kind: (r.h_kind as string | null) ?? null,
-    c_dec: (r.c_dec as boolean | null) ?? null,
-    h_dec: (r.h_dec as boolean | null) ?? null,
-    c_has: r.c_has === true,
-    h_has: r.h_has === true,
+    ...decidedOf(r),
     n: count(r.n),
     min_t: num(r.min_t),
     max_t: num(r.max_t),
