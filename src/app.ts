@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import replyFrom from '@fastify/reply-from';
+import type { HttpErrorCode } from './errors.js';
 import type { Runtime } from './runtime/runtime.js';
 import { writeError } from './routing/answer.js';
 import { declaredOverLimit } from './routing/body.js';
@@ -61,7 +62,7 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     const raw = request.raw;
     if (raw.httpVersion === '1.0' && raw.headers['transfer-encoding'] !== undefined) {
       // Node serves it; HTTP/1.0 has no chunked framing, so it is a smuggling vector.
-      return own(reply, 400, 'bad_request', 'Transfer-Encoding is not allowed on HTTP/1.0', true);
+      return own(reply, 'bad_request', 'Transfer-Encoding is not allowed on HTTP/1.0', true);
     }
     done();
   });
@@ -89,12 +90,12 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
       return new Exchange(ctx, snap, route, request.id, raw, reply.raw).start((request.body as Readable | undefined) ?? raw, tooLarge);
     }
     if (route === undefined && !snap.config.passthrough) {
-      return own(reply, 404, 'not_found', 'no scored route matches and passthrough is off', state.draining);
+      return own(reply, 'not_found', 'no scored route matches and passthrough is off', state.draining);
     }
-    if (tooLarge !== null) return own(reply, 413, 'too_large', tooLarge, true);
+    if (tooLarge !== null) return own(reply, 'too_large', tooLarge, true);
     const target = snap.passThrough.prefix + path;
     if (!validPassThroughPath(target)) {
-      return own(reply, 400, 'bad_request', "request path is not a relative path inside the champion's URL", state.draining);
+      return own(reply, 'bad_request', "request path is not a relative path inside the champion's URL", state.draining);
     }
     passThrough(reply, snap, target);
   };
@@ -104,7 +105,7 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
 }
 
 /** An answer of ccrouter's own on a request fastify hands over. */
-function own(reply: FastifyReply, status: number, error: string, message: string, close: boolean): void {
+function own(reply: FastifyReply, code: HttpErrorCode, message: string, close: boolean): void {
   reply.hijack();
-  writeError(reply.raw, status, error, message, reply.request.id, close);
+  writeError(reply.raw, code, message, reply.request.id, close);
 }

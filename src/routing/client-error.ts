@@ -1,12 +1,12 @@
 /**
- * Node's parser-level errors (bad framing, oversized headers, request timeouts) answered as fastify
- * would, through ccrouter's one answer exit, plus one thing fastify does not do: remember which
- * sockets timed out, so a scored request whose body was cut off is recorded as `client_timeout`
- * rather than `client_abort`.
+ * Node's parser-level errors (bad framing, oversized headers, request timeouts) answered in
+ * ccrouter's one error shape through its one answer exit, plus one thing fastify does not do:
+ * remember which sockets timed out, so a scored request whose body was cut off is recorded as
+ * `client_timeout` rather than `client_abort`.
  */
-import http from 'node:http';
 import type { Socket } from 'node:net';
-import { writeAnswer } from './answer.js';
+import type { HttpErrorCode } from '../errors.js';
+import { writeError } from './answer.js';
 
 const timedOut = new WeakSet<Socket>();
 
@@ -14,16 +14,16 @@ export function socketTimedOut(socket: Socket): boolean {
   return timedOut.has(socket);
 }
 
-const ANSWERS: Record<string, [number, string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Client Timeout'],
-  HPE_HEADER_OVERFLOW: [431, 'Exceeded maximum allowed HTTP header size'],
+const ANSWERS: Record<string, [HttpErrorCode, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: ['client_timeout', 'request not complete within limits.headersTimeoutMs or limits.requestTimeoutMs'],
+  HPE_HEADER_OVERFLOW: ['headers_too_large', 'request header section is over 16 KiB'],
 };
 
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') timedOut.add(socket);
-  const [status, message] = ANSWERS[err.code ?? ''] ?? [400, 'Client Error'];
-  const body = Buffer.from(JSON.stringify({ error: http.STATUS_CODES[status], message, statusCode: status }));
-  writeAnswer(socket, status, ['content-type', 'application/json'], body, true);
+  const [code, message] = ANSWERS[err.code ?? ''] ?? ['bad_request', `malformed HTTP request (${err.code ?? 'parse error'})`];
+  // No request id: the request was never parsed far enough to have one.
+  writeError(socket, code, message, undefined, true);
   socket.destroy(err);
 }

@@ -5,7 +5,10 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
+import type { HttpErrorCode } from '../errors.js';
 import type { Snapshot } from '../runtime/snapshot.js';
+import { classifyTransportError } from '../upstream/classify.js';
+import { writeError } from './answer.js';
 import { passThroughHeaders } from './headers.js';
 
 const ABSOLUTE = /^[a-zA-Z][a-zA-Z\d+.-]*:/;
@@ -47,5 +50,39 @@ export function passThrough(reply: FastifyReply, snap: Snapshot, path: string): 
     rewriteRequestHeaders: (request, headers) =>
       passThroughHeaders(headers as Record<string, string | string[] | undefined>, request.id, request.raw.socket.remoteAddress) as IncomingHttpHeaders,
     rewriteHeaders: sanitizeHeaders,
+    // Never retried: reply-from would ask the champion again up to ten times when it answers a GET
+    // with 503. A proxy passes the champion's 503 on; retrying is the caller's choice
+    // (docs/reliability.md#champion-failures-are-explicit).
+    retryDelay: () => null,
+    onError: (_reply, { error }) => championFailed(reply, snap, error),
+    // An answer reply-from refused (a status outside 100-599) was already answered 502 by onError:
+    // its body is let go rather than left holding the champion's connection.
+    onResponse: (_request, _reply, res) => (reply.sent ? res.stream.destroy() : void reply.send(res.stream)),
   });
+}
+
+/**
+ * The champion could not answer a pass-through request: 502 `upstream_connect` or 504
+ * `upstream_timeout` by the transport error's code, never 500 (docs/errors.md).
+ */
+function championFailed(reply: FastifyReply, snap: Snapshot, error: Error & { cause?: unknown }): void {
+  if (reply.sent) return;
+  const cfg = snap.config;
+  const model = `the champion (${cfg.models.champion.version})`;
+  // reply-from wraps undici's error; its `cause` carries undici's code.
+  const cause = (error.cause ?? error) as { code?: unknown };
+  let code: HttpErrorCode = 'upstream_connect';
+  let message = `${model} could not be reached or its answer was broken`;
+  if (cause.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    code = 'upstream_timeout';
+    message = `${model} could not be reached within models.champion.timeoutMs`;
+  } else if (classifyTransportError(cause).kind === 'timeout') {
+    code = 'upstream_timeout';
+    message = `${model} did not answer within limits.requestTimeoutMs (${cfg.limits.requestTimeoutMs} ms)`;
+  }
+  const request = reply.request;
+  // A body the champion stopped reading may still be arriving: the connection cannot carry another request.
+  const close = reply.getHeader('connection') === 'close' || !request.raw.complete;
+  reply.hijack();
+  writeError(reply.raw, code, message, request.id, close, cfg.models.champion.version);
 }
