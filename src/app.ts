@@ -16,7 +16,7 @@ import { clientErrorHandler } from './routing/client-error.js';
 import { ShadowSlots, type ScoredContext } from './routing/context.js';
 import { Exchange } from './routing/exchange.js';
 import { requestIdFor } from './routing/headers.js';
-import { passThrough, validPassThroughPath } from './routing/passthrough.js';
+import { passThrough, passThroughFailed, validPassThroughPath } from './routing/passthrough.js';
 
 export interface AppState {
   /** Set when shutdown began: answers carry `connection: close`. */
@@ -25,7 +25,7 @@ export interface AppState {
   inflight: number;
 }
 
-/** The methods the catch-all route takes (others get fastify's own 404). */
+/** The methods the catch-all route takes (others get ccrouter's 404 `not_found`). */
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; state: AppState }> {
@@ -43,6 +43,8 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     return503OnClosing: false,
     forceCloseConnections: false,
     clientErrorHandler,
+    // A path fastify cannot decode (`/%zz`): ccrouter's 400, not fastify's body.
+    frameworkErrors: (err, _request, reply) => own(reply, 'bad_request', `request path is not a valid URL (${err.message})`, true),
   });
   // Bodies are streamed, never parsed by fastify: to both models by the Exchange (which checks
   // limits.bodyBytes as it reads), or to the champion by reply-from. `application/json` is named
@@ -100,12 +102,20 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     passThrough(reply, snap, target);
   };
   for (const url of ['/', '/*']) app.route({ method: METHODS, url, handler });
+  // The catch-all takes every path: only a method it does not take gets here.
+  app.setNotFoundHandler((request, reply) =>
+    own(reply, 'not_found', `ccrouter does not take the method ${request.raw.method} (it takes ${METHODS.join(', ')})`, state.draining));
+  // What reaches fastify's error handler is a pass-through answer that failed before its first byte
+  // went out, or a fault of ccrouter's own: never fastify's body, never 500 for the champion's failure.
+  app.setErrorHandler((err, _request, reply) => {
+    if (!passThroughFailed(reply, err)) own(reply, 'internal_error', undefined, true);
+  });
 
   return { app, state };
 }
 
 /** An answer of ccrouter's own on a request fastify hands over. */
-function own(reply: FastifyReply, code: HttpErrorCode, message: string, close: boolean): void {
+function own(reply: FastifyReply, code: HttpErrorCode, message: string | undefined, close: boolean): void {
   reply.hijack();
   writeError(reply.raw, code, message, reply.request.id, close);
 }

@@ -55,25 +55,43 @@ export function passThrough(reply: FastifyReply, snap: Snapshot, path: string): 
     // (docs/reliability.md#champion-failures-are-explicit).
     retryDelay: () => null,
     onError: (_reply, { error }) => championFailed(reply, snap, error),
-    // An answer reply-from refused (a status outside 100-599) was already answered 502 by onError:
-    // its body is let go rather than left holding the champion's connection.
-    onResponse: (_request, _reply, res) => (reply.sent ? res.stream.destroy() : void reply.send(res.stream)),
+    onResponse: (_request, _reply, res) => {
+      // An answer reply-from refused (a status outside 100-599) was already answered 502 by
+      // onError: its body is let go rather than left holding the champion's connection.
+      if (reply.sent) return void res.stream.destroy();
+      streaming.set(reply, snap);
+      reply.send(res.stream);
+    },
   });
+}
+
+/** Pass-through answers being streamed, with their snapshot: a body that fails is answered from it. */
+const streaming = new WeakMap<FastifyReply, Snapshot>();
+
+/**
+ * For the listener's error handler: whether `err` is the champion's body failing before any of it
+ * was sent (fastify hands that to the error handler), now answered as the champion's failure.
+ */
+export function passThroughFailed(reply: FastifyReply, err: unknown): boolean {
+  const snap = streaming.get(reply);
+  if (snap === undefined) return false;
+  championFailed(reply, snap, err);
+  return true;
 }
 
 /**
  * The champion could not answer a pass-through request: 502 `upstream_connect` or 504
  * `upstream_timeout` by the transport error's code, never 500 (docs/errors.md).
  */
-function championFailed(reply: FastifyReply, snap: Snapshot, error: Error & { cause?: unknown }): void {
-  if (reply.sent) return;
+function championFailed(reply: FastifyReply, snap: Snapshot, error: unknown): void {
+  if (reply.sent || reply.raw.headersSent) return;
   const cfg = snap.config;
   const model = `the champion (${cfg.models.champion.version})`;
   // reply-from wraps undici's error; its `cause` carries undici's code.
-  const cause = (error.cause ?? error) as { code?: unknown };
+  const cause = ((error as { cause?: unknown } | null)?.cause ?? error) as { code?: unknown } | null;
   let code: HttpErrorCode = 'upstream_connect';
   let message = `${model} could not be reached or its answer was broken`;
-  if (cause.code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (cause?.code === 'UND_ERR_CONNECT_TIMEOUT') {
     code = 'upstream_timeout';
     message = `${model} could not be reached within models.champion.timeoutMs`;
   } else if (classifyTransportError(cause).kind === 'timeout') {
@@ -84,5 +102,8 @@ function championFailed(reply: FastifyReply, snap: Snapshot, error: Error & { ca
   // A body the champion stopped reading may still be arriving: the connection cannot carry another request.
   const close = reply.getHeader('connection') === 'close' || !request.raw.complete;
   reply.hijack();
-  writeError(reply.raw, code, message, request.id, close, cfg.models.champion.version);
+  const res = reply.raw;
+  // The champion's headers may already be set on the response: none of them belongs to this answer.
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  writeError(res, code, message, request.id, close, cfg.models.champion.version);
 }

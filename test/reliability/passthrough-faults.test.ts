@@ -90,6 +90,24 @@ for (const [name, fault] of connectFaults) {
   }
 }
 
+test('regression: a pass-through champion that sent its headers and reset before any body byte answered 500; now 502 upstream_connect', async (t) => {
+  const champion = await rawChampion(t, (s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Champion: yes\r\nContent-Length: 100\r\n\r\n');
+    setTimeout(() => s.resetAndDestroy(), 20);
+  });
+  const p = await proxyFor(t, champion.url);
+  const r = await call(p, 'GET', '/other', 'nobody-1');
+  assert.equal(r.status, 502, r.text);
+  assert.equal(r.headers['x-request-id'], 'nobody-1');
+  assert.equal(r.headers['x-champion'], undefined, "none of the champion's headers on ccrouter's answer");
+  assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+  const body = JSON.parse(r.text);
+  assert.deepEqual(Object.keys(body).sort(), ['error', 'message', 'model', 'requestId']);
+  assert.equal(body.error, 'upstream_connect');
+  assert.equal(body.model, 'v-champ');
+  assert.equal(champion.requests(), 1, 'sent once, never retried');
+});
+
 test('a pass-through champion that cuts its answer short after its headers: the caller\'s answer is cut too, never presented complete', async (t) => {
   const champion = await rawChampion(t, (s) => {
     s.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a"');
