@@ -31,8 +31,21 @@ function sanitize(value: string): string {
   return value.replace(/[^\t\x20-\x7E\x80-\xFF]/g, '');
 }
 
+/** Headers of the champion's connection, not of its answer (with those its `connection` names). */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/**
+ * The champion's answer headers for the caller: its hop-by-hop headers dropped (the caller's
+ * connection is the caller's and ccrouter's: a champion's `keep-alive` must not keep open a
+ * connection the caller or a drain closes), values cleaned.
+ */
 function sanitizeHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const h = headers as Record<string, string | string[] | undefined>;
+  const named = h.connection;
+  if (named !== undefined) {
+    for (const name of (Array.isArray(named) ? named.join(',') : named).split(',')) delete h[name.trim().toLowerCase()];
+  }
+  for (const name of HOP_BY_HOP) delete h[name];
   for (const name in h) {
     const v = h[name];
     if (typeof v === 'string') h[name] = sanitize(v);
