@@ -108,7 +108,9 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
   // What reaches fastify's error handler is a pass-through answer that failed before its first byte
   // went out, or a fault of ccrouter's own: never fastify's body, never 500 for the champion's failure.
   app.setErrorHandler((err, _request, reply) => {
-    if (!passThroughFailed(reply, err)) own(reply, 'internal_error', undefined, true);
+    if (passThroughFailed(reply, err)) return;
+    if (reply.raw.headersSent) return void reply.raw.destroy();
+    own(reply, 'internal_error', undefined, true);
   });
 
   return { app, state };

@@ -14,16 +14,18 @@ export function socketTimedOut(socket: Socket): boolean {
   return timedOut.has(socket);
 }
 
-const ANSWERS: Record<string, [HttpErrorCode, string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: ['client_timeout', 'request not complete within limits.headersTimeoutMs or limits.requestTimeoutMs'],
-  HPE_HEADER_OVERFLOW: ['headers_too_large', 'request header section is over 16 KiB'],
+/** Node's error codes with an answer of their own; any other is a 400. */
+const ANSWERS: Record<string, HttpErrorCode> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'client_timeout',
+  HPE_HEADER_OVERFLOW: 'headers_too_large',
 };
 
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') timedOut.add(socket);
-  const [code, message] = ANSWERS[err.code ?? ''] ?? ['bad_request', `malformed HTTP request (${err.code ?? 'parse error'})`];
+  const code = ANSWERS[err.code ?? ''];
   // No request id: the request was never parsed far enough to have one.
-  writeError(socket, code, message, undefined, true);
+  if (code !== undefined) writeError(socket, code, undefined, undefined, true);
+  else writeError(socket, 'bad_request', `malformed HTTP request (${err.code ?? 'parse error'})`, undefined, true);
   socket.destroy(err);
 }

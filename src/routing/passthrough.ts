@@ -97,7 +97,9 @@ export function passThroughFailed(reply: FastifyReply, err: unknown): boolean {
  * `upstream_timeout` by the transport error's code, never 500 (docs/errors.md).
  */
 function championFailed(reply: FastifyReply, snap: Snapshot, error: unknown): void {
-  if (reply.sent || reply.raw.headersSent) return;
+  // Part of the champion's answer went out: it can only be cut short.
+  if (reply.raw.headersSent) return void reply.raw.destroy();
+  if (reply.sent) return;
   const cfg = snap.config;
   const model = `the champion (${cfg.models.champion.version})`;
   // reply-from wraps undici's error; its `cause` carries undici's code.
