@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import replyFrom from '@fastify/reply-from';
+import type { HttpErrorCode } from './errors.js';
 import type { Runtime } from './runtime/runtime.js';
 import { writeError } from './routing/answer.js';
 import { declaredOverLimit } from './routing/body.js';
@@ -15,7 +16,7 @@ import { clientErrorHandler } from './routing/client-error.js';
 import { ShadowSlots, type ScoredContext } from './routing/context.js';
 import { Exchange } from './routing/exchange.js';
 import { requestIdFor } from './routing/headers.js';
-import { passThrough, validPassThroughPath } from './routing/passthrough.js';
+import { passThrough, passThroughFailed, validPassThroughPath } from './routing/passthrough.js';
 
 export interface AppState {
   /** Set when shutdown began: answers carry `connection: close`. */
@@ -24,7 +25,7 @@ export interface AppState {
   inflight: number;
 }
 
-/** The methods the catch-all route takes (others get fastify's own 404). */
+/** The methods the catch-all route takes (others get ccrouter's 404 `not_found`). */
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; state: AppState }> {
@@ -42,6 +43,8 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     return503OnClosing: false,
     forceCloseConnections: false,
     clientErrorHandler,
+    // A path fastify cannot decode (`/%zz`): ccrouter's 400, not fastify's body.
+    frameworkErrors: (err, _request, reply) => own(reply, 'bad_request', `request path is not a valid URL (${err.message})`, true),
   });
   // Bodies are streamed, never parsed by fastify: to both models by the Exchange (which checks
   // limits.bodyBytes as it reads), or to the champion by reply-from. `application/json` is named
@@ -61,7 +64,7 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     const raw = request.raw;
     if (raw.httpVersion === '1.0' && raw.headers['transfer-encoding'] !== undefined) {
       // Node serves it; HTTP/1.0 has no chunked framing, so it is a smuggling vector.
-      return own(reply, 400, 'bad_request', 'Transfer-Encoding is not allowed on HTTP/1.0', true);
+      return own(reply, 'bad_request', 'Transfer-Encoding is not allowed on HTTP/1.0', true);
     }
     done();
   });
@@ -89,22 +92,32 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
       return new Exchange(ctx, snap, route, request.id, raw, reply.raw).start((request.body as Readable | undefined) ?? raw, tooLarge);
     }
     if (route === undefined && !snap.config.passthrough) {
-      return own(reply, 404, 'not_found', 'no scored route matches and passthrough is off', state.draining);
+      return own(reply, 'not_found', 'no scored route matches and passthrough is off', state.draining);
     }
-    if (tooLarge !== null) return own(reply, 413, 'too_large', tooLarge, true);
+    if (tooLarge !== null) return own(reply, 'too_large', tooLarge, true);
     const target = snap.passThrough.prefix + path;
     if (!validPassThroughPath(target)) {
-      return own(reply, 400, 'bad_request', "request path is not a relative path inside the champion's URL", state.draining);
+      return own(reply, 'bad_request', "request path is not a relative path inside the champion's URL", state.draining);
     }
     passThrough(reply, snap, target);
   };
   for (const url of ['/', '/*']) app.route({ method: METHODS, url, handler });
+  // The catch-all takes every path: only a method it does not take gets here.
+  app.setNotFoundHandler((request, reply) =>
+    own(reply, 'not_found', `ccrouter does not take the method ${request.raw.method} (it takes ${METHODS.join(', ')})`, state.draining));
+  // What reaches fastify's error handler is a pass-through answer that failed before its first byte
+  // went out, or a fault of ccrouter's own: never fastify's body, never 500 for the champion's failure.
+  app.setErrorHandler((err, _request, reply) => {
+    if (passThroughFailed(reply, err)) return;
+    if (reply.raw.headersSent) return void reply.raw.destroy();
+    own(reply, 'internal_error', undefined, true);
+  });
 
   return { app, state };
 }
 
 /** An answer of ccrouter's own on a request fastify hands over. */
-function own(reply: FastifyReply, status: number, error: string, message: string, close: boolean): void {
+function own(reply: FastifyReply, code: HttpErrorCode, message: string | undefined, close: boolean): void {
   reply.hijack();
-  writeError(reply.raw, status, error, message, reply.request.id, close);
+  writeError(reply.raw, code, message, reply.request.id, close);
 }

@@ -5,8 +5,10 @@
  * and a connection cap: a caller of this port must not be able to slow or starve the other.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { HTTP_ERRORS, httpErrorBody, type HttpErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RecordSink } from '../records/sink.js';
+import { clientErrorHandler } from '../routing/client-error.js';
 import { hashUnit } from '../records/pair.js';
 import { checkBearer } from './auth.js';
 import { readBody } from './body.js';
@@ -42,11 +44,22 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: ADMIN_KEEP_ALIVE_MS,
     http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    // Every error answer in ccrouter's one shape (docs/errors.md), the parser's included.
+    clientErrorHandler,
+    frameworkErrors: (err, _request, reply) => void sendError(reply, 'bad_request', `request path is not a valid URL (${err.message})`),
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const e = err as { code?: unknown; statusCode?: unknown; message?: unknown } | null;
+    if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, 'too_large', `request body is over ${request.routeOptions.bodyLimit} bytes, the limit of ${request.routeOptions.url}`);
+    }
+    if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, 'bad_request', String(e.message));
+    return sendError(reply, 'internal_error');
   });
   app.server.maxConnections = ADMIN_MAX_CONNECTIONS;
   // Unknown paths are answered on arrival, as 401, 403 and 405 are: their bodies are never read.
   app.addHook('onRequest', (request, reply, done) => {
-    if (request.is404) return void reply.code(404).send({ error: 'not_found', message: 'no such admin route' });
+    if (request.is404) return void sendError(reply, 'not_found', 'no such admin route');
     done();
   });
   // An answer sent before the body was read closes the connection: Node would otherwise keep
@@ -66,8 +79,8 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   const auth = async (request: FastifyRequest, reply: FastifyReply) => {
     const tokenEnv = rt.fileConfig.config.admin.tokenEnv;
     const result = checkBearer(request.headers.authorization, tokenEnv ? env[tokenEnv] : undefined);
-    if (result === 'forbidden') return reply.code(403).send({ error: 'forbidden', message: 'no admin token is configured (admin.tokenEnv)' });
-    if (result === 'unauthorized') return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or wrong bearer token' });
+    if (result === 'forbidden') return sendError(reply, 'forbidden');
+    if (result === 'unauthorized') return sendError(reply.header('www-authenticate', 'Bearer'), 'unauthorized');
   };
 
   app.get('/status', async () => rt.status());
@@ -79,7 +92,7 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   app.post('/bypass', { onRequest: auth, bodyLimit: LEVER_BODY_LIMIT }, async (request, reply) => {
     const body = parseJsonBody(request.body);
     if (body === undefined || typeof (body as { on?: unknown }).on !== 'boolean') {
-      return reply.code(400).send({ error: 'bad_request', message: 'body must be {"on": true|false}' });
+      return sendError(reply, 'bad_request', 'body must be {"on": true|false}');
     }
     rt.setBypass((body as { on: boolean }).on, 'admin');
     return rt.status();
@@ -100,20 +113,25 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
     } catch (err) {
       // Some lines of the batch may be in the file: sending it again is harmless (a later label
       // for the same id wins).
-      return reply.code(503).send({ error: 'write_failed', message: `outcomes not written to ${deps.outcomes.file}: ${(err as Error).message}` });
+      return sendError(reply, 'write_failed', `outcomes not written to ${deps.outcomes.file}: ${(err as Error).message}`);
     }
-    if (summary === null) return reply.code(400).send({ error: 'bad_request', message: 'empty body: send a JSON object, a JSON array or NDJSON' });
+    if (summary === null) return sendError(reply, 'bad_request', 'empty body: send a JSON object, a JSON array or NDJSON');
     return summary;
   });
 
   for (const url of MUTATIONS) {
     // Answered on arrival (onRequest): a PUT's body is never read.
     const notAllowed = async (_req: FastifyRequest, reply: FastifyReply) =>
-      reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed', message: `${url} takes POST` });
+      sendError(reply.header('allow', 'POST'), 'method_not_allowed', `${url} takes POST`);
     app.route({ method: [...OTHER_METHODS], url, onRequest: notAllowed, handler: notAllowed });
   }
 
   return app;
+}
+
+/** ccrouter's error answer on the admin listener: `code`'s status and its one body (docs/errors.md). */
+function sendError(reply: FastifyReply, code: HttpErrorCode, message?: string): FastifyReply {
+  return reply.code(HTTP_ERRORS[code].status).send(httpErrorBody(code, message));
 }
 
 function parseJsonBody(body: unknown): unknown {

@@ -236,7 +236,7 @@ export class Exchange implements BodyListener {
     this.#state = 'answered';
     const res = this.#res!;
     this.#release();
-    if (status !== null) writeError(res, status, kind, message, this.#id, status === 413 || this.#ctx.listener.draining);
+    if (status !== null) writeError(res, status === 413 ? 'too_large' : 'bad_request', message, this.#id, status === 413 || this.#ctx.listener.draining);
     this.#finish();
   }
 
@@ -250,7 +250,7 @@ export class Exchange implements BodyListener {
       const res = this.#res;
       this.#release();
       try {
-        if (res !== null && !res.headersSent) writeError(res, 500, 'internal_error', FAULT_ANSWER, this.#id, true);
+        if (res !== null && !res.headersSent) writeError(res, 'internal_error', FAULT_ANSWER, this.#id, true);
         else res?.destroy();
       } catch {
         res?.destroy();

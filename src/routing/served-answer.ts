@@ -4,11 +4,13 @@
  * when the model could not answer.
  */
 import type { ServerResponse } from 'node:http';
-import type { Group, Role } from '../config/types.js';
+import type { Config, Group, Role } from '../config/types.js';
 import type { Snapshot } from '../runtime/snapshot.js';
 import type { Evaluated } from '../scoring/outcome.js';
 import { setPointer } from '../util/json-pointer.js';
-import { JSON_TYPE, TEXT_TYPE, writeAnswer } from './answer.js';
+import { HTTP_ERRORS, type HttpErrorCode } from '../errors.js';
+import type { TransportErrorKind } from '../upstream/classify.js';
+import { errorBytes, JSON_TYPE, TEXT_TYPE, writeAnswer } from './answer.js';
 import { answerHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
 
@@ -30,9 +32,9 @@ export function sendServed(res: ServerResponse, close: boolean, snap: Snapshot, 
     body = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(JSON.stringify(r.body ?? null));
     headers.push('content-type', typeof r.body === 'string' ? TEXT_TYPE : JSON_TYPE);
   } else if (!result.ok) {
-    status = result.kind === 'timeout' ? 504 : result.kind === 'canceled' ? 503 : 502;
-    const error = result.kind === 'timeout' ? 'upstream_timeout' : result.kind === 'canceled' ? 'shutting_down' : 'upstream_connect';
-    body = Buffer.from(JSON.stringify({ error, model: cfg.models[role].version, requestId }));
+    const [code, message] = failure(cfg, role, result.kind);
+    status = HTTP_ERRORS[code].status;
+    body = errorBytes(code, message, requestId, cfg.models[role].version);
     headers.push('content-type', JSON_TYPE);
   } else {
     status = result.status;
@@ -49,6 +51,14 @@ export function sendServed(res: ServerResponse, close: boolean, snap: Snapshot, 
   }
   writeAnswer(res, status, headers, body, close);
   return body;
+}
+
+/** ccrouter's answer when `role`'s call failed, its message naming the setting that bounded it. */
+function failure(cfg: Config, role: Role, kind: TransportErrorKind): [HttpErrorCode, string] {
+  const model = `the ${role} (${cfg.models[role].version})`;
+  if (kind === 'timeout') return ['upstream_timeout', `${model} did not answer within models.${role}.timeoutMs (${cfg.models[role].timeoutMs} ms)`];
+  if (kind === 'canceled') return ['shutting_down', `the call to ${model} was still running when shutdownGraceMs (${cfg.shutdownGraceMs} ms) ran out`];
+  return ['upstream_connect', `${model} could not be reached or its answer was broken`];
 }
 
 /** The model's JSON with the normalized score injected and the control patch merged; null: sent as is. */

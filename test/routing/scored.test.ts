@@ -158,7 +158,7 @@ test('champion timeout answers 504, connect refused answers 502, both with the J
   } }));
   const r = await post(p.url, {}, { 'x-request-id': 'slow-1' });
   assert.equal(r.status, 504);
-  assert.deepEqual(r.json, { error: 'upstream_timeout', model: 'v-champ', requestId: 'slow-1' });
+  assert.deepEqual(r.json, { error: 'upstream_timeout', model: 'v-champ', requestId: 'slow-1', message: 'the champion (v-champ) did not answer within models.champion.timeoutMs (200 ms)' });
   const [rec] = await p.stopAndRead();
   assert.equal(rec!.champion.error.kind, 'timeout');
   assert.equal(rec!.challenger.score, 0.3);
@@ -166,7 +166,7 @@ test('champion timeout answers 504, connect refused answers 502, both with the J
   const p2 = await startProxy(testConfig(await closedPort(), cl.url, tempDir()));
   const r2 = await post(p2.url, {}, { 'x-request-id': 'down-1' });
   assert.equal(r2.status, 502);
-  assert.deepEqual(r2.json, { error: 'upstream_connect', model: 'v-champ', requestId: 'down-1' });
+  assert.deepEqual(r2.json, { error: 'upstream_connect', model: 'v-champ', requestId: 'down-1', message: 'the champion (v-champ) could not be reached or its answer was broken' });
   const [rec2] = await p2.stopAndRead();
   assert.equal(rec2!.champion.error.kind, 'connect');
 });
