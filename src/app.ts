@@ -3,16 +3,16 @@
  * (docs/design.md#the-path-of-a-request). One catch-all route of ccrouter's own: a request on a
  * scored route of the current snapshot becomes an Exchange (routing/exchange.ts); anything else goes
  * to the champion through reply-from, so a reload changes routes and models without rebuilding the
- * app. Every answer ccrouter writes itself leaves through routing/answer.ts.
+ * app. Every answer ccrouter writes itself leaves through http/answer.ts.
  */
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import replyFrom from '@fastify/reply-from';
 import type { HttpErrorCode } from './errors.js';
 import type { Runtime } from './runtime/runtime.js';
-import { writeError } from './routing/answer.js';
+import { writeError } from './http/answer.js';
 import { declaredOverLimit } from './routing/body.js';
-import { clientErrorHandler } from './routing/client-error.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { ShadowSlots, type ScoredContext } from './routing/context.js';
 import { Exchange } from './routing/exchange.js';
 import { requestIdFor } from './routing/headers.js';

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { HTTP_ERRORS, httpErrorBody, type HttpErrorCode } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { RecordSink } from '../records/sink.js';
-import { clientErrorHandler } from '../routing/client-error.js';
+import { clientErrorHandler } from '../http/client-error.js';
 import { hashUnit } from '../records/pair.js';
 import { checkBearer } from './auth.js';
 import { readBody } from './body.js';

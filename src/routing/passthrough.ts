@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify';
 import type { HttpErrorCode } from '../errors.js';
 import type { Snapshot } from '../runtime/snapshot.js';
 import { classifyTransportError } from '../upstream/classify.js';
-import { writeError } from './answer.js';
+import { writeError } from '../http/answer.js';
 import { passThroughHeaders } from './headers.js';
 
 const ABSOLUTE = /^[a-zA-Z][a-zA-Z\d+.-]*:/;

@@ -10,7 +10,7 @@ import type { Evaluated } from '../scoring/outcome.js';
 import { setPointer } from '../util/json-pointer.js';
 import { HTTP_ERRORS, type HttpErrorCode } from '../errors.js';
 import type { TransportErrorKind } from '../upstream/classify.js';
-import { errorBytes, JSON_TYPE, TEXT_TYPE, writeAnswer } from './answer.js';
+import { errorBytes, JSON_TYPE, TEXT_TYPE, writeAnswer } from '../http/answer.js';
 import { answerHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
 
