@@ -2,7 +2,7 @@
  * A pair record as one JSON line (docs/records.md, "Pair record"), written field by field in the
  * documented order: `level`, `time`, `msg`, then the record. The same bytes as `JSON.stringify` of
  * that object, without walking its keys: one record per request, so this runs at the proxy's full
- * rate (its cost against JSON.stringify: docs/benchmarks.md, "The hot path"; bench/record-line.ts).
+ * rate (its cost against JSON.stringify: docs/benchmarks.md, "The hot path"; bench/investigations/record-line.ts).
  */
 import { memoByKey } from '../util/memo.js';
 import type { ModelOutcome, PairRecord } from './types.js';
