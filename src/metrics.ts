@@ -139,6 +139,9 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    // Every label value a counter can take is exported from start-up, at 0, so that rate() and
+    // increase() see the first change (docs/operations.md, "Metrics").
+    for (const result of ['loaded', 'rejected']) this.configReloads.inc({ result }, 0);
   }
 
   /** Where the recorder's counts are read at each scrape. */

@@ -26,6 +26,8 @@ interface State {
  */
 export function attachGuardrails(rt: Runtime, options: GuardrailsOptions = {}): () => void {
   let state = stateFor(rt.fileConfig.config.guardrails);
+  // Each rule's trip counter exists from start-up, at 0 (docs/operations.md, "Metrics").
+  for (const { rule } of RULES) rt.metrics.guardrailTrips.inc({ rule }, 0);
 
   const onPair = (record: PairRecord) => {
     if (state === null || state.tripped) return;

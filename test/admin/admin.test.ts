@@ -253,3 +253,13 @@ function parseExposition(text: string): Map<string, number> {
   }
   return out;
 }
+
+test('regression: GET /metrics before any reload or trip exports the reload and guardrail-trip counters of every label value at 0', async (t) => {
+  const { p } = await setup(t, { guardrails: { window: 100, minSamples: 50, maxErrorRate: 0.5 } });
+  const m = await admin(p, 'GET', '/metrics');
+  assert.equal(m.status, 200);
+  for (const result of ['loaded', 'rejected']) assert.match(m.text, new RegExp(`^ccrouter_config_reloads_total\\{result="${result}"\\} 0$`, 'm'));
+  for (const rule of ['error_rate', 'latency_p99_ratio', 'decision_rate_ratio', 'score_psi']) {
+    assert.match(m.text, new RegExp(`^ccrouter_guardrail_trips_total\\{rule="${rule}"\\} 0$`, 'm'));
+  }
+});
