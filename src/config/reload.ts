@@ -3,6 +3,7 @@
  * watched, not the file: editors replace files (write a temp file, rename), which a watch on the old
  * inode would miss.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Env } from './env.js';
@@ -53,21 +54,37 @@ function pick(config: Config, key: (typeof RESTART_KEYS)[number]): unknown {
   return key === 'logging.dir' ? config.logging.dir : config[key];
 }
 
-/** Call `onChange` (debounced) whenever `file` may have changed. Returns a function that stops watching. */
+/**
+ * Call `onChange` (debounced) whenever the content of `file` changed. Any change in its directory
+ * triggers a look, not only one under the file's own name: a Kubernetes ConfigMap volume swaps a
+ * `..data` symlink, and the file's name never appears in the directory's events. The file's bytes
+ * are compared with the last ones seen, so other files changing beside it cause no reload.
+ * Returns a function that stops watching.
+ */
 export function watchConfigFile(file: string, onChange: () => void, debounceMs = 100): () => void {
   const abs = path.resolve(file);
-  const base = path.basename(abs);
   let timer: NodeJS.Timeout | null = null;
-  const watcher = fs.watch(path.dirname(abs), { persistent: false }, (_event, name) => {
-    if (name !== null && name !== base) return;
+  let stopped = false;
+  // The digest of the content last seen (null: unreadable); undefined until the first read.
+  let last: string | null | undefined;
+  const digest = () => fs.promises.readFile(abs).then((b) => createHash('sha256').update(b).digest('hex'), () => null);
+  const look = async () => {
+    const seen = await digest();
+    if (stopped || seen === last) return;
+    last = seen;
+    onChange();
+  };
+  void digest().then((d) => { last ??= d; });
+  const watcher = fs.watch(path.dirname(abs), { persistent: false }, () => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
-      onChange();
+      void look();
     }, debounceMs);
   });
   watcher.on('error', () => undefined);
   return () => {
+    stopped = true;
     if (timer) clearTimeout(timer);
     watcher.close();
   };
