@@ -3,20 +3,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { request } from 'undici';
-import { scoreBehaviour, startUpstream, type Upstream } from '../helpers/upstream.js';
-import { readJsonl, startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
+import { readJsonl, scoredProxy, tempDir, type TestProxy } from '../helpers/proxy.js';
 
 const TOKEN = 'secret-token';
 
-async function setup(t: { after(fn: () => Promise<void>): void }, extra: Record<string, unknown> = {}, env?: NodeJS.ProcessEnv): Promise<{ p: TestProxy; ch: Upstream; cl: Upstream }> {
-  const ch = await startUpstream(scoreBehaviour(0.8));
-  const cl = await startUpstream(scoreBehaviour(0.3));
-  t.after(() => ch.close());
-  t.after(() => cl.close());
-  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), extra), env);
-  t.after(() => p.shutdown());
-  return { p, ch, cl };
-}
+const setup = scoredProxy;
 
 async function admin(p: TestProxy, method: string, url: string, body?: string, auth?: string) {
   const headers: Record<string, string> = {};

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after } from 'node:test';
 import { loadConfigObject } from '../../src/config/load.js';
 import { startServer, type ServerHandle } from '../../src/server.js';
+import { scoreBehaviour, startUpstream, type Upstream } from './upstream.js';
 
 export interface TestProxy extends ServerHandle {
   dir: string;
@@ -71,4 +72,20 @@ export async function startProxy(raw: Record<string, unknown>, env: NodeJS.Proce
       return readJsonl(path.join(dir, file));
     },
   });
+}
+
+/**
+ * Two scoring models (champion 0.8, challenger 0.3) and a proxy in front of them with `extra` merged
+ * into its config, all closed after the test.
+ */
+export async function scoredProxy(
+  t: { after(fn: () => Promise<void>): void }, extra: Record<string, unknown> = {}, env?: NodeJS.ProcessEnv,
+): Promise<{ p: TestProxy; ch: Upstream; cl: Upstream }> {
+  const ch = await startUpstream(scoreBehaviour(0.8));
+  const cl = await startUpstream(scoreBehaviour(0.3));
+  t.after(() => ch.close());
+  t.after(() => cl.close());
+  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), extra), env);
+  t.after(() => p.shutdown());
+  return { p, ch, cl };
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dive } from '../helpers/nesting.js';
 import { BODY_BOUND, FIELD_BOUND, TRUNCATED, bounded, boundedText, type Bound } from '../../src/records/bound.js';
 import { bodyForRecord, fieldsOf } from '../../src/records/pair.js';
 import { parsePointer } from '../../src/util/json-pointer.js';
@@ -7,17 +8,6 @@ import { parsePointer } from '../../src/util/json-pointer.js';
 /** `[[[...]]]` nested `n` deep, parsed (JSON.parse is not recursive: any depth parses). */
 function nested(n: number): unknown {
   return JSON.parse('['.repeat(n) + ']'.repeat(n));
-}
-
-/** How deep arrays go in `v`, and what the innermost one holds. */
-function dive(v: unknown): { depth: number; bottom: unknown } {
-  let depth = 0;
-  while (Array.isArray(v)) {
-    depth++;
-    if (v.length === 0) return { depth, bottom: undefined };
-    v = v[0];
-  }
-  return { depth, bottom: v };
 }
 
 test('bounded: numbers, booleans, null and short strings are returned as they are (no copy)', () => {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { request } from 'undici';
 import { scoreBehaviour, startUpstream } from '../helpers/upstream.js';
-import { startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
+import { scoredProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
 import { rawExchange, statuses } from '../helpers/raw.js';
 import { spawnCli, waitForLine } from '../helpers/cli.js';
 import { ADMIN_MAX_CONNECTIONS } from '../../src/admin/app.js';
@@ -19,13 +19,7 @@ const TOKEN = 'secret-token';
 const AUTH = `Authorization: Bearer ${TOKEN}\r\n`;
 
 async function setup(t: { after(fn: () => Promise<void>): void }, extra: Record<string, unknown> = {}, env?: NodeJS.ProcessEnv): Promise<TestProxy> {
-  const ch = await startUpstream(scoreBehaviour(0.8));
-  const cl = await startUpstream(scoreBehaviour(0.3));
-  t.after(() => ch.close());
-  t.after(() => cl.close());
-  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), extra), env);
-  t.after(() => p.shutdown());
-  return p;
+  return (await scoredProxy(t, extra, env)).p;
 }
 
 async function publicAnswers(p: TestProxy): Promise<number> {

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dive } from '../helpers/nesting.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -24,17 +25,6 @@ import { spawnCli, waitForLine } from '../helpers/cli.js';
 
 /** `[[[...]]]` nested `n` deep, as JSON text (5 000 deep: 10 KB). */
 const nestedText = (n: number) => '['.repeat(n) + ']'.repeat(n);
-
-/** How deep arrays go in `v`, and what the innermost one holds. */
-function dive(v: unknown): { depth: number; bottom: unknown } {
-  let depth = 0;
-  while (Array.isArray(v)) {
-    depth++;
-    if (v.length === 0) return { depth, bottom: undefined };
-    v = v[0];
-  }
-  return { depth, bottom: v };
-}
 
 async function models(t: { after(fn: () => Promise<void>): void }, a: Behaviour = scoreBehaviour(0.8), b: Behaviour = scoreBehaviour(0.3)): Promise<[Upstream, Upstream]> {
   const ch = await startUpstream(a);

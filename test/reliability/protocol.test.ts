@@ -7,19 +7,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { request } from 'undici';
-import { scoreBehaviour, startUpstream, type Upstream } from '../helpers/upstream.js';
-import { readJsonl, startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
+import { readJsonl, scoredProxy } from '../helpers/proxy.js';
 import { rawExchange, statuses } from '../helpers/raw.js';
 
-async function setup(t: { after(fn: () => Promise<void>): void }, extra: Record<string, unknown> = {}): Promise<{ p: TestProxy; ch: Upstream; cl: Upstream }> {
-  const ch = await startUpstream(scoreBehaviour(0.8));
-  const cl = await startUpstream(scoreBehaviour(0.3));
-  t.after(() => ch.close());
-  t.after(() => cl.close());
-  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), extra));
-  t.after(() => p.shutdown());
-  return { p, ch, cl };
-}
+const setup = scoredProxy;
 
 const smuggling: Array<[string, string]> = [
   ['Content-Length + Transfer-Encoding', 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'],

@@ -123,3 +123,17 @@ export function randomLogs(seed: number, n: number, opts: { calibrated?: boolean
   ];
   return { pairs, events, outcomes };
 }
+
+/** Captures runReport's output. */
+export function io(tty = false) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    io: {
+      stdout: { write: (s: string) => (out.push(s), true) },
+      stderr: { write: (s: string) => (err.push(s), true), isTTY: tty },
+    },
+  };
+}

@@ -12,22 +12,10 @@ import { buildReport, runReport, type Report } from '../../src/commands/report.j
 import { cleanFile } from '../../src/report/clean-lines.js';
 import { createJsonLinesTable, loadJsonLines, scalar } from '../../src/report/jsonl.js';
 import { diff, referenceReport } from './reference.js';
-import { outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
+import { io, outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
 
  
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: {
-      stdout: { write: (s: string) => (out.push(s), true) },
-      stderr: { write: (s: string) => (err.push(s), true), isTTY: false },
-    },
-  };
-}
 
 /** Runs `ccrouter report` in every format; each must exit 0. */
 async function allFormats(args: string[]): Promise<{ json: Report; jsonText: string; text: string; html: string }> {

@@ -6,23 +6,10 @@ import { test } from 'node:test';
 import { buildReport, labelledScores, parseTime, runReport, type Report } from '../../src/commands/report.js';
 import { mcnemar, pearson, psi, quantile, spearman, srmTest, wilson, Z95 } from '../../src/stats/index.js';
 import { diff, referenceReport } from './reference.js';
-import { outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
+import { io, outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
 
  
 
-/** Captures runReport's output. */
-function io(tty = false) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    io: {
-      stdout: { write: (s: string) => (out.push(s), true) },
-      stderr: { write: (s: string) => (err.push(s), true), isTTY: tty },
-    },
-  };
-}
 
 function close(actual: number | null | undefined, expected: number, what: string, tol = 1e-12): void {
   assert.ok(typeof actual === 'number', `${what}: got ${actual}`);

@@ -6,20 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { HTTP_ERRORS } from '../../src/errors.js';
-import { scoreBehaviour, startUpstream } from '../helpers/upstream.js';
-import { startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
+import { scoredProxy, startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
 import { rawExchange, statuses } from '../helpers/raw.js';
 
 type T = { after(fn: () => Promise<void>): void };
 
 async function proxy(t: T, extra: Record<string, unknown> = {}): Promise<TestProxy> {
-  const ch = await startUpstream(scoreBehaviour(0.8));
-  const cl = await startUpstream(scoreBehaviour(0.3));
-  t.after(() => ch.close());
-  t.after(() => cl.close());
-  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), extra));
-  t.after(() => p.shutdown());
-  return p;
+  return (await scoredProxy(t, extra)).p;
 }
 
 /** Status, headers (lower-cased names) and JSON body of the first answer in a raw exchange. */
