@@ -5,8 +5,9 @@
  */
 import { parseDocument } from 'yaml';
 import { CONFIG_BOUNDS, SIZE_LIMIT_TEXT } from './bounds.js';
-import { configInvalid, joinPath, type ConfigIssue, type EnvSource, type EnvSources } from './issues.js';
+import { WHOLE, configInvalid, joinPath, type ConfigIssue, type EnvSource, type EnvSources } from './issues.js';
 import { isMapping } from './reader.js';
+import { setOwn } from '../util/json-pointer.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -20,7 +21,6 @@ export interface Substituted {
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /**
  * Replace `${NAME}` in every string value with `env.NAME` (`$${` writes a literal `${`). A value
@@ -67,8 +67,8 @@ class Walk {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       segments.push(k);
-      // defineProperty: a "__proto__" key must stay a key (and be reported as unknown later).
-      Object.defineProperty(out, k, { value: this.value(v, joinPath(path, k), segments), enumerable: true, writable: true, configurable: true });
+      // A "__proto__" key must stay a key (and be reported as unknown later).
+      setOwn(out, k, this.value(v, joinPath(path, k), segments));
       segments.pop();
     }
     return out;

@@ -85,7 +85,8 @@ function kind(value: unknown): string {
   return typeof value === 'object' ? 'a mapping' : typeof value;
 }
 
-const WHOLE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+/** A value written as one `${NAME}` reference and nothing else (the name captured). */
+export const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /** `${TOKEN}` when the value was exactly one variable, else the string as written, quoted. */
 function origin(src: EnvSource): string {

@@ -3,7 +3,7 @@
  * single pass reports every problem; a value that failed reads as `undefined` and the caller skips the
  * cross-field checks that would need it.
  */
-import { parsePointer } from '../util/json-pointer.js';
+import { parsePointer, setOwn } from '../util/json-pointer.js';
 import {
   bare, describe, isConfigInvalid, joinPath, quote, type ConfigIssue, type EnvSource, type EnvSources,
 } from './issues.js';
@@ -224,11 +224,9 @@ export class Section {
     if (typeof v === 'number') return this.checkNumber(v, p, {});
     if (Array.isArray(v)) return v.map((item, i) => this.checkJson(item, joinPath(p, i)));
     if (isMapping(v)) {
-      // defineProperty: a "__proto__" key from YAML must stay data, not become the prototype.
+      // A "__proto__" key from YAML must stay data, not become the prototype.
       const out: Mapping = {};
-      for (const [k, item] of Object.entries(v)) {
-        Object.defineProperty(out, k, { value: this.checkJson(item, joinPath(p, k)), enumerable: true, writable: true, configurable: true });
-      }
+      for (const [k, item] of Object.entries(v)) setOwn(out, k, this.checkJson(item, joinPath(p, k)));
       return out;
     }
     return this.problem(p, `must be a JSON value, got ${this.describe(v, p)}`);

@@ -6,7 +6,7 @@
  * A variant is a small edit of one sample, not a body: bodies are rendered only when sent
  * (`renderVariant`), so a thousand samples with 100 000-character strings never sit in memory at once.
  */
-import { formatPointer, type Pointer } from '../util/json-pointer.js';
+import { formatPointer, setOwn, type Pointer } from '../util/json-pointer.js';
 
 export type PerturbationKind =
   | 'original'
@@ -161,13 +161,8 @@ function edited(doc: unknown, path: Pointer, value: unknown): unknown {
   }
   const copy: JsonObject = {};
   for (const [k, v] of Object.entries(doc as JsonObject)) {
-    if (k !== head) define(copy, k, v);
-    else if (rest.length > 0 || value !== REMOVE) define(copy, k, edited(v, rest, value));
+    if (k !== head) setOwn(copy, k, v);
+    else if (rest.length > 0 || value !== REMOVE) setOwn(copy, k, edited(v, rest, value));
   }
   return copy;
-}
-
-// defineProperty: a "__proto__" key in a sample must stay an ordinary key when copied.
-function define(obj: JsonObject, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }

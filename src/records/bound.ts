@@ -132,6 +132,8 @@ export class Unwritable {
 
 /** `bounded`, or an Unwritable when the copy itself fails. */
 export function boundedOrUnwritable(value: unknown, bound: Bound): unknown {
+  // A primitive or a string copies nothing and cannot throw: no try on the common path.
+  if (value === null || typeof value !== 'object') return bounded(value, bound);
   try {
     return bounded(value, bound);
   } catch (err) {

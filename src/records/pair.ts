@@ -27,10 +27,8 @@ export function hashUnit(key: string, salt: string): string {
 export function fieldsOf(json: unknown, fields: ReadonlyArray<readonly [string, Pointer]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, pointer] of fields) {
-    let v = json === undefined ? undefined : resolvePointer(json, pointer);
-    if (v === undefined) v = null;
-    else if (typeof v === 'string' ? v.length + 2 > FIELD_BOUND.chars : v !== null && typeof v === 'object') v = boundedOrUnwritable(v, FIELD_BOUND);
-    setOwn(out, name, v);
+    const v = json === undefined ? undefined : resolvePointer(json, pointer);
+    setOwn(out, name, v === undefined ? null : boundedOrUnwritable(v, FIELD_BOUND));
   }
   return out;
 }

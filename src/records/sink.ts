@@ -97,11 +97,12 @@ export async function openSink<R extends object = object>(file: string, options:
     dest = new (sonicBoom as unknown as typeof SonicBoom)({ dest: file, sync, mkdir: true, ...buffering, contentMode });
   }
   let failed = false;
-  dest.on('error', (err: Error) => {
+  const fail = (err: Error) => {
     failed = true;
     options.onError?.(err, file);
     warnOnce(file, err);
-  });
+  };
+  dest.on('error', fail);
   const logger: Logger | null = line !== null ? null : pino({ base: null, timestamp: pino.stdTimeFunctions.epochTime }, dest);
 
   const flush = () => {
@@ -110,11 +111,7 @@ export async function openSink<R extends object = object>(file: string, options:
         dest.flushSync();
       } catch (err) {
         // Not ready yet (opening) or failed meanwhile: the async path will report it.
-        if ((err as Error).message !== 'sonic boom is not ready yet') {
-          failed = true;
-          options.onError?.(err as Error, file);
-          warnOnce(file, err as Error);
-        }
+        if ((err as Error).message !== 'sonic boom is not ready yet') fail(err as Error);
       }
   };
   let appending: Promise<void> = Promise.resolve();
@@ -125,11 +122,7 @@ export async function openSink<R extends object = object>(file: string, options:
       // Tried every time: a disk that was full may have room again.
       return writeAll(fdOf(dest), lines);
     });
-    appending = done.catch((err: Error) => {
-      failed = true;
-      options.onError?.(err, file);
-      warnOnce(file, err);
-    });
+    appending = done.catch(fail);
     return done;
   };
   const timer = sync

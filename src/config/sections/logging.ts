@@ -1,4 +1,5 @@
 /** `logging`: where records go, what they hold of the request, and how files rotate. */
+import { setOwn } from '../../util/json-pointer.js';
 import { joinPath } from '../issues.js';
 import { REQUIRED, type Section } from '../reader.js';
 import { LOGGED_UNITS, type LoggingConfig, type RotateConfig } from '../types.js';
@@ -29,8 +30,8 @@ function readFields(f: Section): Record<string, string> | undefined {
   for (const key of f.keys()) {
     const pointer = f.pointer(key);
     if (pointer === undefined) ok = false;
-    // defineProperty: a field named "__proto__" must stay a field.
-    else Object.defineProperty(fields, key, { value: pointer, enumerable: true, writable: true, configurable: true });
+    // A field named "__proto__" must stay a field.
+    else setOwn(fields, key, pointer);
   }
   return ok ? fields : undefined;
 }
