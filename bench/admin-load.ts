@@ -16,7 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { stringify } from 'yaml';
 import { checked, count, flags, listOf, oneOf, positive, UsageError } from './lib/args.js';
-import { foreignShare, machineReading, pin, pinnedLayout, runWithProcesses, sleep } from './lib/proc.js';
+import { foreignShare, machineReading, pin, pinnedLayout, runWithProcesses, sleep, waitQuiet } from './lib/proc.js';
+import { ms, table } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { OpenLoopGenerator } from './load/generator.js';
 import type { OpenLoopResult } from './load/open-loop.js';
@@ -164,7 +165,6 @@ function log(line: string): void {
 
 /** `200: 2495, UND_ERR_SOCKET: 5, unfinished: 1`. */
 const statuses = (r: OpenLoopResult) => [...Object.entries(r.statuses).map(([k, v]) => `${k}: ${v}`), ...(r.unfinished > 0 ? [`unfinished: ${r.unfinished}`] : [])].join(', ');
-const ms = (n: number) => (Number.isFinite(n) ? (n >= 100 ? n.toFixed(0) : n.toFixed(n >= 10 ? 1 : 2)) : 'n/a');
 
 /** `ccrouter_config_reloads_total` by result, from the admin port's metrics. */
 async function reloads(adminUrl: string): Promise<{ loaded: number; rejected: number }> {
@@ -245,21 +245,10 @@ async function measure(r: Running, phase: Phase, round: number, ctx: Ctx): Promi
   return { build: r.build.label, round, phase, latency, adminS, foreign };
 }
 
-/**
- * Wait (at most `maxS` seconds) until processes not started here use under 10 % of the CPU; false
- * when they never did.
- */
-async function waitQuiet(maxS: number): Promise<boolean> {
-  const deadline = Date.now() + maxS * 1000;
-  for (;;) {
-    const m0 = machineReading();
-    await sleep(1000);
-    const share = foreignShare(m0, machineReading());
-    if (share < 0.1) return true;
-    if (Date.now() >= deadline) return false;
-    log(`other processes use ${Math.round(share * 100)} % of the CPU; waiting for a quiet machine`);
-    await sleep(2000);
-  }
+/** Wait (at most `maxS` seconds) for a quiet machine; false when it never was. */
+async function quietMachine(maxS: number): Promise<boolean> {
+  const share = await waitQuiet(maxS, (s) => log(`other processes use ${Math.round(s * 100)} % of the CPU; waiting for a quiet machine`));
+  return share < 0.1;
 }
 
 interface Ctx {
@@ -306,7 +295,7 @@ async function main(opts: Options, tmp: string): Promise<void> {
   const samples: Sample[] = [];
   let busyRounds = 0;
   for (let round = 1; round <= opts.rounds; round++) {
-    if (!(await waitQuiet(opts.waitQuietS))) busyRounds++;
+    if (!(await quietMachine(opts.waitQuietS))) busyRounds++;
     const odd = round % 2 === 1;
     for (const r of odd ? running : [...running].reverse()) {
       for (const phase of odd ? opts.phases : [...opts.phases].reverse()) {
@@ -335,7 +324,7 @@ async function main(opts: Options, tmp: string): Promise<void> {
  * p99 ÷ the same round's baseline p99 (with their range).
  */
 export function renderTable(samples: Sample[], opts: Pick<Options, 'phases'>): string {
-  const rows = ['| build | phase | p50 ms | p99 ms | max ms | p99 ÷ baseline p99 (rounds) | admin call, s | errors | foreign CPU |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const rows: string[][] = [];
   const builds = [...new Set(samples.map((s) => s.build))];
   for (const build of builds) {
     const of = (phase: Phase) => samples.filter((s) => s.build === build && s.phase === phase);
@@ -349,10 +338,11 @@ export function renderTable(samples: Sample[], opts: Pick<Options, 'phases'>): s
       const admin = phase === 'baseline' ? '—' : `${median(ss.map((s) => s.adminS)).toFixed(2)} (${phase === 'outcomes' ? 'answered' : 'reloaded'})`;
       const errors = ss.reduce((a, s) => a + s.latency.errors + s.latency.unfinished, 0);
       const med = (f: (s: Sample) => number) => ms(median(ss.map(f)));
-      rows.push(`| ${build} | ${phase} | ${med((s) => s.latency.latencyMs.p50)} | ${lower}${med((s) => s.latency.latencyMs.p99)} | ${lower}${med((s) => s.latency.latencyMs.max)} | ${ratio} | ${admin} | ${errors} | ${Math.round(median(ss.map((s) => s.foreign)) * 100)} % |`);
+      rows.push([build, phase, med((s) => s.latency.latencyMs.p50), lower + med((s) => s.latency.latencyMs.p99), lower + med((s) => s.latency.latencyMs.max),
+        ratio, admin, String(errors), `${Math.round(median(ss.map((s) => s.foreign)) * 100)} %`]);
     }
   }
-  return rows.join('\n');
+  return table(['build', 'phase', 'p50 ms', 'p99 ms', 'max ms', 'p99 ÷ baseline p99 (rounds)', 'admin call, s', 'errors', 'foreign CPU'], rows);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

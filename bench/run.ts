@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { count, flags, listOf, nodeFlags, numberList, oneOf, positive, runMain } from './lib/args.js';
 import { coverageByTag } from './lib/coverage.js';
 import { describeMachine } from './lib/machine.js';
-import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, stopAll, type Proc } from './lib/proc.js';
+import { coreBusy, cpuSeconds, foreignShare, stealShare, hasCommand, killAllSync, machineReading, pin, processTree, rssMiB, sleep, stopAll, waitQuiet, type Proc } from './lib/proc.js';
 import { layoutTag, renderMarkdown, writeDocs } from './lib/report.js';
 import type { Layout, OlSample, RunOptions, RunResults, SatSample } from './lib/results.js';
 import { OpenLoopGenerator } from './load/generator.js';
@@ -209,7 +209,7 @@ async function runAll(ctx: Ctx): Promise<void> {
   const { opts } = ctx;
   const first = cpusOf(ctx, opts.layouts[0]!);
   if (first.load !== null) pin(process.pid, first.load);
-  await waitQuiet(ctx, opts.layouts[0]!);
+  await quietMachine(ctx, opts.layouts[0]!);
   log(`starting upstreams, generator and ${ctx.peers.length} peers`);
   const loadProcs: Proc[] = [];
   const running = ctx.running;
@@ -236,7 +236,7 @@ async function runAll(ctx: Ctx): Promise<void> {
       if (cpus.load !== null) pin(process.pid, cpus.load);
       for (const p of loadProcs) if (p.running) pinTree(p.pid, cpus.load);
       for (const rp of running.values()) pinTree(rp.proc.pid, cpus.proxy);
-      if (i > 0) await waitQuiet(ctx, layout);
+      if (i > 0) await quietMachine(ctx, layout);
       await runRounds(ctx, layout, running, generator, layout === 'pinned' ? cpus.load : null);
       const slowPeer = ctx.peers.find((p) => p.id === 'ccr-slow');
       if (layout === 'pinned' && opts.rssSeconds > 0 && slowPeer) await rssSeries(ctx, slowPeer, upstreams, generator, cpus.proxy);
@@ -296,19 +296,9 @@ async function runRounds(ctx: Ctx, layout: Layout, running: Map<string, RunningP
  * The machine may be shared: wait (at most --wait-quiet seconds) until processes not started here
  * use under 10 % of the CPU, and say so in the results when they never did.
  */
-async function waitQuiet(ctx: Ctx, what: string, maxS = ctx.opts.waitQuietS, note = true): Promise<void> {
-  const deadline = Date.now() + maxS * 1000;
-  let share = 0;
-  for (;;) {
-    const m0 = machineReading();
-    await sleep(1000);
-    share = foreignShare(m0, machineReading());
-    if (share < 0.1) return;
-    if (Date.now() >= deadline) break;
-    log(`${what}: other processes use ${Math.round(share * 100)} % of the CPU; waiting for a quiet machine`);
-    await sleep(2000);
-  }
-  if (!note) return;
+async function quietMachine(ctx: Ctx, what: string, maxS = ctx.opts.waitQuietS, note = true): Promise<void> {
+  const share = await waitQuiet(maxS, (s) => log(`${what}: other processes use ${Math.round(s * 100)} % of the CPU; waiting for a quiet machine`));
+  if (share < 0.1 || !note) return;
   const text = `${what}: other processes used ${Math.round(share * 100)} % of the CPU when it started (waited ${maxS} s); see the "foreign CPU" column.`;
   ctx.res.notes.push(text);
   log(text);
@@ -338,7 +328,7 @@ async function lessDisturbed<T extends { foreign: number }>(ctx: Ctx, what: stri
     log(`${what}: other processes took ${Math.round(best.foreign * 100)} % of the CPU; measuring again`);
     const t0 = Date.now();
     ctx.res.retried++;
-    await waitQuiet(ctx, what, 30, false);
+    await quietMachine(ctx, what, 30, false);
     await sleep(SETTLE_MS);
     const again = await measure(i + 1);
     ctx.retrySpentMs += Date.now() - t0;
@@ -363,7 +353,7 @@ async function rssSeries(ctx: Ctx, peer: PeerDef, upstreams: Upstreams, generato
   const { opts } = ctx;
   const seconds = opts.rssSeconds;
   const intervalS = opts.rssIntervalS;
-  await waitQuiet(ctx, 'RSS series');
+  await quietMachine(ctx, 'RSS series');
   log(`RSS series: fresh ${peer.id}, open loop ${opts.rssRate} req/s for ${seconds} s, RSS every ${intervalS} s`);
   const rp = await peer.start({ upstreams, cpus, dir: path.join(ctx.tmp, 'rss', peer.id), ccrouter: ctx.ccr });
   const samples: Array<{ tS: number; rssMiB: number }> = [];

@@ -311,3 +311,20 @@ export function runWithProcesses(prefix: string, main: (tmp: string) => Promise<
   process.on('SIGINT', () => void stopAll(2000).finally(() => process.exit(130)));
   runMain(() => main(tmp), () => stopAll(3000));
 }
+
+/**
+ * Wait (at most `maxS` seconds) until processes not started here use under `quiet` of the CPU,
+ * calling `onWait(share)` before each further wait. Returns the last share seen: under `quiet`
+ * when the machine became quiet.
+ */
+export async function waitQuiet(maxS: number, onWait: (share: number) => void, quiet = 0.1): Promise<number> {
+  const deadline = Date.now() + maxS * 1000;
+  for (;;) {
+    const m0 = machineReading();
+    await sleep(1000);
+    const share = foreignShare(m0, machineReading());
+    if (share < quiet || Date.now() >= deadline) return share;
+    onWait(share);
+    await sleep(2000);
+  }
+}

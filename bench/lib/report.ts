@@ -274,7 +274,8 @@ function fin(v: number | undefined | null): v is number {
 function x(v: number | undefined): string {
   return fin(v) ? `${v.toFixed(2)}×` : 'n/a';
 }
-function ms(v: number | undefined): string {
+/** Milliseconds with the decimals their size deserves. */
+export function ms(v: number | undefined): string {
   if (!fin(v)) return 'n/a';
   const a = Math.abs(v);
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
@@ -285,7 +286,8 @@ function pct(v: number | undefined): string {
 function int(v: number | undefined): string {
   return fin(v) ? Math.round(v).toLocaleString('en-US') : 'n/a';
 }
-function table(head: string[], rows: string[][]): string {
+/** A markdown table. */
+export function table(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }

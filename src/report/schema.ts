@@ -6,7 +6,7 @@
  */
 import type { Columns } from './columns.js';
 import { formatPointer } from '../util/json-pointer.js';
-import { sqlString } from './sql.js';
+import { sqlNumber, sqlString } from './sql.js';
 
 /** How one kind of line is read into its table (the options `loadJsonLines` takes). */
 export interface LineTable {
@@ -58,7 +58,7 @@ export const MAX_MAGNITUDE = 1e15;
 /** A record's `time` (epoch ms) is used within ± this: the range of a JavaScript Date. */
 export const MAX_TIME = 8.64e15;
 
-const inRange = (expr: string, max: number) => `(isfinite(${expr}) AND abs(${expr}) <= ${max.toExponential()})`;
+const inRange = (expr: string, max: number) => `(isfinite(${expr}) AND abs(${expr}) <= ${sqlNumber(max)})`;
 /** `expr` when a finite number within ±max, else NULL: DuckDB's reader accepts NaN/Infinity too. */
 const bounded = (expr: string, max: number) => `CASE WHEN ${inRange(expr, max)} THEN ${expr} END`;
 /** 1 when `expr` is a number left out by {@link bounded}, else 0. */

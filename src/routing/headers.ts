@@ -2,8 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
+/** Headers of one connection, never of the message, in either direction (with those `connection` names). */
+export const CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect',
+  ...CONNECTION_HEADERS, 'expect',
   // Recomputed by the sender (undici on the way up, fastify on the way down) from the actual body.
   'content-length',
   // The upstream's host is set by undici from the model URL.
@@ -19,7 +22,7 @@ export function requestIdFor(headers: IncomingHttpHeaders): string {
 }
 
 /** Names listed in a `connection` header, lower-cased (they are hop-by-hop too). */
-function connectionTokens(value: string | string[] | undefined): Set<string> | null {
+export function connectionTokens(value: string | string[] | undefined): Set<string> | null {
   // The usual values name no other header (keep-alive is hop-by-hop anyway).
   if (value === undefined || value === 'keep-alive' || value === 'close') return null;
   const s = Array.isArray(value) ? value.join(',') : value;
@@ -96,7 +99,7 @@ export function answerHeaders(raw: readonly Buffer[] | null, rewritten: boolean,
   return contentType;
 }
 
-const PASS_THROUGH_DROP = ['keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'expect'];
+const PASS_THROUGH_DROP = [...CONNECTION_HEADERS, 'expect'];
 
 /** Pass-through request headers (reply-from already removed `connection` and what it names). */
 export function passThroughHeaders(headers: Record<string, string | string[] | undefined>, requestId: string, peer: string | undefined): Record<string, string | string[] | undefined> {

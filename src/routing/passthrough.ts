@@ -9,7 +9,8 @@ import type { HttpErrorCode } from '../errors.js';
 import type { Snapshot } from '../runtime/snapshot.js';
 import { classifyTransportError } from '../upstream/classify.js';
 import { writeError } from '../http/answer.js';
-import { passThroughHeaders } from './headers.js';
+import { CONNECTION_HEADERS, connectionTokens, passThroughHeaders } from './headers.js';
+import { failure } from './served-answer.js';
 
 const ABSOLUTE = /^[a-zA-Z][a-zA-Z\d+.-]*:/;
 
@@ -31,9 +32,6 @@ function sanitize(value: string): string {
   return value.replace(/[^\t\x20-\x7E\x80-\xFF]/g, '');
 }
 
-/** Headers of the champion's connection, not of its answer (with those its `connection` names). */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
-
 /**
  * The champion's answer headers for the caller: its hop-by-hop headers dropped (the caller's
  * connection is the caller's and ccrouter's: a champion's `keep-alive` must not keep open a
@@ -41,11 +39,9 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trail
  */
 function sanitizeHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const h = headers as Record<string, string | string[] | undefined>;
-  const named = h.connection;
-  if (named !== undefined) {
-    for (const name of (Array.isArray(named) ? named.join(',') : named).split(',')) delete h[name.trim().toLowerCase()];
-  }
-  for (const name of HOP_BY_HOP) delete h[name];
+  const named = connectionTokens(h.connection);
+  if (named !== null) for (const name of named) delete h[name];
+  for (const name of CONNECTION_HEADERS) delete h[name];
   for (const name in h) {
     const v = h[name];
     if (typeof v === 'string') h[name] = sanitize(v);
@@ -104,8 +100,8 @@ function championFailed(reply: FastifyReply, snap: Snapshot, error: unknown): vo
   const model = `the champion (${cfg.models.champion.version})`;
   // reply-from wraps undici's error; its `cause` carries undici's code.
   const cause = ((error as { cause?: unknown } | null)?.cause ?? error) as { code?: unknown } | null;
-  let code: HttpErrorCode = 'upstream_connect';
-  let message = `${model} could not be reached or its answer was broken`;
+  // Pass-through bounds differ from a scored call's: only the timeouts' messages are its own.
+  let [code, message]: [HttpErrorCode, string] = failure(cfg, 'champion', 'connect');
   if (cause?.code === 'UND_ERR_CONNECT_TIMEOUT') {
     code = 'upstream_timeout';
     message = `${model} could not be reached within models.champion.timeoutMs`;

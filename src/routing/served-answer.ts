@@ -10,7 +10,7 @@ import type { Evaluated } from '../scoring/outcome.js';
 import { setPointer } from '../util/json-pointer.js';
 import { HTTP_ERRORS, type HttpErrorCode } from '../errors.js';
 import type { TransportErrorKind } from '../upstream/classify.js';
-import { errorBytes, JSON_TYPE, TEXT_TYPE, writeAnswer } from '../http/answer.js';
+import { errorBytes, JSON_TYPE, writeAnswer } from '../http/answer.js';
 import { answerHeaders } from './headers.js';
 import { mergePatch } from './merge-patch.js';
 
@@ -26,11 +26,11 @@ export function sendServed(res: ServerResponse, close: boolean, snap: Snapshot, 
   let status: number;
   let body: Buffer;
 
-  if (group === 'control' && cfg.control.response) {
-    const r = cfg.control.response;
+  if (group === 'control' && snap.controlResponse !== null) {
+    const r = snap.controlResponse;
     status = r.status;
-    body = typeof r.body === 'string' ? Buffer.from(r.body) : Buffer.from(JSON.stringify(r.body ?? null));
-    headers.push('content-type', typeof r.body === 'string' ? TEXT_TYPE : JSON_TYPE);
+    body = r.body;
+    headers.push('content-type', r.contentType);
   } else if (!result.ok) {
     const [code, message] = failure(cfg, role, result.kind);
     status = HTTP_ERRORS[code].status;
@@ -54,7 +54,7 @@ export function sendServed(res: ServerResponse, close: boolean, snap: Snapshot, 
 }
 
 /** ccrouter's answer when `role`'s call failed, its message naming the setting that bounded it. */
-function failure(cfg: Config, role: Role, kind: TransportErrorKind): [HttpErrorCode, string] {
+export function failure(cfg: Config, role: Role, kind: TransportErrorKind): [HttpErrorCode, string] {
   const model = `the ${role} (${cfg.models[role].version})`;
   if (kind === 'timeout') return ['upstream_timeout', `${model} did not answer within models.${role}.timeoutMs (${cfg.models[role].timeoutMs} ms)`];
   if (kind === 'canceled') return ['shutting_down', `the call to ${model} was still running when shutdownGraceMs (${cfg.shutdownGraceMs} ms) ran out`];

@@ -120,7 +120,7 @@ export class Runtime {
   loadFileConfig(loaded: LoadedConfig): void {
     const previous = this.#file.config;
     this.#file = loaded;
-    if (String(loaded.config.assignment.seed) !== String(previous.assignment.seed)) this.#random = this.#randomFor(loaded.config);
+    this.#followSeed(loaded.config, previous);
     this.levers.reset(loaded.config.mode !== previous.mode ? loaded.config.mode === 'bypass' : this.levers.bypass);
     this.#apply();
     for (const listener of this.#configListeners) listener();
@@ -133,10 +133,9 @@ export class Runtime {
 
   /** Take the primary's state (a worker); writes no event: the primary announced it. */
   importState(state: RuntimeState): void {
-    const seedChanged = String(state.file.config.assignment.seed) !== String(this.#file.config.assignment.seed);
     const fileChanged = state.file.id !== this.#file.id;
+    this.#followSeed(state.file.config, this.#file.config);
     this.#file = state.file;
-    if (seedChanged) this.#random = this.#randomFor(state.file.config);
     this.levers.adopt(state.levers);
     this.#apply();
     if (fileChanged) for (const listener of this.#configListeners) listener();
@@ -190,6 +189,11 @@ export class Runtime {
       const state = this.exportState();
       for (const listener of this.#stateListeners) listener(state);
     }
+  }
+
+  /** A new `assignment.seed` restarts the no-key generator; any other change keeps its sequence. */
+  #followSeed(next: Config, previous: Config): void {
+    if (String(next.assignment.seed) !== String(previous.assignment.seed)) this.#random = this.#randomFor(next);
   }
 
   #randomFor(config: Config): RandomSource {

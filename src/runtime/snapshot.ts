@@ -12,6 +12,7 @@ import { parsePointer, type Pointer } from '../util/json-pointer.js';
 import type { ModelClient } from '../upstream/model-client.js';
 import type { Calibration } from '../calibration/table.js';
 import { createNormalizer, type Normalizer } from '../calibration/normalize.js';
+import { JSON_TYPE, TEXT_TYPE } from '../http/answer.js';
 
 export interface PreparedRoute {
   /** `METHOD /path`, as written in records and metric labels. */
@@ -43,6 +44,8 @@ export interface Snapshot {
   readonly random: RandomSource;
   /** Where pass-through requests go: the champion's origin, and its URL's path as a prefix ('' for none). */
   readonly passThrough: { readonly origin: string; readonly prefix: string };
+  /** `control.response`, encoded once: what the control group receives instead of the champion's answer. */
+  readonly controlResponse: { readonly status: number; readonly body: Buffer; readonly contentType: string } | null;
 }
 
 export function routeKey(method: string, path: string): string {
@@ -85,5 +88,14 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
     inject: calibration && config.calibration?.inject ? parsePointer(config.calibration.inject) : null,
     random,
     passThrough: { origin: champion.origin, prefix: champion.pathname === '/' ? '' : champion.pathname.replace(/\/$/, '') },
+    controlResponse: controlResponseOf(config),
   };
+}
+
+function controlResponseOf(config: Config): Snapshot['controlResponse'] {
+  const r = config.control.response;
+  if (r === undefined) return null;
+  return typeof r.body === 'string'
+    ? { status: r.status, body: Buffer.from(r.body), contentType: TEXT_TYPE }
+    : { status: r.status, body: Buffer.from(JSON.stringify(r.body ?? null)), contentType: JSON_TYPE };
 }
