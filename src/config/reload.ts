@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CONFIG_BOUNDS } from './bounds.js';
 import type { Env } from './env.js';
 import { configId } from './id.js';
 import { readConfigOffThread, type OffThreadOptions } from './off-thread.js';
@@ -67,7 +68,23 @@ export function watchConfigFile(file: string, onChange: () => void, debounceMs =
   let stopped = false;
   // The digest of the content last seen (null: unreadable); undefined until the first read.
   let last: string | null | undefined;
-  const digest = () => fs.promises.readFile(abs).then((b) => createHash('sha256').update(b).digest('hex'), () => null);
+  // At most the config's size bound is read: a larger file is refused by the reload all the same.
+  const digest = async (): Promise<string | null> => {
+    try {
+      // A FIFO or a device would block the read: the reload refuses it without reading.
+      if (!(await fs.promises.stat(abs)).isFile()) return 'not a regular file';
+      const fh = await fs.promises.open(abs, 'r');
+      try {
+        const buf = Buffer.alloc(CONFIG_BOUNDS.bytes + 1);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+        return createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      return null;
+    }
+  };
   const look = async () => {
     const seen = await digest();
     if (stopped || seen === last) return;
