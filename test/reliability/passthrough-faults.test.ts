@@ -5,45 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { closedPort, startUpstream } from '../helpers/upstream.js';
 import { startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
+import { rawUpstream } from '../helpers/raw.js';
 
 type T = { after(fn: () => Promise<void>): void };
 
 /** A raw TCP champion: `onRequest` gets the socket once a whole request (headers + body) is in. */
-async function rawChampion(t: T, onRequest: (socket: net.Socket) => void): Promise<{ url: string; requests: () => number; closed: Promise<void> }> {
-  let requests = 0;
-  let firstClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (firstClosed = resolve));
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => {
-      sockets.delete(socket);
-      firstClosed();
-    });
-    socket.on('error', () => undefined);
-    let buf = '';
-    socket.on('data', (d) => {
-      buf += d;
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const len = Number(/content-length: (\d+)/i.exec(buf)?.[1] ?? 0);
-      if (buf.length < end + 4 + len) return;
-      buf = buf.slice(end + 4 + len);
-      requests++;
-      onRequest(socket);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => requests, closed };
-}
+const rawChampion = (t: T, onRequest: (socket: net.Socket) => void) => rawUpstream(t, (socket) => onRequest(socket));
 
 async function proxyFor(t: T, champion: string, extra: Record<string, unknown> = {}): Promise<TestProxy> {
   const challenger = await startUpstream((_req, res) => void res.end('{"score":0.3}'));

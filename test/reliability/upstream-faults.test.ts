@@ -7,42 +7,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Client, request } from 'undici';
 import { closedPort, scoreBehaviour, startUpstream, type Behaviour } from '../helpers/upstream.js';
 import { readJsonl, startProxy, tempDir, testConfig } from '../helpers/proxy.js';
+import { rawUpstream } from '../helpers/raw.js';
 
-/** A raw TCP "model" that does whatever `onConnection` does with each socket. */
-async function rawUpstream(t: { after(fn: () => Promise<void>): void }, onData: (socket: net.Socket, data: string) => void): Promise<{ url: string; connections: () => number; requests: () => number }> {
-  let connections = 0;
-  let requests = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let buf = '';
-    socket.on('data', (d) => {
-      buf += d;
-      // one request = headers + a small body with content-length
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const len = Number(/content-length: (\d+)/i.exec(buf)?.[1] ?? 0);
-      if (buf.length < end + 4 + len) return;
-      const req = buf.slice(0, end + 4 + len);
-      buf = buf.slice(end + 4 + len);
-      requests++;
-      onData(socket, req);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections, requests: () => requests };
-}
 
 async function post(url: string, user = 'u-1') {
   const t0 = performance.now();
