@@ -59,42 +59,26 @@ export function upstreamHeaders(rawHeaders: string[], headers: IncomingHttpHeade
 
 /**
  * Appends a model's response headers for the answer to `out`, a flat [name, value, ...] list for
- * `res.writeHead` (names lower-cased), from undici's raw list: without hop-by-hop ones, those the
- * `connection` header names, and the model's own `x-request-id` and `x-ccrouter-*` (ccrouter sets
- * those, and a caller gets each once). `rewritten`: the body is ccrouter's own JSON, so the model's
- * content-type and content-encoding are left out too. Returns whether a content-type was kept.
+ * `res.writeHead`, from undici's parsed headers (names lower-cased, a repeated header an array:
+ * it goes out as one pair per value): without hop-by-hop ones, those the `connection` header names,
+ * and the model's own `x-request-id` and `x-ccrouter-*` (ccrouter sets those, and a caller gets each
+ * once). `rewritten`: the body is ccrouter's own JSON, so the model's content-type and
+ * content-encoding are left out too. Returns whether a content-type was kept.
  */
-export function answerHeaders(raw: readonly Buffer[] | null, rewritten: boolean, out: string[]): boolean {
-  if (raw === null) return false;
-  const start = out.length;
-  let connection: string | undefined;
+export function answerHeaders(headers: IncomingHttpHeaders | null, rewritten: boolean, out: string[]): boolean {
+  if (headers === null) return false;
+  const extra = connectionTokens(headers.connection);
   let contentType = false;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    if (HOP_BY_HOP.has(name)) {
-      if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
-      continue;
-    }
+  for (const name of Object.keys(headers)) {
+    if (HOP_BY_HOP.has(name) || (extra !== null && extra.has(name))) continue;
     if (name.charCodeAt(0) === 120 /* x */ && (name === 'x-request-id' || name.startsWith('x-ccrouter-'))) continue;
     if (name === 'content-type' || name === 'content-encoding') {
       if (rewritten) continue;
       if (name === 'content-type') contentType = true;
     }
-    out.push(name, value);
-  }
-  const extra = connectionTokens(connection);
-  if (extra !== null) {
-    let j = start;
-    for (let i = start; i < out.length; i += 2) {
-      if (extra.has(out[i]!)) {
-        if (out[i] === 'content-type') contentType = false;
-        continue;
-      }
-      out[j++] = out[i]!;
-      out[j++] = out[i + 1]!;
-    }
-    out.length = j;
+    const value = headers[name];
+    if (typeof value === 'string') out.push(name, value);
+    else if (value !== undefined) for (const v of value) out.push(name, v);
   }
   return contentType;
 }

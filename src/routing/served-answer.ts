@@ -42,11 +42,11 @@ export function sendServed(res: ServerResponse, close: boolean, snap: Snapshot, 
     if (rewritten !== null) {
       // A rewritten body goes out uncompressed, whatever the model sent.
       body = rewritten;
-      answerHeaders(result.rawHeaders, true, headers);
+      answerHeaders(result.headers, true, headers);
       headers.push('content-type', JSON_TYPE);
     } else {
       body = result.body;
-      if (!answerHeaders(result.rawHeaders, false, headers)) headers.push('content-type', 'application/octet-stream');
+      if (!answerHeaders(result.headers, false, headers)) headers.push('content-type', 'application/octet-stream');
     }
   }
   writeAnswer(res, status, headers, body, close);

@@ -14,7 +14,7 @@ import type { ModelConfig } from '../config/types.js';
 import { CCR_ERR_BAD_STATUS } from '../errors.js';
 import { Chunks } from '../util/chunks.js';
 import { CallAborted, classifyTransportError, type TransportErrorKind } from './classify.js';
-import { firstContentEncoding, rawHeaderList } from './raw-headers.js';
+
 
 export interface CallRequest {
   method: string;
@@ -28,11 +28,8 @@ export interface CallRequest {
 export interface CallOk {
   readonly ok: true;
   readonly status: number;
-  /**
-   * The answer's headers as [name, value, ...]: undici's raw list as received (HTTP/1.1), else its
-   * parsed headers flattened, one pair per value of a repeated header.
-   */
-  readonly rawHeaders: readonly Buffer[] | null;
+  /** The answer's headers as undici parsed them: names lower-cased, a repeated header an array. */
+  readonly headers: IncomingHttpHeaders;
   /** The first content-encoding header, if any. */
   readonly contentEncoding: string | undefined;
   readonly body: Buffer;
@@ -70,7 +67,7 @@ class OkResult implements CallOk {
   readonly ok = true as const;
   constructor(
     readonly status: number,
-    readonly rawHeaders: Buffer[] | null,
+    readonly headers: IncomingHttpHeaders,
     readonly contentEncoding: string | undefined,
     readonly body: Buffer,
     readonly latencyMs: number,
@@ -93,7 +90,7 @@ class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
   /** Why the call was aborted before undici started it (and handed over its controller). */
   #pendingAbort: CallAborted | null = null;
   #status = 0;
-  #rawHeaders: Buffer[] | null = null;
+  #headers: IncomingHttpHeaders | null = null;
   #contentEncoding: string | undefined = undefined;
   #settled = false;
   /** Inside pool.dispatch: a result now would reach the caller before call() returned. */
@@ -138,8 +135,9 @@ class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
       return;
     }
     this.#status = status;
-    this.#rawHeaders = rawHeaderList(controller.rawHeaders, headers);
-    this.#contentEncoding = firstContentEncoding(headers);
+    this.#headers = headers;
+    const encoding = headers['content-encoding'];
+    this.#contentEncoding = typeof encoding === 'string' ? encoding : encoding?.[0];
   }
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
@@ -150,8 +148,8 @@ class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.client.unlink(this);
-    const result = new OkResult(this.#status, this.#rawHeaders, this.#contentEncoding, this.take(), round2(performance.now() - this.start));
-    this.#rawHeaders = null;
+    const result = new OkResult(this.#status, this.#headers ?? {}, this.#contentEncoding, this.take(), round2(performance.now() - this.start));
+    this.#headers = null;
     this.#deliver(result);
   }
 

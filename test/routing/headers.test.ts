@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { answerHeaders, passThroughHeaders, requestIdFor, upstreamHeaders } from '../../src/routing/headers.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const raw = (...pairs: string[]) => pairs.map((s) => Buffer.from(s, 'latin1'));
 
 test('requestIdFor keeps a client id of 1-128 characters of [A-Za-z0-9._-], else makes a UUID v4', () => {
   for (const id of ['a', 'req-1.A_b', 'x'.repeat(128)]) assert.equal(requestIdFor({ 'x-request-id': id }), id);
@@ -42,42 +41,46 @@ test('upstreamHeaders x-forwarded-for: the peer appended to what came, repeated 
   assert.deepEqual(upstreamHeaders([], {}, 'r', undefined), ['x-request-id', 'r']);
 });
 
-test('answerHeaders: names lower-cased, hop-by-hop and ccrouter\'s own dropped, repeated headers kept, content-type reported', () => {
+test('answerHeaders: hop-by-hop and ccrouter\'s own dropped, repeated headers one pair per value, content-type reported', () => {
   const out: string[] = [];
-  const kept = answerHeaders(raw(
-    'Content-Type', 'application/json', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked',
-    'Content-Length', '13', 'X-Request-Id', 'model-id', 'X-Ccrouter-Role', 'x', 'X-CCROUTER-Anything', 'y',
-    'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'X-Model', 'yes', 'Content-Encoding', 'gzip',
-  ), false, out);
+  const kept = answerHeaders({
+    'content-type': 'application/json', connection: 'keep-alive', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked',
+    'content-length': '13', 'x-request-id': 'model-id', 'x-ccrouter-role': 'x', 'x-ccrouter-anything': 'y',
+    'set-cookie': ['a=1', 'b=2'], 'x-model': 'yes', 'content-encoding': 'gzip',
+  }, false, out);
   assert.equal(kept, true);
   assert.deepEqual(out, ['content-type', 'application/json', 'set-cookie', 'a=1', 'set-cookie', 'b=2', 'x-model', 'yes', 'content-encoding', 'gzip']);
 });
 
 test('answerHeaders rewritten: the model\'s content-type and content-encoding are left out', () => {
   const out: string[] = [];
-  assert.equal(answerHeaders(raw('Content-Type', 'text/plain', 'Content-Encoding', 'gzip', 'X-Model', 'yes'), true, out), false);
+  assert.equal(answerHeaders({ 'content-type': 'text/plain', 'content-encoding': 'gzip', 'x-model': 'yes' }, true, out), false);
   assert.deepEqual(out, ['x-model', 'yes']);
 });
 
-test('answerHeaders drops what the connection headers name (several of them), only among the headers it appended', () => {
+test('answerHeaders drops what the connection headers name (several of them), and nothing it did not append', () => {
   const out = ['x-secret', 'ccrouter-set'];
-  const kept = answerHeaders(raw('Connection', 'X-Secret', 'X-Secret', '1', 'Connection', 'content-type', 'Content-Type', 'text/plain', 'X-Kept', '2'), false, out);
+  const connection = ['X-Secret', 'content-type'] as unknown as string; // two connection headers, as undici parses them
+  const kept = answerHeaders({ connection, 'x-secret': '1', 'content-type': 'text/plain', 'x-kept': '2' }, false, out);
   assert.equal(kept, false, 'a content-type named by connection is not kept');
   assert.deepEqual(out, ['x-secret', 'ccrouter-set', 'x-kept', '2']);
 });
 
-test('answerHeaders: no headers, nothing appended; a trailing name without a value is ignored', () => {
+test('answerHeaders: no headers, nothing appended; an absent value is skipped', () => {
   const out = ['a', 'b'];
   assert.equal(answerHeaders(null, false, out), false);
   assert.deepEqual(out, ['a', 'b']);
-  assert.equal(answerHeaders(raw('X-A', '1', 'X-Dangling'), false, out), false);
+  assert.equal(answerHeaders({ 'x-a': '1', 'x-dangling': undefined }, false, out), false);
   assert.deepEqual(out, ['a', 'b', 'x-a', '1']);
 });
 
-test('answerHeaders keeps latin1 bytes as they came', () => {
+test('answerHeaders: a header named like an Object.prototype key is an ordinary header', () => {
+  const headers = Object.create(null) as Record<string, string>;
+  headers['constructor'] = 'c';
+  headers['__proto__'] = 'p';
   const out: string[] = [];
-  answerHeaders([Buffer.from('X-Name'), Buffer.from([0x63, 0x61, 0x66, 0xe9])], false, out);
-  assert.deepEqual(out, ['x-name', 'caf\u00e9']);
+  answerHeaders(headers, false, out);
+  assert.deepEqual(out, ['constructor', 'c', '__proto__', 'p']);
 });
 
 test('passThroughHeaders drops hop-by-hop headers, sets the request id and appends the peer to x-forwarded-for', () => {

@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import { request } from 'undici';
 import { closedPort, scoreBehaviour, startUpstream, type Upstream } from '../helpers/upstream.js';
 import { startProxy, tempDir, testConfig } from '../helpers/proxy.js';
+import { rawUpstream } from '../helpers/raw.js';
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const t0 = performance.now();
@@ -274,6 +275,21 @@ test('the answer: the model\'s end-to-end headers (repeats kept), no hop-by-hop 
   // Node's own keep-alive handling of the caller's connection, not the model's timeout=5.
   assert.deepEqual(all('keep-alive').filter((v) => v === 'timeout=5'), []);
   assert.deepEqual(all('connection'), ['keep-alive']);
+});
+
+test('a model header value with latin1 bytes reaches the caller byte for byte', async (t) => {
+  const model = await rawUpstream(t, (socket) => {
+    socket.write(Buffer.concat([
+      Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Name: '),
+      Buffer.from([0x63, 0x61, 0x66, 0xe9]),
+      Buffer.from('\r\nContent-Length: 13\r\n\r\n{"score":0.8}'),
+    ]));
+  });
+  const p = await startProxy(testConfig(model.url, model.url, tempDir()));
+  t.after(() => p.shutdown());
+  const r = await post(p.url, {});
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['x-name'], 'caf\u00e9');
 });
 
 test('an answer without a content type goes out as application/octet-stream', async (t) => {

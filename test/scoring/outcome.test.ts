@@ -8,7 +8,7 @@ import { parsePointer } from '../../src/util/json-pointer.js';
 const SCORING: Scoring = { version: 'v7', pointer: parsePointer('/score'), threshold: 0.5, normalize: null };
 
 function ok(body: string | Buffer, status = 200, contentEncoding?: string): CallOk {
-  return { ok: true, status, rawHeaders: null, contentEncoding, body: typeof body === 'string' ? Buffer.from(body) : body, latencyMs: 12.5 };
+  return { ok: true, status, headers: {}, contentEncoding, body: typeof body === 'string' ? Buffer.from(body) : body, latencyMs: 12.5 };
 }
 
 function sync(e: Evaluated | Promise<Evaluated>): Evaluated {
