@@ -50,7 +50,7 @@ test('every ccrouter metric the rules read is one that ccrouter exports', async 
   const exported = new Set<string>();
   for (const m of await new Metrics({ defaultMetrics: false }).registry.getMetricsAsJSON()) {
     exported.add(m.name);
-    if (m.type === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) exported.add(m.name + suffix);
+    if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) exported.add(m.name + suffix);
   }
   // Exported with `fleet` only (docs/operations.md, "Metrics").
   for (const name of ['ccrouter_fleet_connected', 'ccrouter_fleet_sync_errors_total']) exported.add(name);
