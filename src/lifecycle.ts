@@ -52,20 +52,48 @@ export async function openCore(loaded: LoadedConfig, options: CoreOptions): Prom
   return { runtime: rt, outcomes, sinks: outcomes ? [pairs, events, outcomes] : [pairs, events] };
 }
 
+/** What `/readyz` answers (docs/operations.md#probes). */
+export type ReadyState = 'starting' | 'ready' | 'draining';
+
+/**
+ * Readiness: `starting` until the public port listens with a loaded config, `ready` then, `draining`
+ * from the shutdown signal on. It only moves forward.
+ */
+export class Readiness {
+  #state: ReadyState = 'starting';
+
+  get state(): ReadyState {
+    return this.#state;
+  }
+
+  serving(): void {
+    if (this.#state === 'starting') this.#state = 'ready';
+  }
+
+  draining(): void {
+    this.#state = 'draining';
+  }
+}
+
 export interface Control {
   readonly admin: FastifyInstance;
   readonly adminUrl: string;
+  readonly readiness: Readiness;
+  /** The public port listens: `/readyz` turns ready; the `start` event; guardrails and the ramp begin. */
+  serving(): void;
   /** Stop guardrails and the ramp (shutdown began: no step or rollback while draining). */
   stopGuardrails(): void;
 }
 
 /**
- * The owner's admin listener, then the `start` event, then guardrails and the ramp. `admin`: what the
- * admin app takes besides the runtime and the outcomes sink (handed to `buildAdminApp` as is).
+ * The owner's admin listener, up before the public port so that probes see `starting` (docs/operations.md#probes).
+ * `admin`: what the admin app takes besides the runtime, the outcomes sink and readiness (handed to
+ * `buildAdminApp` as is). Call `serving()` once the public port listens.
  */
-export async function startControl(core: Core, admin: Omit<AdminDeps, 'runtime' | 'outcomes'> = {}): Promise<Control> {
+export async function openControl(core: Core, admin: Omit<AdminDeps, 'runtime' | 'outcomes' | 'readiness'> = {}): Promise<Control> {
   const { runtime } = core;
-  const app = await buildAdminApp({ ...admin, runtime, outcomes: core.outcomes! });
+  const readiness = new Readiness();
+  const app = await buildAdminApp({ ...admin, runtime, outcomes: core.outcomes!, readiness: () => readiness.state });
   try {
     const cfg = runtime.fileConfig.config;
     await app.listen({ host: cfg.admin.host, port: cfg.admin.port });
@@ -73,8 +101,59 @@ export async function startControl(core: Core, admin: Omit<AdminDeps, 'runtime' 
     await app.close();
     throw err;
   }
-  runtime.started();
-  return { admin: app, adminUrl: urlOf(app), stopGuardrails: startGuardrails(runtime) };
+  let stop: (() => void) | null = null;
+  let stopped = false;
+  return {
+    admin: app,
+    adminUrl: urlOf(app),
+    readiness,
+    serving() {
+      if (stop !== null || stopped) return;
+      readiness.serving();
+      runtime.started();
+      stop = startGuardrails(runtime);
+    },
+    stopGuardrails() {
+      stopped = true;
+      stop?.();
+    },
+  };
+}
+
+/** openControl, then `serving()`: for a caller whose public port already listens. */
+export async function startControl(core: Core, admin: Omit<AdminDeps, 'runtime' | 'outcomes' | 'readiness'> = {}): Promise<Control> {
+  const control = await openControl(core, admin);
+  control.serving();
+  return control;
+}
+
+/**
+ * The start of every shutdown (docs/reliability.md#shutdown): `/readyz` answers 503 at once, and
+ * everything is served as before for `delayMs` while load balancers stop sending; then `rest` (the
+ * drain). The returned function is safe to call more than once: a later call ends what is left of
+ * the delay (a second Ctrl-C, or a worker's primary that already waited) and resolves with the first.
+ */
+export function shutdownSequence(
+  readiness: Readiness | null, delayMs: number, rest: () => Promise<void>,
+): (options?: { delay?: boolean }) => Promise<void> {
+  let done: Promise<void> | null = null;
+  let cut: () => void = () => undefined;
+  return (options = {}) => {
+    if (done !== null) {
+      cut();
+      return done;
+    }
+    readiness?.draining();
+    const wait = options.delay === false || delayMs <= 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      cut = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    done = wait.then(rest);
+    return done;
+  };
 }
 
 /** The last steps of a shutdown: the `shutdown` event, listeners and model clients closed, records flushed. */

@@ -5,10 +5,20 @@
  * read at scrape time (`countFrom`).
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics, type CounterConfiguration, type Metric } from 'prom-client';
+import type { Config } from './config/types.js';
 import type { ModelOutcome, PairRecord } from './records/types.js';
 
 const SCORE_BUCKETS = Array.from({ length: 20 }, (_, i) => Math.round((i + 1) * 0.05 * 100) / 100);
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Every kind a model call can fail with (`skipped` is no call, so not counted). */
+const ERROR_KINDS = ['timeout', 'connect', 'status', 'parse', 'too_large', 'canceled'] as const;
+/** The (group, served) pairs a pair record can carry: rejected, control, champion, challenger, challenger after a fallback. */
+const GROUP_SERVED = [['none', 'none'], ['control', 'champion'], ['champion', 'champion'], ['challenger', 'challenger'], ['challenger', 'champion']] as const;
+/**
+ * prom-client's gauges whose names end in `_total`, which `promtool check metrics` refuses for a
+ * gauge; each is the sum over the `type` label of the gauge of the same name without it.
+ */
+const DROPPED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 interface HistogramValue {
   metricName: string;
@@ -136,12 +146,29 @@ export class Metrics {
   readonly guardrailTrips = new Counter({ name: 'ccrouter_guardrail_trips_total', help: 'Guardrail trips by rule', labelNames: ['rule'] as const, registers: [this.registry] });
   readonly logWriteErrors = this.#counted('ccrouter_log_write_errors_total', 'Failed log writes', (c) => c.logWriteErrors);
   readonly internalErrors = this.#counted('ccrouter_internal_errors_total', 'Faults of ccrouter itself caught on a request (answered 500, recorded)', (c) => c.faults);
+  // One series at 1 naming what runs; as for the fractions, the primary's is the one in force.
+  readonly info = new Gauge({ name: 'ccrouter_info', help: 'What is running: the effective config id and the models\' versions (always 1)', labelNames: ['config', 'champion_version', 'challenger_version'] as const, aggregator: 'first', registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of DROPPED_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
     // Every label value a counter can take is exported from start-up, at 0, so that rate() and
-    // increase() see the first change (docs/operations.md, "Metrics").
+    // increase() see the first change (docs/operations.md, "Metrics"); routes follow the config.
     for (const result of ['loaded', 'rejected']) this.configReloads.inc({ result }, 0);
+    for (const role of ['champion', 'challenger'] as const) {
+      const slots = role === 'champion' ? this.#champion : this.#challenger;
+      for (const kind of ERROR_KINDS) this.#errorSlot(slots, role, kind);
+    }
+  }
+
+  /** The effective config in force: fractions, `ccrouter_info`, and a zero series for each new route. */
+  setRunning(id: string, config: Config, routes: readonly string[]): void {
+    this.setFractions(config.traffic.control, config.traffic.challenger);
+    this.info.reset();
+    this.info.set({ config: id, champion_version: config.models.champion.version, challenger_version: config.models.challenger.version }, 1);
+    for (const route of routes) for (const [group, served] of GROUP_SERVED) this.#requestsSlot(route, group, served);
   }
 
   /** Where the recorder's counts are read at each scrape. */
@@ -204,14 +231,16 @@ export class Metrics {
     };
   }
 
+  #errorSlot(c: RoleSlots, role: 'champion' | 'challenger', kind: string): { n: number } {
+    let slot = c.errors.get(kind);
+    if (!slot) c.errors.set(kind, (slot = this.#errorsCounter.slot({ model: role, kind })));
+    return slot;
+  }
+
   #observeOutcome(c: RoleSlots, role: 'champion' | 'challenger', o: ModelOutcome): void {
     if (o.error?.kind === 'skipped') return;
     if (o.latencyMs !== null) c.duration.observe(o.latencyMs / 1000);
-    if (o.error) {
-      let slot = c.errors.get(o.error.kind);
-      if (!slot) c.errors.set(o.error.kind, (slot = this.#errorsCounter.slot({ model: role, kind: o.error.kind })));
-      slot.n++;
-    }
+    if (o.error) this.#errorSlot(c, role, o.error.kind).n++;
     if (o.score !== null) c.score.observe(o.score);
     if (o.decision !== null) (o.decision ? c.decisionTrue : c.decisionFalse).n++;
   }

@@ -1,15 +1,15 @@
 /**
  * `serve` in one process (or one worker of `--workers`): open the records, build the public app and,
  * when this process owns the levers, the admin listener; listen; and shut down gracefully
- * (docs/reliability.md#no-record-of-an-answered-request-is-lost): stop accepting, finish requests in
- * flight, close idle keep-alive connections, wait for shadow calls, cancel what is left at
- * `shutdownGraceMs`, flush, exit 0.
+ * (docs/reliability.md#shutdown): `/readyz` 503 and `shutdownDelayMs` of serving as before, then stop
+ * accepting, finish requests in flight, close idle keep-alive connections, wait for shadow calls,
+ * cancel what is left at `shutdownGraceMs`, flush, exit 0.
  */
 import type { FastifyInstance } from 'fastify';
 import type { LoadedConfig } from './config/types.js';
 import { buildApp, type AppState } from './app.js';
 import { attachCalibration } from './calibration/attach.js';
-import { closeCore, openCore, startControl, urlOf, type Control, type Core } from './lifecycle.js';
+import { closeCore, openControl, openCore, shutdownSequence, urlOf, type Control, type Core } from './lifecycle.js';
 import type { Runtime } from './runtime/runtime.js';
 
 export interface ServerOptions {
@@ -27,8 +27,12 @@ export interface ServerHandle {
   readonly adminUrl: string | null;
   readonly runtime: Runtime;
   readonly app: FastifyInstance;
-  /** Graceful shutdown; resolves once every record is flushed. Safe to call more than once. */
-  shutdown(): Promise<void>;
+  /**
+   * Graceful shutdown; resolves once every record is flushed. `delay: false` skips `shutdownDelayMs`
+   * (a worker whose primary already waited). Safe to call more than once: a later call ends what is
+   * left of the delay.
+   */
+  shutdown(options?: { delay?: boolean }): Promise<void>;
 }
 
 const DRAIN_POLL_MS = 25;
@@ -47,21 +51,19 @@ export async function startServer(given: LoadedConfig, options: ServerOptions = 
   const { app, state } = await buildApp(runtime);
   let control: Control | null = null;
   try {
+    if (owner) control = await openControl(core, { env: options.env });
     await app.listen({ host: cfg.listen.host, port: cfg.listen.port });
-    if (owner) control = await startControl(core, { env: options.env });
+    control?.serving();
   } catch (err) {
-    await Promise.allSettled([app.close(), runtime.close(), ...core.sinks.map((s) => s.close())]);
+    await Promise.allSettled([app.close(), control?.admin.close(), runtime.close(), ...core.sinks.map((s) => s.close())]);
     throw err;
   }
 
-  let shutdownPromise: Promise<void> | null = null;
-  const shutdown = () => {
-    if (shutdownPromise === null) {
-      control?.stopGuardrails();
-      shutdownPromise = drain(app, state, core).then(() => closeCore(core, control?.admin));
-    }
-    return shutdownPromise;
-  };
+  const shutdown = shutdownSequence(control?.readiness ?? null, cfg.shutdownDelayMs, async () => {
+    control?.stopGuardrails();
+    await drain(app, state, core);
+    await closeCore(core, control?.admin);
+  });
 
   return {
     url: urlOf(app),

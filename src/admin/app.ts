@@ -28,6 +28,8 @@ export interface AdminDeps {
   env?: NodeJS.ProcessEnv;
   /** The metrics text (default: the runtime's registry; with workers, aggregated over them). */
   metrics?: () => Promise<string>;
+  /** What `/readyz` answers (default: always ready). */
+  readiness?: () => 'starting' | 'ready' | 'draining';
 }
 
 const MUTATIONS = ['/bypass', '/rollback', '/outcomes'];
@@ -84,6 +86,12 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   };
 
   app.get('/status', async () => rt.status());
+  // Probes (docs/operations.md#probes): alive while this listener answers; ready only while serving.
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const status = deps.readiness?.() ?? 'ready';
+    return reply.code(status === 'ready' ? 200 : 503).send({ status });
+  });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', rt.metrics.registry.contentType);
     return deps.metrics ? deps.metrics() : rt.metrics.registry.metrics();

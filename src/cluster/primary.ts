@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { LoadedConfig } from '../config/types.js';
-import { closeCore, openCore, startControl } from '../lifecycle.js';
+import { closeCore, openCore, shutdownSequence, startControl } from '../lifecycle.js';
 import type { Counters } from '../runtime/recorder.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { fromView, isMessage, type ToPrimary, type ToWorker } from './messages.js';
@@ -97,8 +97,8 @@ export async function startPrimary(loaded: LoadedConfig, workers: number, argv: 
 
   const control = await startControl(core, { metrics: gather });
 
-  let shutdownPromise: Promise<void> | null = null;
-  const shutdown = () => (shutdownPromise ??= (async () => {
+  // /readyz answers 503 for all the workers from the signal on; they drain after shutdownDelayMs.
+  const shutdown = shutdownSequence(control.readiness, cfg.shutdownDelayMs, async () => {
     shuttingDown = true;
     control.stopGuardrails();
     const exits = [...byK.values()].map((w) => new Promise<void>((resolve) => {
@@ -112,7 +112,7 @@ export async function startPrimary(loaded: LoadedConfig, workers: number, argv: 
     await Promise.all(exits);
     clearTimeout(timer);
     await closeCore(core, control.admin);
-  })());
+  });
 
   return { runtime, url, adminUrl: control.adminUrl, shutdown };
 }

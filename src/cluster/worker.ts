@@ -40,7 +40,8 @@ export async function runWorker(k: number): Promise<number> {
   let stopping: Promise<void> | null = null;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
-  const stop = () => (stopping ??= server.shutdown().then(() => {
+  // Told by the primary, which already waited out shutdownDelayMs: no delay of its own.
+  const stop = (delay: boolean) => (stopping ??= server.shutdown({ delay }).then(() => {
     clearInterval(timer);
     report();
     stopped();
@@ -49,11 +50,13 @@ export async function runWorker(k: number): Promise<number> {
     if (!isMessage<ToWorker>(m)) return;
     if (m.type === 'ccr:state') rt.importState(m.state);
     else if (m.type === 'ccr:metrics') void rt.metrics.registry.getMetricsAsJSON().then((metrics) => send({ type: 'ccr:metrics', id: m.id, metrics }));
-    else if (m.type === 'ccr:shutdown') void stop();
+    else if (m.type === 'ccr:shutdown') void (stopping === null ? stop(false) : server.shutdown());
   });
   // A signal sent to the whole process group (Ctrl-C) reaches workers directly.
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  // A second signal ends what is left of the delay, as in a single process.
+  const signalled = () => void (stopping === null ? stop(true) : server.shutdown());
+  process.on('SIGTERM', signalled);
+  process.on('SIGINT', signalled);
   send({ type: 'ccr:ready', url: server.url });
   await done;
   process.disconnect?.();

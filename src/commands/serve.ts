@@ -11,7 +11,8 @@ import { startServer } from '../server.js';
 
 export const SERVE_USAGE = `Usage: ccrouter serve [--config FILE] [--workers N]
 
-Run the proxy. Reloads the config on SIGHUP and when the file changes; SIGTERM/SIGINT drain
+Run the proxy. Reloads the config on SIGHUP and when the file changes; SIGTERM/SIGINT turn
+/readyz to 503, keep serving for shutdownDelayMs (a second signal cuts it short), then drain
 gracefully (at most shutdownGraceMs) and exit 0.
 
 Options:
@@ -45,9 +46,8 @@ export async function runServe(argv: string[]): Promise<number> {
   process.on('SIGHUP', () => reload(true));
 
   await new Promise<void>((resolve) => {
+    // Handlers stay: a second signal ends what is left of shutdownDelayMs rather than the process.
     const stop = () => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
       stopWatching();
       void server.shutdown().then(resolve);
     };

@@ -1,4 +1,5 @@
 /** Reading a config: file → YAML/JSON data → `${VAR}` substituted → validated, with its id. */
+import { createHash } from 'node:crypto';
 import { readConfigText } from './bounds.js';
 import { hideEnv, substituteEnvTracked, type Env, type Substituted } from './env.js';
 import { configId } from './id.js';
@@ -53,7 +54,7 @@ export function readConfigFile(file: string, env: Env = process.env): ReadConfig
   const { text, abs } = readConfigText(file);
   try {
     const read = fromData(parseConfigText(text, abs), env);
-    return { ...read, loaded: { ...read.loaded, file: abs } };
+    return { ...read, loaded: { ...read.loaded, file: abs, digest: createHash('sha256').update(text).digest('hex') } };
   } catch (err) {
     if (isConfigInvalid(err)) throw Object.assign(configInvalid(err.issues, abs), { cause: err });
     throw err;

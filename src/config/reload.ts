@@ -13,19 +13,26 @@ import { readConfigOffThread, type OffThreadOptions } from './off-thread.js';
 import type { Config, LoadedConfig } from './types.js';
 
 /** Keys that need a restart: the running process keeps their old values. */
-export const RESTART_KEYS = ['listen', 'admin', 'logging.dir', 'limits', 'shutdownGraceMs'] as const;
+export const RESTART_KEYS = ['listen', 'admin', 'logging.dir', 'limits', 'shutdownGraceMs', 'shutdownDelayMs'] as const;
 
+/**
+ * `loaded`: the file was read and is valid. `sameConfig`: its content changed, but nothing that takes
+ * effect without a restart did (only restart-only keys, comments or layout): the effective config
+ * stays as it is, and the change is still announced.
+ */
 export type ReloadResult =
-  | { result: 'loaded'; loaded: LoadedConfig; restartRequired: string[] }
+  | { result: 'loaded'; loaded: LoadedConfig; restartRequired: string[]; sameConfig: boolean }
   | { result: 'unchanged' }
   | { result: 'rejected'; reason: string };
 
 /**
  * Read and validate `file` on a worker thread (off-thread.ts); keep the restart-only keys of
- * `current`. `force` (SIGHUP) loads even when the id is unchanged. Never rejects.
+ * `current`. `seen` is the digest of the file's content as last read (null: not known); the
+ * same content again is `unchanged`, unless `force` (SIGHUP) loads it all the same. Never rejects.
  */
 export async function reloadConfig(
   file: string, current: LoadedConfig, force: boolean, env: Env = process.env, options: OffThreadOptions = {},
+  seen: string | null = current.digest ?? null,
 ): Promise<ReloadResult> {
   let next: LoadedConfig;
   try {
@@ -33,6 +40,7 @@ export async function reloadConfig(
   } catch (err) {
     return { result: 'rejected', reason: (err as Error).message };
   }
+  if (!force && seen !== null && next.digest === seen) return { result: 'unchanged' };
   const cur = current.config;
   const restartRequired = RESTART_KEYS.filter((k) => JSON.stringify(pick(next.config, k)) !== JSON.stringify(pick(cur, k)));
   let config = next.config;
@@ -43,12 +51,12 @@ export async function reloadConfig(
       admin: cur.admin,
       limits: cur.limits,
       shutdownGraceMs: cur.shutdownGraceMs,
+      shutdownDelayMs: cur.shutdownDelayMs,
       logging: Object.freeze({ ...config.logging, dir: cur.logging.dir }),
     });
   }
   const id = config === next.config ? next.id : configId(config);
-  if (!force && id === current.id) return { result: 'unchanged' };
-  return { result: 'loaded', loaded: { ...next, config, id }, restartRequired: [...restartRequired] };
+  return { result: 'loaded', loaded: { ...next, config, id }, restartRequired: [...restartRequired], sameConfig: !force && id === current.id };
 }
 
 function pick(config: Config, key: (typeof RESTART_KEYS)[number]): unknown {

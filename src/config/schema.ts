@@ -16,8 +16,11 @@ import { DEFAULTS, type Built } from './sections/rules.js';
 import { readControl, readTraffic } from './sections/traffic.js';
 import { FALLBACKS, MODES, type Config } from './types.js';
 
+/** A load balancer stops sending within seconds; an hour is a typo, and a timer cannot wait much longer. */
+const MAX_SHUTDOWN_DELAY_MS = 3_600_000;
+
 const ROOT_KEYS = ['listen', 'admin', 'models', 'routes', 'passthrough', 'decision', 'assignment', 'traffic', 'control',
-  'fallback', 'mode', 'limits', 'shutdownGraceMs', 'logging', 'guardrails', 'ramp', 'calibration'] as const;
+  'fallback', 'mode', 'limits', 'shutdownGraceMs', 'shutdownDelayMs', 'logging', 'guardrails', 'ramp', 'calibration'] as const;
 
 /**
  * Check a parsed config (YAML/JSON data, variables already substituted) and fill in the defaults.
@@ -49,16 +52,20 @@ function readConfig(root: Section): Built<Config> | undefined {
   const mode = root.oneOf('mode', MODES, 'normal');
   const limits = readLimits(root);
   const shutdownGraceMs = root.duration('shutdownGraceMs', DEFAULTS.shutdownGraceMs, 0);
+  let shutdownDelayMs = root.duration('shutdownDelayMs', DEFAULTS.shutdownDelayMs, 0);
+  if (shutdownDelayMs !== undefined && shutdownDelayMs > MAX_SHUTDOWN_DELAY_MS) {
+    shutdownDelayMs = root.problem(root.at('shutdownDelayMs'), `must be <= 1h, got ${root.quote(shutdownDelayMs, root.at('shutdownDelayMs'))} ms`);
+  }
   const logging = readLogging(root);
   const guardrails = readGuardrails(root);
   const calibration = readCalibration(root);
   if (listen === undefined || admin === undefined || models === undefined || routes === undefined ||
     passthrough === undefined || threshold === undefined || assignment === undefined || traffic === undefined ||
     fallback === undefined || mode === undefined || limits === undefined || shutdownGraceMs === undefined ||
-    logging === undefined) return undefined;
+    shutdownDelayMs === undefined || logging === undefined) return undefined;
   return {
     listen, admin, models, routes, passthrough, decision: { threshold }, assignment, traffic, control, fallback, mode,
-    limits, shutdownGraceMs, logging, guardrails, ramp, calibration,
+    limits, shutdownGraceMs, shutdownDelayMs, logging, guardrails, ramp, calibration,
   };
 }
 

@@ -136,6 +136,7 @@ export interface Config {
   readonly mode: Mode;
   readonly limits: LimitsConfig;
   readonly shutdownGraceMs: number;
+  readonly shutdownDelayMs: number;
   readonly logging: LoggingConfig;
   readonly guardrails?: GuardrailsConfig;
   readonly ramp?: RampConfig;
@@ -148,6 +149,8 @@ export interface LoadedConfig {
   id: string;
   /** Absolute path of the file it came from, when it came from a file. */
   file?: string;
+  /** SHA-256 (hex) of the file's text, when it came from a file: a reload tells edits from rewrites by it. */
+  digest?: string;
   /** The table of `calibration.file`, once loaded (see calibration/attach.ts). */
   calibration?: Calibration;
 }

@@ -9,8 +9,11 @@ interface Pending {
   done: Promise<void>;
 }
 
-/** Per runtime: the reload that is waiting to start (at most one) and the end of the one running. */
-const queues = new WeakMap<Runtime, { tail: Promise<void>; waiting: Pending | null }>();
+/**
+ * Per runtime: the reload that is waiting to start (at most one), the end of the one running, and the
+ * digest of the file's content as last read (null after a refused read: whatever comes next is news).
+ */
+const queues = new WeakMap<Runtime, { tail: Promise<void>; waiting: Pending | null; seen: string | null }>();
 
 /**
  * Reload `file` into `rt`. The file is read off the serving thread; requests keep being served
@@ -21,7 +24,7 @@ const queues = new WeakMap<Runtime, { tail: Promise<void>; waiting: Pending | nu
 export function applyReload(rt: Runtime, file: string, force: boolean, env?: Env, options?: OffThreadOptions): Promise<void> {
   let q = queues.get(rt);
   if (q === undefined) {
-    q = { tail: Promise.resolve(), waiting: null };
+    q = { tail: Promise.resolve(), waiting: null, seen: rt.fileConfig.digest ?? null };
     queues.set(rt, q);
   }
   if (q.waiting !== null) {
@@ -32,23 +35,32 @@ export function applyReload(rt: Runtime, file: string, force: boolean, env?: Env
   const pending: Pending = { force, done: Promise.resolve() };
   pending.done = queue.tail.then(() => {
     queue.waiting = null;
-    return reloadOnce(rt, file, pending.force, env, options);
+    return reloadOnce(rt, queue, file, pending.force, env, options);
   });
   queue.waiting = pending;
   queue.tail = pending.done;
   return pending.done;
 }
 
-async function reloadOnce(rt: Runtime, file: string, force: boolean, env: Env | undefined, options: OffThreadOptions | undefined): Promise<void> {
+/**
+ * One reload. Every change of the file's content writes an event, so that whoever saved the file sees
+ * what became of it (docs/config.md#reloading): an edit of restart-only keys or comments only keeps the
+ * config in force, its levers included, and still writes `config_loaded` naming the keys that wait.
+ */
+async function reloadOnce(
+  rt: Runtime, queue: { seen: string | null }, file: string, force: boolean, env: Env | undefined, options: OffThreadOptions | undefined,
+): Promise<void> {
   try {
-    const r = await reloadConfig(file, rt.fileConfig, force, env, options);
+    const r = await reloadConfig(file, rt.fileConfig, force, env, options, queue.seen);
     if (r.result === 'unchanged') return;
     if (r.result === 'rejected') {
+      queue.seen = null;
       rt.metrics.configReloads.inc({ result: 'rejected' });
       rt.event('config_rejected', { reason: r.reason });
       return;
     }
-    rt.loadFileConfig(r.loaded);
+    queue.seen = r.loaded.digest ?? null;
+    if (!r.sameConfig) rt.loadFileConfig(r.loaded);
     rt.metrics.configReloads.inc({ result: 'loaded' });
     rt.event('config_loaded', { restartRequired: r.restartRequired });
   } catch (err) {

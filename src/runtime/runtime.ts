@@ -13,7 +13,7 @@ import { effectiveConfig, type LeverValues } from './effective.js';
 import { Levers, type RampState } from './levers.js';
 import { ModelClients } from './model-clients.js';
 import { Recorder, type Counters } from './recorder.js';
-import { prepareSnapshot, type Snapshot } from './snapshot.js';
+import { prepareSnapshot, routeKey, type Snapshot } from './snapshot.js';
 
 /** The file config and the lever values: enough to rebuild the effective config in another process. */
 export interface RuntimeState {
@@ -184,7 +184,7 @@ export class Runtime {
     this.#applied = this.levers.values();
     const { config, id } = effectiveConfig(this.#file, this.#applied);
     this.#snapshot = prepareSnapshot(config, id, this.#clients.for(config), this.#random, this.#file.calibration);
-    this.metrics.setFractions(config.traffic.control, config.traffic.challenger);
+    this.metrics.setRunning(id, config, config.routes.map((r) => routeKey(r.method, r.path)));
     if (this.#stateListeners.size > 0) {
       const state = this.exportState();
       for (const listener of this.#stateListeners) listener(state);

@@ -134,7 +134,7 @@ test('the example config/ccrouter.yaml is valid and documents the SPEC 3 example
   // every top-level key appears in the example (calibration commented out: its table must exist first)
   assert.deepEqual(Object.keys(config), [
     'listen', 'admin', 'models', 'routes', 'passthrough', 'decision', 'assignment', 'traffic', 'control', 'fallback',
-    'mode', 'limits', 'shutdownGraceMs', 'logging', 'guardrails', 'ramp',
+    'mode', 'limits', 'shutdownGraceMs', 'shutdownDelayMs', 'logging', 'guardrails', 'ramp',
   ]);
   assert.match(readFileSync(EXAMPLE, 'utf8'), /^# calibration:\n# {3}file: config\/calibration\.json$/m);
   // and it is its own fixed point: validating the effective config changes nothing

@@ -110,6 +110,10 @@ const CASES: Array<[string, (c: Raw) => void, ...string[]]> = [
   ['zero model timeout', (c) => { c.models.champion.timeoutMs = 0; }, 'models.champion.timeoutMs: must be >= 1'],
   ['fractional model timeout', (c) => { c.models.champion.timeoutMs = '1.5ms'; },
     'models.champion.timeoutMs: must be a whole number of milliseconds, got "1.5ms"'],
+  ['negative shutdownDelayMs', (c) => { c.shutdownDelayMs = -1; }, 'shutdownDelayMs: must be a duration (milliseconds, or a string like 250ms, 10s, 10m, 1h), got -1'],
+  ['shutdownDelayMs over an hour', (c) => { c.shutdownDelayMs = '2h'; }, 'shutdownDelayMs: must be <= 1h, got 7200000 ms'],
+  ['shutdownDelayMs not a duration', (c) => { c.shutdownDelayMs = 'later'; },
+    'shutdownDelayMs: must be a duration (milliseconds, or a string like 250ms, 10s, 10m, 1h), got "later"'],
   ['timeout that is not a duration', (c) => { c.limits = { requestTimeoutMs: 'soon' }; },
     'limits.requestTimeoutMs: must be a duration (milliseconds, or a string like 250ms, 10s, 10m, 1h), got "soon"'],
   ['negative shadowLimit', (c) => { c.traffic = { shadowLimit: -1 }; }, 'traffic.shadowLimit: must be >= 0'],
@@ -215,6 +219,7 @@ describe('validateConfig defaults and normalization', () => {
       mode: 'normal',
       limits: { bodyBytes: 1048576, headersTimeoutMs: 10000, requestTimeoutMs: 30000 },
       shutdownGraceMs: 10000,
+      shutdownDelayMs: 0,
       logging: { dir: './logs', unit: 'raw', fields: {}, bodies: false, redact: [] },
     });
   });
@@ -240,12 +245,14 @@ describe('validateConfig defaults and normalization', () => {
     raw.models.champion.timeoutMs = '250ms';
     raw.limits = { bodyBytes: '2m', headersTimeoutMs: '5s', requestTimeoutMs: '1m' };
     raw.shutdownGraceMs = 0;
+    raw.shutdownDelayMs = '5s';
     raw.logging = { rotate: { size: '1G', keep: 3 } };
     raw.ramp = { steps: [0.01], every: '1h' };
     const c = validateConfig(raw);
     assert.equal(c.models.champion.timeoutMs, 250);
     assert.deepEqual(c.limits, { bodyBytes: 2 * 1024 ** 2, headersTimeoutMs: 5000, requestTimeoutMs: 60000 });
     assert.equal(c.shutdownGraceMs, 0);
+    assert.equal(c.shutdownDelayMs, 5000);
     assert.deepEqual(c.logging.rotate, { size: 1024 ** 3, keep: 3 });
     assert.equal(c.ramp?.every, 3_600_000);
   });

@@ -4,36 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watchConfigFile } from '../../src/config/reload.js';
+import { configMapDir } from '../helpers/configmap.js';
 import { tempDir } from '../helpers/proxy.js';
 
 /** The watcher never keeps a process alive (persistent: false); a test waiting for it must. */
 function keepAlive(t: { after(fn: () => void): void }): void {
   const timer = setInterval(() => undefined, 1000);
   t.after(() => clearInterval(timer));
-}
-
-/** A directory laid out as Kubernetes mounts a ConfigMap: the file is a symlink through `..data`. */
-function configMapDir(content: string): { dir: string; file: string; update(next: string): void } {
-  const dir = tempDir('ccrouter-configmap-');
-  let version = 0;
-  const write = (text: string) => {
-    const data = `..${++version}_2026_12_05`;
-    fs.mkdirSync(path.join(dir, data));
-    fs.writeFileSync(path.join(dir, data, 'ccrouter.yaml'), text);
-    return data;
-  };
-  fs.symlinkSync(write(content), path.join(dir, '..data'));
-  fs.symlinkSync('..data/ccrouter.yaml', path.join(dir, 'ccrouter.yaml'));
-  return {
-    dir,
-    file: path.join(dir, 'ccrouter.yaml'),
-    // The kubelet's atomic swap: a new `..data_tmp` symlink renamed over `..data`.
-    update(next: string) {
-      const data = write(next);
-      fs.symlinkSync(data, path.join(dir, '..data_tmp'));
-      fs.renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
-    },
-  };
 }
 
 test('regression: a ConfigMap update (a swapped ..data symlink, the file name never in the events) is seen by the watcher', { timeout: 20_000 }, async (t) => {

@@ -105,23 +105,67 @@ test('invalid reloads keep the old config and write config_rejected with the rea
   assert.ok(rejected.every((e) => e.config === id));
 });
 
-test('a change that leaves the id unchanged is ignored; restart-only keys are kept and listed', async (t) => {
+test('restart-only keys are kept and listed under restartRequired', async (t) => {
   const { file, logs, write } = await fixture(t);
   write({ traffic: { control: 0.1, challenger: 0.2 } });
   const server = await startServer(loadConfigFile(file), { env: {}, defaultMetrics: false });
   const before = server.runtime.snapshot.config;
-  fs.appendFileSync(file, '\n# a comment\n');
-  await applyReload(server.runtime, file, false);
-  write({ traffic: { control: 0.1, challenger: 0.3 }, limits: { bodyBytes: 10 }, shutdownGraceMs: 1 });
+  write({ traffic: { control: 0.1, challenger: 0.3 }, limits: { bodyBytes: 10 }, shutdownGraceMs: 1, shutdownDelayMs: '2s' });
   await applyReload(server.runtime, file, false);
   const after = server.runtime.snapshot.config;
   assert.equal(after.traffic.challenger, 0.3);
   assert.deepEqual(after.limits, before.limits);
   assert.equal(after.shutdownGraceMs, before.shutdownGraceMs);
+  assert.equal(after.shutdownDelayMs, 0);
   await server.shutdown();
   const events = readJsonl(path.join(logs, 'events.jsonl')).filter((e) => e.type === 'config_loaded');
   assert.equal(events.length, 1);
-  assert.deepEqual(events[0]!.restartRequired, ['limits', 'shutdownGraceMs']);
+  assert.deepEqual(events[0]!.restartRequired, ['limits', 'shutdownGraceMs', 'shutdownDelayMs']);
+});
+
+test('regression: an edit of restart-only keys or comments only wrote no event; now config_loaded names what waits, and the config and its levers stay', async (t) => {
+  const { file, logs, write } = await fixture(t);
+  write({ traffic: { control: 0.1, challenger: 0.2 } });
+  const server = await startServer(loadConfigFile(file), { env: {}, defaultMetrics: false });
+  t.after(() => server.shutdown());
+  server.runtime.rollback('admin');
+  const id = server.runtime.snapshot.id;
+  const eventsFile = path.join(logs, 'events.jsonl');
+  const loadedEvents = () => readJsonl(eventsFile).filter((e) => e.type === 'config_loaded');
+
+  write({ traffic: { control: 0.1, challenger: 0.2 }, shutdownDelayMs: '5s' });
+  await applyReload(server.runtime, file, false);
+  assert.equal(loadedEvents().length, 1, 'a restart-only edit is announced');
+  assert.deepEqual(loadedEvents()[0]!.restartRequired, ['shutdownDelayMs']);
+  assert.equal(loadedEvents()[0]!.config, id, 'the effective id stays');
+  assert.equal(server.runtime.snapshot.config.traffic.challenger, 0, 'the rollback stays: the config in force did not change');
+  assert.equal(server.runtime.snapshot.config.shutdownDelayMs, 0);
+
+  fs.appendFileSync(file, '\n# a comment\n');
+  await applyReload(server.runtime, file, false);
+  assert.equal(loadedEvents().length, 2, 'a comment-only edit is announced');
+  assert.deepEqual(loadedEvents()[1]!.restartRequired, ['shutdownDelayMs'], 'still waiting for a restart');
+
+  fs.writeFileSync(file, fs.readFileSync(file));
+  await applyReload(server.runtime, file, false);
+  assert.equal(loadedEvents().length, 2, 'the same bytes written again are no change');
+
+  const metrics = await (await request(server.adminUrl + '/metrics')).body.text();
+  assert.match(metrics, /ccrouter_config_reloads_total\{result="loaded"\} 2/);
+});
+
+test('regression: putting back the last good content after a refused edit wrote no event', async (t) => {
+  const { file, logs, write } = await fixture(t);
+  write({ traffic: { control: 0.1, challenger: 0.2 } });
+  const good = fs.readFileSync(file);
+  const server = await startServer(loadConfigFile(file), { env: {}, defaultMetrics: false });
+  t.after(() => server.shutdown());
+  fs.writeFileSync(file, 'models: [unclosed');
+  await applyReload(server.runtime, file, false);
+  fs.writeFileSync(file, good);
+  await applyReload(server.runtime, file, false);
+  const types = readJsonl(path.join(logs, 'events.jsonl')).map((e) => e.type);
+  assert.deepEqual(types, ['start', 'config_rejected', 'config_loaded']);
 });
 
 test('each model pool holds traffic.shadowLimit connections plus room for served calls, and follows a reload', async (t) => {

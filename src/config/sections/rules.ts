@@ -10,6 +10,7 @@ export const DEFAULTS = Object.freeze({
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
+  shutdownDelayMs: 0,
   shadowLimit: 1024,
   guardrailWindow: 1000,
   guardrailMinSamples: 200,
