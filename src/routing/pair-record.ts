@@ -43,8 +43,9 @@ export function newFacts(): PairFacts {
 export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: string, f: PairFacts, full: boolean): PairRecord {
   const cfg = snap.config;
   const why = f.skip ?? 'not called';
-  const champion = f.champion ?? skipped(cfg.models.champion.version, why, snap.normalize !== null);
-  const challenger = f.challenger ?? skipped(cfg.models.challenger.version, why, snap.normalize !== null);
+  const batch = f.batch !== null && 'n' in f.batch && f.batch.n > 1 ? f.batch.n : null;
+  const champion = f.champion ?? skippedOf(cfg.models.champion.version, why, snap.normalize !== null, batch);
+  const challenger = f.challenger ?? skippedOf(cfg.models.challenger.version, why, snap.normalize !== null, batch);
   const assigned = f.group !== null;
   const record: PairRecord = {
     requestId,
@@ -61,7 +62,7 @@ export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: stri
     fields: fieldsOf(full ? f.json : undefined, snap.fields),
   };
   // Written only for more than one instance: a single-instance request is recorded as it always was.
-  if (f.batch !== null && 'n' in f.batch && f.batch.n > 1) record.instances = f.batch.n;
+  if (batch !== null) record.instances = batch;
   const unit = snap.unitFor(f.key);
   if (unit !== undefined) record.unit = unit;
   if (cfg.logging.bodies) {
@@ -70,6 +71,16 @@ export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: stri
   }
   if (f.error !== null) record.error = f.error;
   return record;
+}
+
+/** A model not called; in a batch record, its per-instance arrays are null like its score. */
+function skippedOf(version: string, why: string, calibrated: boolean, batch: number | null): ModelOutcome {
+  const o = skipped(version, why, calibrated);
+  if (batch !== null) {
+    o.scores = null;
+    o.decisions = null;
+  }
+  return o;
 }
 
 /** `agree`: equal decisions, or for a batch the share of instances whose decisions are equal. */

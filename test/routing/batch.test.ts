@@ -167,3 +167,16 @@ test('a challenger-served batch whose challenger answers fewer scores falls back
   assert.equal(rec!.fallback, true);
   assert.equal(rec!.challenger.error.kind, 'parse');
 });
+
+test('a batch with the shadow call off: the skipped model has null scores and decisions, like its score', async (t) => {
+  const [ch, cl] = await models(t, model('rank', 1), model('rank', 0.5));
+  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), { routes: ROUTES, traffic: { shadow: false } }));
+  await post(p.url, '/rank', { candidates: [[0.7], [0.2]] }, 'no-shadow');
+  const [rec] = await p.stopAndRead();
+  assert.equal(rec!.instances, 2);
+  assert.deepEqual(rec!.champion.scores, [0.7, 0.2]);
+  assert.equal(rec!.challenger.error.kind, 'skipped');
+  assert.equal(rec!.challenger.scores, null);
+  assert.equal(rec!.challenger.decisions, null);
+  assert.equal(rec!.agree, null);
+});
