@@ -79,3 +79,26 @@ test('batch records: calibrate reads one labelled score per instance', async (t)
   for await (const row of labelledScores({ logs: dir })) n[row.role]++;
   assert.deepEqual(n, { champion: E.labels.champion.n, challenger: E.labels.challenger.n });
 });
+
+test('hostile batch fields: wrong types, absurd counts, short lists and huge values never fail the report or change a record count', async (t) => {
+  const dir = tempDir(t);
+  const base = fixture.pairs[0] as Obj;
+  const line = (i: number, over: Obj) => ({ ...base, requestId: `h${i}`, time: base.time + i, ...over });
+  const good = { version: 'v7', status: 200, latencyMs: 5, score: null, decision: null, error: null, scores: [0.2, 0.9], decisions: [false, true] };
+  const lines = [
+    line(0, { instances: 2, champion: good, challenger: { ...good, scores: 'abc', decisions: { a: 1 } } }),
+    line(1, { instances: 'two', champion: good, challenger: good }),
+    line(2, { instances: 1e12, champion: good, challenger: good }),
+    line(3, { instances: 3, champion: good, challenger: { ...good, scores: [0.5] } }),
+    line(4, { instances: 2, champion: { ...good, scores: [1e300, 0.5], normalized: { x: 1 } }, challenger: { ...good, normalized: [0.1, 'x'] } }),
+    line(5, { instances: 2.5, champion: good, challenger: good }),
+    line(6, { instances: -2, champion: good, challenger: good }),
+  ];
+  writeLogs(dir, { 'pairs.jsonl': lines, 'outcomes.jsonl': [{ requestId: 'h3', instance: 2, label: 1 }, { requestId: 'h3', instance: '2', label: 0 }], 'events.jsonl': [] });
+  const r = (await buildReport({ logs: dir })) as unknown as Obj;
+  assert.equal(r.window.records, lines.length, 'every line is one record');
+  assert.equal(r.window.malformedLines, 0);
+  assert.equal(r.window.outOfRange, 1, 'the 1e300 in a scores list');
+  assert.deepEqual(r.labels.outcomes, { accepted: 1, rejected: 1 }, 'an instance given as a string is rejected');
+  assert.equal(r.labels.n, 1, 'instance 2 of h3: the one labelled observation');
+});
