@@ -60,3 +60,15 @@ test('guardrail window over batch records equals a plain recomputation over the 
     assert.equal(w.errorRate(), held.length < 5 ? null : held.filter((h) => h.challenger.error !== null).length / held.length);
   }
 });
+
+test('a worker\'s compact view of a batch record keeps its instances for the primary\'s guardrails', async () => {
+  const { fromView, toView } = await import('../../src/cluster/messages.js');
+  const r = batch([0.9, 0.1, 0.1], [0.9, 0.9, 0.1]);
+  const direct = new GuardrailWindow({ window: 4, minSamples: 1 });
+  const relayed = new GuardrailWindow({ window: 4, minSamples: 1 });
+  direct.observe(r);
+  relayed.observe(fromView(JSON.parse(JSON.stringify(toView(r)))));
+  for (const role of ['champion', 'challenger'] as const) assert.equal(relayed.decisionRate(role), direct.decisionRate(role));
+  assert.equal(relayed.decisionRate('challenger'), 2 / 3);
+  assert.equal(toView(pair()).length, 3, 'a single record\'s view is as short as before');
+});

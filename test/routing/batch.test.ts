@@ -180,3 +180,24 @@ test('a batch with the shadow call off: the skipped model has null scores and de
   assert.equal(rec!.challenger.decisions, null);
   assert.equal(rec!.agree, null);
 });
+
+test('metrics count a batch per instance: scores, decisions and agreement', async (t) => {
+  const [ch, cl] = await models(t, model('rank', 1), model('rank', 0.5));
+  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), { routes: ROUTES }));
+  await post(p.url, '/rank', { candidates: [[0.7], [0.2], [0.9]] }, 'm-1');
+  let text = '';
+  const value = (name: string) => Number(text.split('\n').find((l) => l.startsWith(name + ' '))?.split(' ')[1] ?? 0);
+  // The record (and so its metrics) is written once the shadow call is known too.
+  for (let i = 0; i < 200; i++) {
+    text = await (await request(p.adminUrl + '/metrics')).body.text();
+    if (value('ccrouter_agreement_total{agree="true"}') + value('ccrouter_agreement_total{agree="false"}') > 0) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(value('ccrouter_decisions_total{model="champion",decision="true"}'), 2);
+  assert.equal(value('ccrouter_decisions_total{model="champion",decision="false"}'), 1);
+  assert.equal(value('ccrouter_score_count{model="challenger"}'), 3);
+  // Champion [true, false, true], challenger [false, false, false]: one instance agrees.
+  assert.equal(value('ccrouter_agreement_total{agree="true"}'), 1);
+  assert.equal(value('ccrouter_agreement_total{agree="false"}'), 2);
+  await p.shutdown();
+});
