@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { request } from 'undici';
 import { startUpstream, type Behaviour, type Upstream } from '../helpers/upstream.js';
 import { startProxy, tempDir, testConfig } from '../helpers/proxy.js';
@@ -200,4 +202,21 @@ test('metrics count a batch per instance: scores, decisions and agreement', asyn
   assert.equal(value('ccrouter_agreement_total{agree="true"}'), 1);
   assert.equal(value('ccrouter_agreement_total{agree="false"}'), 2);
   await p.shutdown();
+});
+
+test('a batch with calibration: normalized per instance, decisions on it, the served model\'s array injected', async (t) => {
+  const [ch, cl] = await models(t, model('rank', 1), model('rank', 0.5));
+  const dir = tempDir();
+  const file = path.join(dir, 'calibration.json');
+  // v-champ: raw 0 → 0, raw 1 → 0.5 (halves); v-chall: raw 0 → 0.5, raw 1 → 1.
+  fs.writeFileSync(file, JSON.stringify({ metric: 'precision', models: { 'v-champ': [[0, 0], [1, 0.5]], 'v-chall': [[0, 0.5], [1, 1]] } }));
+  const p = await startProxy(testConfig(ch.url, cl.url, dir, { routes: ROUTES, calibration: { file, inject: '/normalized' } }));
+  const r = await post(p.url, '/rank', { candidates: [[0.8], [0.2]] }, 'cal');
+  assert.deepEqual(JSON.parse(r.text), { scores: [0.8, 0.2], normalized: [0.4, 0.1] });
+  const [rec] = await p.stopAndRead();
+  assert.deepEqual(rec!.champion.normalized, [0.4, 0.1]);
+  assert.deepEqual(rec!.champion.decisions, [false, false]);
+  assert.deepEqual(rec!.challenger.normalized, [0.7, 0.55]);
+  assert.deepEqual(rec!.challenger.decisions, [true, true]);
+  assert.equal(rec!.agree, 0);
 });
