@@ -60,9 +60,15 @@ export class GuardrailWindow {
   readonly #true: [Uint32Array, Uint32Array];
   readonly #score: Float64Array;
   readonly #bin: Int8Array;
-  /** A batch record's challenger scores (null: a single score, in #score), and whether they are binned. */
-  readonly #batch: Array<Float64Array | null>;
-  readonly #batchBinned: Uint8Array;
+  /**
+   * A batch record's challenger scores: how many (0: a single score, in #score), their counts per
+   * bin once binned, and until then the scores themselves. Only scores seen before the reference
+   * filled wait unbinned, and each of those is in the reference too: the window's memory stays
+   * O(window) whatever the batch sizes.
+   */
+  readonly #batchCount: Uint32Array;
+  readonly #batchBins: Uint32Array;
+  readonly #pending: Array<Float64Array | null>;
   // Running sums over the records held.
   #errors = 0;
   readonly #decisions = [0, 0];
@@ -83,8 +89,9 @@ export class GuardrailWindow {
     this.#true = [new Uint32Array(window), new Uint32Array(window)];
     this.#score = new Float64Array(window);
     this.#bin = new Int8Array(window);
-    this.#batch = new Array<Float64Array | null>(window).fill(null);
-    this.#batchBinned = new Uint8Array(window);
+    this.#batchCount = new Uint32Array(window);
+    this.#batchBins = new Uint32Array(window * PSI_BINS);
+    this.#pending = new Array<Float64Array | null>(window).fill(null);
     this.#latency = [new SlidingQuantile(window, 0.99), new SlidingQuantile(window, 0.99)];
     this.#reference = new ScoreReference(window);
   }
@@ -112,7 +119,6 @@ export class GuardrailWindow {
     this.#put(CHAMPION, slot, r.champion);
     this.#put(CHALLENGER, slot, r.challenger);
 
-    this.#batch[slot] = null;
     const batch = r.challenger.scores;
     if (batch) {
       this.#score[slot] = NaN;
@@ -194,20 +200,28 @@ export class GuardrailWindow {
 
   /** A batch's challenger scores: each one observation for the reference and the bins. */
   #putBatch(slot: number, batch: readonly number[]): void {
-    const held = Float64Array.from(batch.filter((x) => Number.isFinite(x)));
-    this.#batch[slot] = held;
-    this.#batchBinned[slot] = 0;
+    const held = batch.filter((x) => Number.isFinite(x));
+    this.#batchCount[slot] = held.length;
     this.#scores += held.length;
-    if (this.#reference.full) return this.#binBatch(slot);
+    if (this.#reference.full) return this.#binBatch(slot, held);
     for (const x of held) {
-      // The reference filling part-way bins every score held, this batch's included.
-      if (this.#reference.add(x)) return this.#binHeld();
+      if (this.#reference.add(x)) {
+        // The reference filled part-way: every score held is binned, this batch's included.
+        this.#pending[slot] = Float64Array.from(held);
+        return this.#binHeld();
+      }
     }
+    this.#pending[slot] = Float64Array.from(held);
   }
 
-  #binBatch(slot: number): void {
-    for (const x of this.#batch[slot]!) this.#binCounts[this.#reference.bin(x)]!++;
-    this.#batchBinned[slot] = 1;
+  #binBatch(slot: number, scores: ArrayLike<number>): void {
+    const base = slot * PSI_BINS;
+    for (let i = 0; i < scores.length; i++) {
+      const b = this.#reference.bin(scores[i]!);
+      this.#batchBins[base + b]!++;
+      this.#binCounts[b]!++;
+    }
+    this.#pending[slot] = null;
   }
 
   #evict(slot: number): void {
@@ -217,11 +231,15 @@ export class GuardrailWindow {
       this.#decisions[role]! -= this.#decided[role]![slot]!;
       this.#trues[role]! -= this.#true[role]![slot]!;
     }
-    const batch = this.#batch[slot];
-    if (batch) {
-      this.#scores -= batch.length;
-      if (this.#batchBinned[slot]) for (const x of batch) this.#binCounts[this.#reference.bin(x)]!--;
-      this.#batch[slot] = null;
+    if (this.#batchCount[slot]! > 0) {
+      this.#scores -= this.#batchCount[slot]!;
+      this.#batchCount[slot] = 0;
+      const base = slot * PSI_BINS;
+      for (let b = 0; b < PSI_BINS; b++) {
+        this.#binCounts[b]! -= this.#batchBins[base + b]!;
+        this.#batchBins[base + b] = 0;
+      }
+      this.#pending[slot] = null;
     }
     if (!Number.isNaN(this.#score[slot]!)) this.#scores--;
     const b = this.#bin[slot]!;
@@ -238,7 +256,7 @@ export class GuardrailWindow {
     for (let i = 0; i < this.#size; i++) {
       const s = this.#score[i]!;
       if (!Number.isNaN(s)) this.#addBin(i, this.#reference.bin(s));
-      else if (this.#batch[i]) this.#binBatch(i);
+      else if (this.#pending[i]) this.#binBatch(i, this.#pending[i]!);
     }
   }
 }

@@ -14,7 +14,7 @@ test('demo models answer TF Serving and KServe v2 batches; through ccrouter each
   const models = await startDemoModels();
   t.after(() => models.close());
   const p = await startProxy(testConfig(models.champion.url, models.challenger.url, tempDir(), { routes: ROUTES }));
-  const rows = [...transactions(11, 4)].map((x) => x.body as Record<string, unknown>);
+  const rows = [...transactions(11, 4)].map((x) => x.body as unknown as Record<string, unknown>);
   const tf = await request(p.url + '/v1/models/fraud:predict', { method: 'POST', headers: { 'x-user-id': 'u' }, body: JSON.stringify({ instances: rows }) });
   assert.equal(tf.statusCode, 200);
   const predictions = ((await tf.body.json()) as { predictions: number[][] }).predictions;

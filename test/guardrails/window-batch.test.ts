@@ -72,3 +72,17 @@ test('a worker\'s compact view of a batch record keeps its instances for the pri
   assert.equal(relayed.decisionRate('challenger'), 2 / 3);
   assert.equal(toView(pair()).length, 3, 'a single record\'s view is as short as before');
 });
+
+test('large batches straddling the reference fill are binned whole and leave the window with their record', () => {
+  const w = new GuardrailWindow({ window: 10, minSamples: 5 });
+  const big = Array.from({ length: 100_000 }, (_, i) => (i % 1000) / 1000);
+  // The first batch fills the reference part-way (its first 10 scores) and is binned whole.
+  w.observe(batch(big.map(() => 0.5), big));
+  for (let i = 0; i < 30; i++) w.observe(batch(big.map(() => 0.5), big));
+  assert.equal(w.decisionRate('challenger'), 0.5);
+  const psi = w.scorePsi();
+  assert.equal(typeof psi, 'number');
+  for (let i = 0; i < 10; i++) w.observe(pair({}, { score: 0.001 }));
+  assert.equal(w.decisionRate('challenger'), 0, 'every batch left the window');
+  assert.notEqual(w.scorePsi(), psi);
+});
