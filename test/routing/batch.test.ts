@@ -220,3 +220,22 @@ test('a batch with calibration: normalized per instance, decisions on it, the se
   assert.deepEqual(rec!.challenger.decisions, [true, true]);
   assert.equal(rec!.agree, 0);
 });
+
+test('a preset request that names no batch (not JSON, no batch field) is read as one score, as before', async (t) => {
+  const answer: Behaviour = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"predictions":[[0.2,0.8]]}');
+  };
+  const [ch, cl] = await models(t, answer, answer);
+  const p = await startProxy(testConfig(ch.url, cl.url, tempDir(), { routes: ROUTES }));
+  await post(p.url, '/v1/models/fraud:predict', { signature_name: 'serving_default' }, 'no-field');
+  await post(p.url, '/v1/models/fraud:predict', 'binary tensor', 'not-json');
+  const records = await p.stopAndRead();
+  assert.equal(records.length, 2);
+  for (const rec of records) {
+    assert.equal('instances' in rec, false, rec.requestId);
+    assert.equal(rec.champion.score, 0.8, rec.requestId);
+    assert.equal(rec.challenger.decision, true, rec.requestId);
+    assert.equal(rec.agree, true, rec.requestId);
+  }
+});
