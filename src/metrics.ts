@@ -188,7 +188,14 @@ export class Metrics {
     if (r.error) return;
     this.#observeOutcome(this.#champion, 'champion', r.champion);
     this.#observeOutcome(this.#challenger, 'challenger', r.challenger);
-    if (r.agree !== null) (r.agree ? this.#agreeTrue : this.#agreeFalse).n++;
+    if (typeof r.agree === 'number') this.#observeBatchAgreement(r.champion.decisions, r.challenger.decisions);
+    else if (r.agree !== null) (r.agree ? this.#agreeTrue : this.#agreeFalse).n++;
+  }
+
+  /** A batch (docs/records.md#batches): agreement counted per instance. */
+  #observeBatchAgreement(c: readonly boolean[] | null | undefined, h: readonly boolean[] | null | undefined): void {
+    if (!c || !h || c.length !== h.length) return;
+    for (let i = 0; i < c.length; i++) (c[i] === h[i] ? this.#agreeTrue : this.#agreeFalse).n++;
   }
 
   readonly #champion = this.#roleSlots('champion');
@@ -243,5 +250,8 @@ export class Metrics {
     if (o.error) this.#errorSlot(c, role, o.error.kind).n++;
     if (o.score !== null) c.score.observe(o.score);
     if (o.decision !== null) (o.decision ? c.decisionTrue : c.decisionFalse).n++;
+    // A batch: each instance's score and decision (docs/records.md#batches).
+    if (o.scores) for (const s of o.scores) c.score.observe(s);
+    if (o.decisions) for (const d of o.decisions) (d ? c.decisionTrue : c.decisionFalse).n++;
   }
 }

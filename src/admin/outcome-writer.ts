@@ -18,6 +18,7 @@ export function outcomeLine(r: OutcomeRecord, time: number): string {
   let line = `{"level":30,"time":${time}`;
   if (r.requestId !== undefined) line += `,"requestId":${JSON.stringify(r.requestId)}`;
   if (r.unit !== undefined) line += `,"unit":${JSON.stringify(r.unit)}`;
+  if (r.instance !== undefined) line += `,"instance":${r.instance}`;
   return `${line},"label":${r.label},"msg":"outcome"}\n`;
 }
 

@@ -35,7 +35,7 @@ export interface OutcomeTarget {
 
 export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** One item: `{requestId?, unit?, label}` with at least one id; true/false stored as 1/0; other keys dropped. */
+/** One item: `{requestId?, unit?, instance?, label}` with at least one id; true/false stored as 1/0; other keys dropped. */
 export function validateOutcome(item: unknown): OutcomeRecord | string {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return 'must be a JSON object';
   const o = item as Record<string, unknown>;
@@ -48,6 +48,13 @@ export function validateOutcome(item: unknown): OutcomeRecord | string {
     else out[key] = v;
   }
   if (out.requestId === undefined && out.unit === undefined) return 'needs requestId or unit';
+  // A batch request's instance (docs/records.md#outcome-record): its 0-based index, only with requestId.
+  const instance = o.instance;
+  if (instance !== undefined && instance !== null) {
+    if (typeof instance !== 'number' || !Number.isSafeInteger(instance) || instance < 0) return `instance: must be an integer >= 0, got ${describe(instance)}`;
+    if (out.requestId === undefined) return 'instance: only with requestId (it indexes that request\'s batch)';
+    out.instance = instance;
+  }
   const label = o.label;
   if (label === 1 || label === true) out.label = 1;
   else if (label === 0 || label === false) out.label = 0;

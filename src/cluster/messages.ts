@@ -5,7 +5,8 @@ import type { ModelOutcome, PairRecord } from '../records/types.js';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
 /** Just what guardrails read of a pair record: [error?, champion, challenger] outcomes, compact. */
-export type OutcomeView = [kind: string | null, latencyMs: number | null, decision: boolean | null, score: number | null];
+export type OutcomeView = [kind: string | null, latencyMs: number | null, decision: boolean | null, score: number | null,
+  scores?: number[] | null, decisions?: boolean[] | null];
 export type PairView = [rejected: 0 | 1, champion: OutcomeView, challenger: OutcomeView];
 
 export type ToWorker =
@@ -20,15 +21,21 @@ export type ToPrimary =
   | { type: 'ccr:metrics'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] };
 
 function view(o: ModelOutcome): OutcomeView {
-  return [o.error?.kind ?? null, o.latencyMs, o.decision, o.score];
+  const v: OutcomeView = [o.error?.kind ?? null, o.latencyMs, o.decision, o.score];
+  // A batch's instances each count in the guardrails (docs/records.md#batches).
+  if (o.scores || o.decisions) v.push(o.scores ?? null, o.decisions ?? null);
+  return v;
 }
 
 export function toView(r: PairRecord): PairView {
   return [r.error ? 1 : 0, view(r.champion), view(r.challenger)];
 }
 
-function outcome([kind, latencyMs, decision, score]: OutcomeView): ModelOutcome {
-  return { version: '', status: null, latencyMs, decision, score, error: kind === null ? null : { kind: kind as never, message: '' } };
+function outcome([kind, latencyMs, decision, score, scores, decisions]: OutcomeView): ModelOutcome {
+  const o: ModelOutcome = { version: '', status: null, latencyMs, decision, score, error: kind === null ? null : { kind: kind as never, message: '' } };
+  if (scores !== undefined) o.scores = scores;
+  if (decisions !== undefined) o.decisions = decisions;
+  return o;
 }
 
 /** A record with the fields guardrails read, rebuilt in the primary. */

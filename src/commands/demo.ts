@@ -68,7 +68,12 @@ export async function runDemo(argv: string[]): Promise<number> {
         champion: { url: models.champion.url, version: models.champion.version, timeoutMs: 2000 },
         challenger: { url: models.challenger.url, version: models.challenger.version, timeoutMs: 2000 },
       },
-      routes: [{ method: 'POST', path: '/predict', score: '/score' }],
+      routes: [
+        { method: 'POST', path: '/predict', score: '/score' },
+        // Batch routes of the demo models (docs/requests.md#batches); the generated traffic uses /predict.
+        { method: 'POST', path: '/v2/models/fraud/infer', preset: 'kserve-v2' },
+        { method: 'POST', path: '/v1/models/fraud:predict', preset: 'tfserving' },
+      ],
       decision: { threshold: 0.5 },
       assignment: { unit: 'header:x-user-id', salt: 'demo-fraud-v8', seed: 42 },
       traffic: { control: 0.1, challenger: 0.2, shadow: true },

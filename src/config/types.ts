@@ -49,6 +49,8 @@ export interface RouteConfig {
   /** JSON Pointer to the score; exactly one of `score` / `preset`. */
   readonly score?: string;
   readonly preset?: Preset;
+  /** JSON Pointer to the request's array of instances (a batch route; only with `score`). */
+  readonly instances?: string;
 }
 
 export interface AssignmentConfig {

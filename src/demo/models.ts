@@ -45,6 +45,9 @@ export const CHAMPION_VERSION = 'fraud-v7';
 export const CHALLENGER_VERSION = 'fraud-v8';
 
 const BODY_LIMIT = 1024 * 1024;
+/** Instances scored per batch request at most. */
+const MAX_ROWS = 10_000;
+const TFSERVING_PATH = '/v1/models/fraud:predict';
 // Past this, a client that never finishes its request must not keep close() waiting.
 const CLOSE_GRACE_MS = 1000;
 
@@ -77,6 +80,28 @@ export function features(doc: unknown): Features | null {
     hour: Math.floor(hour),
     deviceNew: f['deviceNew'] === true,
   };
+}
+
+/**
+ * A KServe v2 batch (docs/requests.md#batches): named tensors of n values each are n transactions,
+ * row i taking every input's i-th value. Null when `doc` has no `inputs` list.
+ */
+export function kserveRows(doc: unknown): Record<string, unknown>[] | null {
+  const inputs = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as { inputs?: unknown }).inputs : undefined;
+  if (!Array.isArray(inputs)) return null;
+  let n = 1;
+  for (const input of inputs) {
+    const data = (input ?? {}) as { data?: unknown };
+    if (Array.isArray(data.data)) n = Math.max(n, data.data.length);
+  }
+  return Array.from({ length: Math.min(n, MAX_ROWS) }, (_, i) => {
+    const row: Record<string, unknown> = {};
+    for (const input of inputs) {
+      const { name, data } = (input ?? {}) as { name?: unknown; data?: unknown };
+      if (typeof name === 'string' && name !== '__proto__' && Array.isArray(data)) row[name] = data[i];
+    }
+    return row;
+  });
 }
 
 /** The model's score for a parsed request body, or null when the body is not a JSON object. */
@@ -113,7 +138,8 @@ async function startModel(spec: Readonly<DemoModelSpec>, version: string, host: 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     const kserve = path === '/v2/models/fraud/infer';
-    if (!kserve && path !== '/score' && path !== '/predict') return send(res, 404, { error: 'not_found' });
+    const tfserving = path === TFSERVING_PATH;
+    if (!kserve && !tfserving && path !== '/score' && path !== '/predict') return send(res, 404, { error: 'not_found' });
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       return send(res, 405, { error: 'method_not_allowed' });
@@ -129,15 +155,20 @@ async function startModel(spec: Readonly<DemoModelSpec>, version: string, host: 
     } catch {
       return send(res, 400, { error: 'bad_request' });
     }
-    const p = scoreDocument(spec, doc);
-    if (p === null) return send(res, 400, { error: 'bad_request' });
+    // One transaction, or a batch: TF Serving's `instances`, KServe v2 tensors of several values.
+    const instances = (doc as { instances?: unknown } | null)?.instances;
+    const rows = tfserving ? (Array.isArray(instances) && instances.length <= MAX_ROWS ? instances : null) : kserve ? kserveRows(doc) ?? [doc] : [doc];
+    const ps = rows?.map((row) => scoreDocument(spec, row)) ?? null;
+    if (ps === null || ps.length === 0 || ps.some((p) => p === null)) return send(res, 400, { error: 'bad_request' });
     if (delayMs > 0) await sleep(delayMs, undefined, { signal: closing.signal }).catch(() => {});
     if (closing.signal.aborted) res.setHeader('connection', 'close');
-    if (!kserve) return send(res, 200, { score: p, model: version });
+    const scores = ps as number[];
+    if (tfserving) return send(res, 200, { predictions: scores.map((p) => [1 - p, p]) });
+    if (!kserve) return send(res, 200, { score: scores[0], model: version });
     send(res, 200, {
       model_name: 'fraud',
       model_version: version,
-      outputs: [{ name: 'score', datatype: 'FP32', shape: [1, 2], data: [1 - p, p] }],
+      outputs: [{ name: 'score', datatype: 'FP32', shape: [scores.length, 2], data: scores.flatMap((p) => [1 - p, p]) }],
     });
   };
 
@@ -190,8 +221,10 @@ export interface DemoModels {
 
 /**
  * Start the champion (fraud-v7) and challenger (fraud-v8) demo models. Each answers
- * `POST /score` and `POST /predict` with `{"score": p, "model": version}` and
- * `POST /v2/models/fraud/infer` in KServe v2 form; the score is a pure function of the body.
+ * `POST /score` and `POST /predict` with `{"score": p, "model": version}`,
+ * `POST /v2/models/fraud/infer` in KServe v2 form (a batch when the tensors hold several values)
+ * and `POST /v1/models/fraud:predict` in TF Serving form (`instances` → `predictions`, a batch);
+ * each score is a pure function of its transaction.
  */
 export async function startDemoModels(opts: DemoModelsOptions = {}): Promise<DemoModels> {
   const host = opts.host ?? '127.0.0.1';

@@ -10,6 +10,10 @@
  *   PSI is a sum over 10 bins. The one O(window) step is binning the scores already held when the
  *   reference fills, once per config load.
  *
+ * A batch record (docs/records.md#batches) is one slot like any record, and each of its instances
+ * one observation: its decisions count in the decision rates, its scores in the score reference and
+ * the PSI (and in their `minSamples`); its error and latency count once, per call.
+ *
  * Records with a top-level `error` and records whose challenger outcome is `skipped` are not taken.
  * Each figure is null while undefined or while its sample is below `minSamples`.
  */
@@ -27,7 +31,6 @@ export interface WindowOptions {
 
 const CHAMPION = 0;
 const CHALLENGER = 1;
-const NO_DECISION = -1;
 const NO_BIN = -1;
 
 /** True for a record the guardrails judge: the challenger was called and the request was not rejected. */
@@ -52,12 +55,23 @@ export class GuardrailWindow {
   #size = 0;
   // Per slot of the ring.
   readonly #error: Uint8Array;
-  readonly #decision: [Int8Array, Int8Array];
+  /** Decisions and true decisions of each slot (one record: 0 or 1 each; a batch: per instance). */
+  readonly #decided: [Uint32Array, Uint32Array];
+  readonly #true: [Uint32Array, Uint32Array];
   readonly #score: Float64Array;
   readonly #bin: Int8Array;
+  /**
+   * A batch record's challenger scores: how many (0: a single score, in #score), their counts per
+   * bin once binned, and until then the scores themselves. Only scores seen before the reference
+   * filled wait unbinned, and each of those is in the reference too: the window's memory stays
+   * O(window) whatever the batch sizes.
+   */
+  readonly #batchCount: Uint32Array;
+  readonly #batchBins: Uint32Array;
+  readonly #pending: Array<Float64Array | null>;
   // Running sums over the records held.
   #errors = 0;
-  readonly #decided = [0, 0];
+  readonly #decisions = [0, 0];
   readonly #trues = [0, 0];
   #scores = 0;
   readonly #binCounts = new Array<number>(PSI_BINS).fill(0);
@@ -71,9 +85,13 @@ export class GuardrailWindow {
     this.capacity = window;
     this.minSamples = minSamples;
     this.#error = new Uint8Array(window);
-    this.#decision = [new Int8Array(window), new Int8Array(window)];
+    this.#decided = [new Uint32Array(window), new Uint32Array(window)];
+    this.#true = [new Uint32Array(window), new Uint32Array(window)];
     this.#score = new Float64Array(window);
     this.#bin = new Int8Array(window);
+    this.#batchCount = new Uint32Array(window);
+    this.#batchBins = new Uint32Array(window * PSI_BINS);
+    this.#pending = new Array<Float64Array | null>(window).fill(null);
     this.#latency = [new SlidingQuantile(window, 0.99), new SlidingQuantile(window, 0.99)];
     this.#reference = new ScoreReference(window);
   }
@@ -101,6 +119,13 @@ export class GuardrailWindow {
     this.#put(CHAMPION, slot, r.champion);
     this.#put(CHALLENGER, slot, r.challenger);
 
+    const batch = r.challenger.scores;
+    if (batch) {
+      this.#score[slot] = NaN;
+      this.#bin[slot] = NO_BIN;
+      this.#putBatch(slot, batch);
+      return true;
+    }
     const score = r.challenger.score;
     if (score === null || !Number.isFinite(score)) {
       this.#score[slot] = NaN;
@@ -139,7 +164,7 @@ export class GuardrailWindow {
   /** True decisions / outcomes with a decision; null below minSamples decisions. */
   decisionRate(role: 'champion' | 'challenger'): number | null {
     const i = role === 'champion' ? CHAMPION : CHALLENGER;
-    return this.#decided[i]! < this.minSamples ? null : this.#trues[i]! / this.#decided[i]!;
+    return this.#decisions[i]! < this.minSamples ? null : this.#trues[i]! / this.#decisions[i]!;
   }
 
   /** Challenger decision rate / champion decision rate; null when either is or the champion's is 0. */
@@ -158,23 +183,63 @@ export class GuardrailWindow {
   #put(role: number, slot: number, o: ModelOutcome): void {
     const latency = latencyOf(o);
     if (latency !== null) this.#latency[role]!.add(slot, latency);
-    const d = o.decision === null ? NO_DECISION : o.decision ? 1 : 0;
-    this.#decision[role]![slot] = d;
-    if (d !== NO_DECISION) {
-      this.#decided[role]!++;
-      this.#trues[role]! += d;
+    let decided = 0;
+    let trues = 0;
+    if (o.decision !== null) {
+      decided = 1;
+      trues = o.decision ? 1 : 0;
+    } else if (o.decisions) {
+      decided = o.decisions.length;
+      for (const d of o.decisions) if (d) trues++;
     }
+    this.#decided[role]![slot] = decided;
+    this.#true[role]![slot] = trues;
+    this.#decisions[role]! += decided;
+    this.#trues[role]! += trues;
+  }
+
+  /** A batch's challenger scores: each one observation for the reference and the bins. */
+  #putBatch(slot: number, batch: readonly number[]): void {
+    const held = batch.filter((x) => Number.isFinite(x));
+    this.#batchCount[slot] = held.length;
+    this.#scores += held.length;
+    if (this.#reference.full) return this.#binBatch(slot, held);
+    for (const x of held) {
+      if (this.#reference.add(x)) {
+        // The reference filled part-way: every score held is binned, this batch's included.
+        this.#pending[slot] = Float64Array.from(held);
+        return this.#binHeld();
+      }
+    }
+    this.#pending[slot] = Float64Array.from(held);
+  }
+
+  #binBatch(slot: number, scores: ArrayLike<number>): void {
+    const base = slot * PSI_BINS;
+    for (let i = 0; i < scores.length; i++) {
+      const b = this.#reference.bin(scores[i]!);
+      this.#batchBins[base + b]!++;
+      this.#binCounts[b]!++;
+    }
+    this.#pending[slot] = null;
   }
 
   #evict(slot: number): void {
     this.#errors -= this.#error[slot]!;
     for (const role of [CHAMPION, CHALLENGER]) {
       this.#latency[role]!.remove(slot);
-      const d = this.#decision[role]![slot]!;
-      if (d !== NO_DECISION) {
-        this.#decided[role]!--;
-        this.#trues[role]! -= d;
+      this.#decisions[role]! -= this.#decided[role]![slot]!;
+      this.#trues[role]! -= this.#true[role]![slot]!;
+    }
+    if (this.#batchCount[slot]! > 0) {
+      this.#scores -= this.#batchCount[slot]!;
+      this.#batchCount[slot] = 0;
+      const base = slot * PSI_BINS;
+      for (let b = 0; b < PSI_BINS; b++) {
+        this.#binCounts[b]! -= this.#batchBins[base + b]!;
+        this.#batchBins[base + b] = 0;
       }
+      this.#pending[slot] = null;
     }
     if (!Number.isNaN(this.#score[slot]!)) this.#scores--;
     const b = this.#bin[slot]!;
@@ -191,6 +256,7 @@ export class GuardrailWindow {
     for (let i = 0; i < this.#size; i++) {
       const s = this.#score[i]!;
       if (!Number.isNaN(s)) this.#addBin(i, this.#reference.bin(s));
+      else if (this.#pending[i]) this.#binBatch(i, this.#pending[i]!);
     }
   }
 }

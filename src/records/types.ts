@@ -11,8 +11,14 @@ export interface ModelOutcome {
   score: number | null;
   decision: boolean | null;
   error: { kind: OutcomeErrorKind; message: string } | null;
-  /** Present with calibration. */
-  normalized?: number | null;
+  /**
+   * Present with calibration: the normalized score, or for a batch one per instance (null when the
+   * version has no table or no score was read).
+   */
+  normalized?: number | null | Array<number | null>;
+  /** A batch of more than one instance (docs/records.md#batches): one score and decision per instance, in order. */
+  scores?: number[] | null;
+  decisions?: boolean[] | null;
 }
 
 export interface PairRecord {
@@ -27,7 +33,10 @@ export interface PairRecord {
   fallback: boolean;
   champion: ModelOutcome;
   challenger: ModelOutcome;
-  agree: boolean | null;
+  /** Decisions equal / both known; for a batch the share of instances whose decisions are equal. */
+  agree: boolean | number | null;
+  /** The number of instances of a batch request (absent for a single instance). */
+  instances?: number;
   fields: Record<string, unknown>;
   request?: unknown;
   response?: unknown;
@@ -37,6 +46,8 @@ export interface PairRecord {
 export interface OutcomeRecord {
   requestId?: string;
   unit?: string;
+  /** The 0-based index of the instance labelled, in a batch request (only with requestId). */
+  instance?: number;
   label: 0 | 1;
 }
 

@@ -50,7 +50,7 @@ export async function chartData(db: Queries, report: Report): Promise<ChartData>
   if (from !== null && to !== null) {
     const width = Math.max(1, Math.ceil((to - from + 1) / TIME_BUCKETS));
     const t = await db.rows(`SELECT floor((time - $1) / $2)::BIGINT AS b, grp, count(*) AS n FROM rec
-      WHERE time IS NOT NULL AND grp IN ('control', 'champion', 'challenger') GROUP BY ALL ORDER BY b, grp`, [from, width]);
+      WHERE call AND time IS NOT NULL AND grp IN ('control', 'champion', 'challenger') GROUP BY ALL ORDER BY b, grp`, [from, width]);
     for (const x of t) traffic.push({ t: from + count(x.b) * width, group: x.grp as GroupName, n: count(x.n) });
   }
 

@@ -27,8 +27,11 @@ const OUTCOME: Columns = {
   latencyMs: 'DOUBLE',
   score: 'DOUBLE',
   decision: 'BOOLEAN',
-  normalized: 'DOUBLE',
+  // A number, or for a batch an array (docs/records.md#batches): typed as it is read.
+  normalized: 'JSON',
   error: { kind: 'VARCHAR' },
+  scores: 'DOUBLE[]',
+  decisions: 'BOOLEAN[]',
 };
 
 function pairColumns(withFields: boolean): Columns {
@@ -40,6 +43,7 @@ function pairColumns(withFields: boolean): Columns {
     unit: 'VARCHAR',
     group: 'VARCHAR',
     fallback: 'BOOLEAN',
+    instances: 'DOUBLE',
     error: 'JSON',
     champion: OUTCOME,
     challenger: OUTCOME,
@@ -55,6 +59,8 @@ function pairColumns(withFields: boolean): Columns {
  * difference the report computes can overflow a double.
  */
 export const MAX_MAGNITUDE = 1e15;
+/** A batch record's `instances` is used up to this (a line holds far fewer scores). */
+export const MAX_INSTANCES = 1e8;
 /** A record's `time` (epoch ms) is used within ± this: the range of a JavaScript Date. */
 export const MAX_TIME = 8.64e15;
 
@@ -64,7 +70,30 @@ const bounded = (expr: string, max: number) => `CASE WHEN ${inRange(expr, max)} 
 /** 1 when `expr` is a number left out by {@link bounded}, else 0. */
 const outOfRange = (expr: string, max: number) => `(${expr} IS NOT NULL AND NOT ${inRange(expr, max)})::UTINYINT`;
 
-const MEASURES = ['latencyMs', 'score', 'normalized'] as const;
+const MEASURES = ['latencyMs', 'score'] as const;
+
+/** A record's `normalized` when it is a number (a batch's is an array). */
+const normalizedNumber = (role: string) =>
+  `CASE WHEN json_type(${role}.normalized) IN ('DOUBLE', 'UBIGINT', 'BIGINT') THEN TRY_CAST(${role}.normalized AS DOUBLE) END`;
+/** A batch's normalized scores (null elements kept: a version without a calibration table). */
+const normalizedList = (role: string) =>
+  `CASE WHEN json_type(${role}.normalized) = 'ARRAY' THEN TRY_CAST(${role}.normalized AS DOUBLE[]) END`;
+/** A list with every element out of range read as absent (as {@link bounded} does for one number). */
+const boundedList = (expr: string, max: number) => `list_transform(${expr}, x -> ${bounded('x', max)})`;
+const outOfRangeList = (expr: string, max: number) => `coalesce(length(list_filter(${expr}, x -> x IS NOT NULL AND NOT ${inRange('x', max)})), 0)`;
+
+/**
+ * A batch record's per-instance lists (docs/records.md#batches), used only when its `instances`
+ * is a count above 1 that the lists can be read against; the `rec` view (tables.ts) makes one row
+ * of each instance.
+ */
+function batchColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
+  return [
+    `${boundedList(`${role}.scores`, MAX_MAGNITUDE)} AS ${p}_scores`,
+    `${role}.decisions AS ${p}_decs`,
+    `${boundedList(normalizedList(role), MAX_MAGNITUDE)} AS ${p}_norms`,
+  ].join(', ');
+}
 
 function roleColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
   return [
@@ -76,15 +105,19 @@ function roleColumns(role: 'champion' | 'challenger', p: 'c' | 'h'): string {
     `${bounded(`${role}.latencyMs`, MAX_MAGNITUDE)} AS ${p}_lat`,
     `${bounded(`${role}.score`, MAX_MAGNITUDE)} AS ${p}_score`,
     `${role}.decision AS ${p}_dec`,
-    `${bounded(`${role}.normalized`, MAX_MAGNITUDE)} AS ${p}_norm`,
+    `${bounded(normalizedNumber(role), MAX_MAGNITUDE)} AS ${p}_norm`,
   ].join(', ');
 }
 
-/** How many of a pair line's numbers were left out as out of range (0–7). */
+/** How many of a pair line's numbers (a batch's lists included) were left out as out of range. */
 function outOfRangeCount(): string {
   const terms = [outOfRange('time', MAX_TIME)];
-  for (const role of ['champion', 'challenger']) for (const m of MEASURES) terms.push(outOfRange(`${role}.${m}`, MAX_MAGNITUDE));
-  return `(${terms.join(' + ')})::UTINYINT AS oor`;
+  for (const role of ['champion', 'challenger']) {
+    for (const m of MEASURES) terms.push(outOfRange(`${role}.${m}`, MAX_MAGNITUDE));
+    terms.push(outOfRange(normalizedNumber(role), MAX_MAGNITUDE));
+    terms.push(outOfRangeList(`${role}.scores`, MAX_MAGNITUDE), outOfRangeList(normalizedList(role), MAX_MAGNITUDE));
+  }
+  return `(${terms.join(' + ')})::UINTEGER AS oor`;
 }
 
 function segmentColumns(field: string): string {
@@ -110,6 +143,10 @@ function pairSelect(segment: string | undefined): string {
     'coalesce(fallback, false) AS fallback',
     roleColumns('champion', 'c'),
     roleColumns('challenger', 'h'),
+    // A batch's instance count: a whole number above 1 (else the record is read as one instance).
+    `CASE WHEN instances > 1 AND instances <= ${MAX_INSTANCES} AND instances = floor(instances) THEN instances::UINTEGER END AS n_inst`,
+    batchColumns('champion', 'c'),
+    batchColumns('challenger', 'h'),
     outOfRangeCount(),
     ...(segment !== undefined ? [segmentColumns(segment)] : []),
   ].join(', ');
@@ -134,16 +171,23 @@ export const EVENTS: LineTable = {
 };
 
 /** Outcome lines: `y` is the parsed label, NULL when the line is rejected (docs/report.md, "labels"). */
+/** An outcome's `instance` (a batch request's 0-based index) when it is a whole number >= 0, else NULL. */
+const INSTANCE = `CASE WHEN json_type(instance) IN ('UBIGINT', 'BIGINT', 'DOUBLE')
+      AND TRY_CAST(instance AS DOUBLE) BETWEEN 0 AND ${sqlNumber(Number.MAX_SAFE_INTEGER)}
+      AND TRY_CAST(instance AS DOUBLE) = floor(TRY_CAST(instance AS DOUBLE)) THEN TRY_CAST(instance AS DOUBLE)::BIGINT END`;
+/** An `instance` that is given (not null) but unusable, or given without a requestId: the line is rejected. */
+const BAD_INSTANCE = `(instance IS NOT NULL AND json_type(instance) <> 'NULL' AND (${INSTANCE} IS NULL OR nullif(requestId, '') IS NULL))`;
+
 export const OUTCOMES: LineTable = {
-  columns: { time: 'DOUBLE', msg: 'VARCHAR', requestId: 'VARCHAR', unit: 'VARCHAR', label: 'JSON' },
+  columns: { time: 'DOUBLE', msg: 'VARCHAR', requestId: 'VARCHAR', unit: 'VARCHAR', instance: 'JSON', label: 'JSON' },
   // Labels: 0/1 numbers or booleans; anything else makes the line rejected.
   select: `time, coalesce(msg IS NULL OR msg = 'outcome', false) AS is_outcome,
-    nullif(requestId, '') AS rid, nullif(unit, '') AS unit, label IS NOT NULL AS has_label,
+    nullif(requestId, '') AS rid, nullif(unit, '') AS unit, ${INSTANCE} AS inst, label IS NOT NULL AS has_label,
     -- The JSON text decides the common spellings cheaply; other numbers (1.0, 1e0, -0) are parsed.
-    CASE CAST(label AS VARCHAR)
+    CASE WHEN ${BAD_INSTANCE} THEN NULL ELSE CASE CAST(label AS VARCHAR)
       WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0
       ELSE CASE WHEN json_type(label) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN
         CASE TRY_CAST(label AS DOUBLE) WHEN 1 THEN 1 WHEN 0 THEN 0 END END
-    END::TINYINT AS y, msg`,
+    END END::TINYINT AS y, msg`,
   suspect: 'rid IS NULL AND unit IS NULL AND NOT has_label AND msg IS NULL AND time IS NULL',
 };

@@ -3,12 +3,14 @@
  *
  *   pairs       every line of the pair files, flattened at load (schema.ts)
  *   pair_rows   pair records in the time window (rejected ones included)
- *   rec         pair records in the window without a top-level `error`
+ *   rec         pair records in the window without a top-level `error`, one row per observation:
+ *               a batch record (docs/records.md#batches) is one row per instance (see defineViews)
  *   outcomes    outcome lines with their parsed label `y` (null = rejected), in file/line order
  *   events      event lines
- *   label_req, label_unit   the latest valid label per requestId, per unit
- *   rec_label   every `rec` record with its `label` (null when it has none): the one definition of
- *               how a record finds its label
+ *   label_inst, label_req, label_unit   the latest valid label per (requestId, instance), per
+ *               requestId (lines without instance), per unit
+ *   rec_label   every `rec` row with its `label` (null when it has none): the one definition of
+ *               how an observation finds its label
  *   labelled    the labelled records of `rec_label`, narrowed to what the label figures read
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -49,9 +51,12 @@ export async function loadOutcomes(conn: DuckDBConnection, files: LogFiles, maxL
   // One batch per file: (batch, rowid) is the order in which later lines win.
   for (const [i, file] of files.outcomes.entries()) malformed += await load(conn, 'outcomes', OUTCOMES, [file], { batch: i, maxLineBytes });
   const valid = 'is_outcome AND y IS NOT NULL';
+  await conn.run(`CREATE OR REPLACE TABLE label_inst AS
+    SELECT rid, inst, arg_max(y, {'b': batch, 's': rowid}) AS y FROM outcomes
+    WHERE ${valid} AND rid IS NOT NULL AND inst IS NOT NULL GROUP BY rid, inst`);
   await conn.run(`CREATE OR REPLACE TABLE label_req AS
     SELECT rid, arg_max(y, {'b': batch, 's': rowid}) AS y FROM outcomes
-    WHERE ${valid} AND rid IS NOT NULL GROUP BY rid`);
+    WHERE ${valid} AND rid IS NOT NULL AND inst IS NULL GROUP BY rid`);
   await conn.run(`CREATE OR REPLACE TABLE label_unit AS
     SELECT unit, arg_max(y, {'b': batch, 's': rowid}) AS y FROM outcomes
     WHERE ${valid} AND rid IS NULL AND unit IS NOT NULL GROUP BY unit`);
@@ -72,11 +77,45 @@ export async function defineViews(conn: DuckDBConnection, window: TimeWindow): P
     ...(window.until !== undefined ? [`time < ${sqlNumber(window.until)}`] : []),
   ].join(' AND ');
   await conn.run(`CREATE OR REPLACE VIEW pair_rows AS SELECT * FROM pairs WHERE ${inWindow}`);
-  await conn.run(`CREATE OR REPLACE VIEW rec AS SELECT * FROM pairs WHERE ${inWindow} AND NOT rejected`);
-  // A record's label: its request's, else its unit's (docs/report.md, "labels").
-  await conn.run(`CREATE OR REPLACE VIEW rec_label AS SELECT r.*, coalesce(lr.y, lu.y) AS label FROM rec r
+  await conn.run(`CREATE OR REPLACE VIEW rec AS ${observations(inWindow + ' AND NOT rejected', await hasBatches(conn, inWindow))}`);
+  // An observation's label: its instance's, else its request's, else its unit's (docs/report.md, "labels").
+  await conn.run(`CREATE OR REPLACE VIEW rec_label AS SELECT r.*, coalesce(li.y, lr.y, lu.y) AS label FROM rec r
+    LEFT JOIN label_inst li ON r.requestId = li.rid AND r.inst = li.inst
     LEFT JOIN label_req lr ON r.requestId = lr.rid
     LEFT JOIN label_unit lu ON r.unit = lu.unit`);
+}
+
+const BATCH_LISTS = 'c_scores, c_decs, c_norms, h_scores, h_decs, h_norms';
+
+/** Whether any record in the window is a batch (without one, `rec` stays a plain filter over `pairs`). */
+async function hasBatches(conn: DuckDBConnection, inWindow: string): Promise<boolean> {
+  const r = await conn.runAndReadAll(`SELECT EXISTS (SELECT 1 FROM pairs WHERE ${inWindow} AND n_inst IS NOT NULL)`);
+  return r.getRows()[0]?.[0] === true;
+}
+
+/**
+ * `rec`: one row per observation (docs/report.md, "Batches"). A record of one instance is one row,
+ * `inst` 0. A batch record of n instances is n rows, `inst` 0..n-1, each with that instance's score,
+ * decision and normalized score in the usual columns (null where the model has none). What belongs
+ * to the call — `c_called`/`h_called`, errors and their kind, latencies, `fallback`, `oor` — is
+ * kept on the row of instance 0 only (the others: not called, no error, no latency), so that every
+ * per-call figure reads as it did. `call` is true on that one row per record: a figure that counts
+ * records or requests (records, groups, SRM, coverage, volume) counts `WHERE call`.
+ */
+function observations(where: string, batches: boolean): string {
+  const single = `SELECT * EXCLUDE (${BATCH_LISTS}), true AS call, 0::UINTEGER AS inst FROM pairs WHERE ${where}`;
+  if (!batches) return single;
+  const first = (col: string, none: string) => `CASE WHEN inst = 0 THEN ${col} ELSE ${none} END AS ${col}`;
+  return `${single} AND n_inst IS NULL
+    UNION ALL BY NAME
+    SELECT * EXCLUDE (${BATCH_LISTS}) REPLACE (
+        c_scores[inst + 1] AS c_score, c_decs[inst + 1] AS c_dec, c_norms[inst + 1] AS c_norm,
+        h_scores[inst + 1] AS h_score, h_decs[inst + 1] AS h_dec, h_norms[inst + 1] AS h_norm,
+        ${['c_called', 'h_called', 'c_err', 'h_err', 'fallback'].map((c) => first(c, 'false')).join(', ')},
+        ${['c_kind', 'h_kind', 'c_lat', 'h_lat'].map((c) => first(c, 'NULL')).join(', ')},
+        ${first('oor', '0')}),
+      inst = 0 AS call
+    FROM (SELECT *, unnest(range(n_inst))::UINTEGER AS inst FROM pairs WHERE ${where} AND n_inst IS NOT NULL)`;
 }
 
 /** `labelled`: narrow on purpose, only what label figures use (materializing wide rows is what costs). */

@@ -17,6 +17,7 @@ import { groupOf } from '../assignment/bucket.js';
 import type { PairRecord, RequestErrorKind } from '../records/types.js';
 import type { PreparedRoute, Snapshot } from '../runtime/snapshot.js';
 import { evaluate, notEvaluated, type Evaluated } from '../scoring/outcome.js';
+import { countInstances } from '../scoring/batch.js';
 import type { Call, CallResult } from '../upstream/model-client.js';
 import { EMPTY } from '../util/chunks.js';
 import { writeError } from '../http/answer.js';
@@ -104,10 +105,17 @@ export class Exchange implements BodyListener {
     const req = this.#req!;
     const f = this.#facts;
     f.body = body;
-    if (snap.needsJson || cfg.logging.bodies) f.json = jsonOf(body);
+    const batch = this.#route.batch;
+    if (snap.needsJson || cfg.logging.bodies || batch !== null) f.json = jsonOf(body);
     if (snap.needsJson && f.json === undefined) {
       const why = snap.unit.kind === 'body' ? 'assignment.unit reads the body' : 'logging.fields read the body';
       return this.#refuse(400, 'bad_request', `request body is not valid JSON (${why})`);
+    }
+    // The whole batch goes to one group; its instances are counted once for both models.
+    if (batch !== null) {
+      f.batch = countInstances(batch, f.json);
+      // Kept only for what reads it later (fields, bodies): a large batch is not held while a shadow call runs.
+      if (!snap.needsJson && !cfg.logging.bodies) f.json = undefined;
     }
     // Assignment: docs/config.md#assignment-who-lands-in-which-group.
     f.key = snap.unit.kind === 'none' ? null : readUnitKey(snap.unit, { headers: req.headers, url: req.url!, json: f.json });
@@ -157,17 +165,17 @@ export class Exchange implements BodyListener {
     const scoring = this.#route.scoring[role];
     let e: Evaluated | Promise<Evaluated>;
     try {
-      e = evaluate(result, scoring);
+      e = evaluate(result, scoring, this.#facts.batch);
     } catch (err) {
       this.#ctx.recorder.fault(err);
-      e = notEvaluated(result, scoring, err);
+      e = notEvaluated(result, scoring, err, this.#facts.batch);
     }
     if (e instanceof Promise) {
       e.then(
         (v) => this.#evaluated(role, v),
         (err: unknown) => {
           this.#ctx.recorder.fault(err);
-          this.#evaluated(role, notEvaluated(result, scoring, err));
+          this.#evaluated(role, notEvaluated(result, scoring, err, this.#facts.batch));
         },
       );
     } else {

@@ -6,6 +6,7 @@ import type { Group, Role } from '../config/types.js';
 import { bodyForRecord, fieldsOf } from '../records/pair.js';
 import { skipped, type ModelOutcome, type PairRecord, type RequestErrorKind } from '../records/types.js';
 import type { PreparedRoute, Snapshot } from '../runtime/snapshot.js';
+import type { RequestBatch } from '../scoring/batch.js';
 import { EMPTY } from '../util/chunks.js';
 
 /** What a request's record says, filled in as the Exchange goes. */
@@ -27,10 +28,12 @@ export interface PairFacts {
   error: { kind: RequestErrorKind; message: string } | null;
   /** The body sent to the caller (kept with `logging.bodies`). */
   sent: Buffer | null;
+  /** A batch-aware route's count of the request's instances (null: one, or not counted). */
+  batch: RequestBatch | null;
 }
 
 export function newFacts(): PairFacts {
-  return { body: EMPTY, json: undefined, key: null, bucket: 0, group: null, answerRole: 'champion', fallback: false, champion: null, challenger: null, skip: null, error: null, sent: null };
+  return { body: EMPTY, json: undefined, key: null, bucket: 0, group: null, answerRole: 'champion', fallback: false, champion: null, challenger: null, skip: null, error: null, sent: null, batch: null };
 }
 
 /**
@@ -40,8 +43,9 @@ export function newFacts(): PairFacts {
 export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: string, f: PairFacts, full: boolean): PairRecord {
   const cfg = snap.config;
   const why = f.skip ?? 'not called';
-  const champion = f.champion ?? skipped(cfg.models.champion.version, why, snap.normalize !== null);
-  const challenger = f.challenger ?? skipped(cfg.models.challenger.version, why, snap.normalize !== null);
+  const batch = f.batch !== null && 'n' in f.batch && f.batch.n > 1 ? f.batch.n : null;
+  const champion = f.champion ?? skippedOf(cfg.models.champion.version, why, snap.normalize !== null, batch);
+  const challenger = f.challenger ?? skippedOf(cfg.models.challenger.version, why, snap.normalize !== null, batch);
   const assigned = f.group !== null;
   const record: PairRecord = {
     requestId,
@@ -54,9 +58,11 @@ export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: stri
     fallback: f.fallback,
     champion,
     challenger,
-    agree: champion.decision !== null && challenger.decision !== null ? champion.decision === challenger.decision : null,
+    agree: agreement(champion, challenger),
     fields: fieldsOf(full ? f.json : undefined, snap.fields),
   };
+  // Written only for more than one instance: a single-instance request is recorded as it always was.
+  if (batch !== null) record.instances = batch;
   const unit = snap.unitFor(f.key);
   if (unit !== undefined) record.unit = unit;
   if (cfg.logging.bodies) {
@@ -65,4 +71,25 @@ export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: stri
   }
   if (f.error !== null) record.error = f.error;
   return record;
+}
+
+/** A model not called; in a batch record, its per-instance arrays are null like its score. */
+function skippedOf(version: string, why: string, calibrated: boolean, batch: number | null): ModelOutcome {
+  const o = skipped(version, why, calibrated);
+  if (batch !== null) {
+    o.scores = null;
+    o.decisions = null;
+  }
+  return o;
+}
+
+/** `agree`: equal decisions, or for a batch the share of instances whose decisions are equal. */
+function agreement(c: ModelOutcome, h: ModelOutcome): boolean | number | null {
+  if (c.decision !== null && h.decision !== null) return c.decision === h.decision;
+  const cd = c.decisions;
+  const hd = h.decisions;
+  if (!cd || !hd || cd.length !== hd.length || cd.length === 0) return null;
+  let equal = 0;
+  for (let i = 0; i < cd.length; i++) if (cd[i] === hd[i]) equal++;
+  return equal / cd.length;
 }

@@ -8,6 +8,7 @@ import { memoBucketOf, type RandomSource } from '../assignment/bucket.js';
 import { unitFormatter } from '../records/pair.js';
 import type { Scoring } from '../scoring/outcome.js';
 import { scorePointer } from '../scoring/score.js';
+import { batchReading, type BatchReading } from '../scoring/batch.js';
 import { parsePointer, type Pointer } from '../util/json-pointer.js';
 import type { ModelClient } from '../upstream/model-client.js';
 import type { Calibration } from '../calibration/table.js';
@@ -19,6 +20,8 @@ export interface PreparedRoute {
   readonly name: string;
   /** How each model's answer is read on this route. */
   readonly scoring: Readonly<Record<Role, Scoring>>;
+  /** A batch-aware route (a preset, or `instances`): its requests' instances are counted. */
+  readonly batch: BatchReading | null;
 }
 
 export interface Snapshot {
@@ -65,10 +68,11 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
   for (const r of config.routes) {
     const name = routeKey(r.method, r.path);
     const score = scorePointer(r);
-    const scoring = (role: Role): Scoring => ({ version: config.models[role].version, pointer: score, threshold: thresholds[role], normalize });
+    const batch = batchReading(r);
+    const scoring = (role: Role): Scoring => ({ version: config.models[role].version, pointer: score, threshold: thresholds[role], normalize, batch });
     let byMethod = routes.get(r.path);
     if (byMethod === undefined) routes.set(r.path, (byMethod = new Map()));
-    byMethod.set(r.method, { name, scoring: { champion: scoring('champion'), challenger: scoring('challenger') } });
+    byMethod.set(r.method, { name, scoring: { champion: scoring('champion'), challenger: scoring('challenger') }, batch });
   }
   const unit = parseUnitSource(config.assignment.unit);
   const fields = Object.entries(config.logging.fields).map(([k, p]) => [k, parsePointer(p)] as const);

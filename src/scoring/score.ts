@@ -53,6 +53,11 @@ export function readScore(body: Buffer, pointer: Pointer): ScoreResult {
   } catch {
     return { ok: false, message: 'response body is not JSON' };
   }
+  return readScoreFrom(json, pointer);
+}
+
+/** The score at `pointer` in an answer already parsed (see readScore). */
+export function readScoreFrom(json: unknown, pointer: Pointer): ScoreResult {
   let value = resolvePointer(json, pointer);
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number')) {
     value = value[value.length - 1];

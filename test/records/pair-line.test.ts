@@ -106,3 +106,35 @@ test('pairLine: the SPEC\'s example record, one line, keys in the example\'s ord
       + '"agree":true,"fields":{"country":"US"}}\n',
   );
 });
+
+test('pairLine: batch records (scores, decisions, normalized arrays, agree as a share, instances) write the same bytes as JSON.stringify', () => {
+  const rng = seedrandom('pair-line-batch');
+  const batchOutcome = (o: ModelOutcome, n: number): ModelOutcome => {
+    const ok = o.error === null;
+    const out: ModelOutcome = { ...o, score: null, decision: null };
+    out.scores = ok ? Array.from({ length: n }, () => number(rng) ?? 0) : null;
+    out.decisions = ok ? Array.from({ length: n }, () => rng() < 0.5) : null;
+    if (o.normalized !== undefined) out.normalized = ok ? Array.from({ length: n }, () => number(rng)) : null;
+    return out;
+  };
+  const ref = (r: PairRecord, time: number) => {
+    const outcome = (o: ModelOutcome) => ({ version: o.version, status: o.status, latencyMs: o.latencyMs, score: o.score, decision: o.decision, error: o.error, normalized: o.normalized, scores: o.scores, decisions: o.decisions });
+    return JSON.stringify({
+      level: 30, time, msg: 'pair',
+      requestId: r.requestId, route: r.route, config: r.config, unit: r.unit,
+      assigned: r.assigned, bucket: r.bucket, group: r.group, served: r.served, fallback: r.fallback,
+      champion: outcome(r.champion), challenger: outcome(r.challenger), agree: r.agree, instances: r.instances, fields: r.fields,
+      request: r.request, response: r.response, error: r.error,
+    }) + '\n';
+  };
+  for (let i = 0; i < 2000; i++) {
+    const r = record(rng);
+    const n = 2 + Math.floor(rng() * 5);
+    r.champion = batchOutcome(r.champion, n);
+    r.challenger = batchOutcome(r.challenger, n);
+    r.agree = pick(rng, [null, 0, 1, 0.5, 2 / 3]);
+    r.instances = n;
+    const time = 1795000000000 + i;
+    assert.equal(pairLine(r, time), ref(r, time), `record ${i}: ${JSON.stringify(r)}`);
+  }
+});

@@ -4,7 +4,7 @@ import { REQUIRED, type Section } from '../reader.js';
 import { PRESETS, type RouteConfig } from '../types.js';
 import { TOKEN, allRead, type Built } from './rules.js';
 
-const KEYS = { route: ['method', 'path', 'score', 'preset'] } as const;
+const KEYS = { route: ['method', 'path', 'score', 'preset', 'instances'] } as const;
 
 export function readRoutes(root: Section): readonly RouteConfig[] | undefined {
   const list = root.list('routes', REQUIRED);
@@ -34,6 +34,9 @@ function route(s: Section): Built<RouteConfig> | undefined {
   const score = s.pointer('score');
   const preset = s.oneOf('preset', PRESETS);
   if (s.has('score') === s.has('preset')) s.problem(s.path, 'needs exactly one of score or preset');
+  // A batch route (docs/requests.md#batches): "" is allowed, a request body that is itself the array.
+  const instances = s.pointer('instances');
+  if (s.has('instances') && s.has('preset')) s.problem(s.at('instances'), 'only with score: a preset knows where its instances are');
   if (method === undefined || path === undefined) return undefined;
-  return { method: method.toUpperCase(), path, score, preset };
+  return { method: method.toUpperCase(), path, score, preset, instances };
 }

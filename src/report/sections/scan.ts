@@ -11,6 +11,8 @@ export const BOTH_SCORED = 'c_score IS NOT NULL AND h_score IS NOT NULL';
 
 /** One cell of the records' breakdown by group, config, version and outcome flags. */
 export interface Cell extends Decided {
+  /** The row that stands for its record (every row but a batch's later instances; tables.ts `rec`). */
+  call: boolean;
   grp: string | null;
   config: string | null;
   fallback: boolean;
@@ -40,7 +42,7 @@ export interface Cell extends Decided {
   oor: number;
 }
 
-const KEYS = ['grp', 'config', 'fallback', 'c_version', 'h_version', 'c_called', 'h_called', 'c_err', 'h_err',
+const KEYS = ['call', 'grp', 'config', 'fallback', 'c_version', 'h_version', 'c_called', 'h_called', 'c_err', 'h_err',
   'c_kind', 'h_kind'] as const;
 
 /** Whether each model has a score and what it decided: columns both cell scans group by. */
@@ -67,6 +69,7 @@ export async function cellScan(db: Queries): Promise<Cell[]> {
       sum(abs(h_score - c_score)) AS abs_delta_sum, sum(oor) AS oor
     FROM rec GROUP BY ALL`);
   return rows.map((r: Row) => ({
+    call: r.call === true,
     grp: (r.grp as string | null) ?? null,
     config: (r.config as string | null) ?? null,
     fallback: r.fallback === true,

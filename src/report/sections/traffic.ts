@@ -14,10 +14,12 @@ export async function windowAndTraffic(
     srmSection(db, cells),
   ]);
   const all = () => true;
-  const records = total(cells, all);
+  // Records, not a batch's instances (tables.ts `rec`).
+  const call = (c: Cell) => c.call;
+  const records = total(cells, call);
   const mins = cells.map((c) => c.min_t).filter((t): t is number => t !== null);
   const maxs = cells.map((c) => c.max_t).filter((t): t is number => t !== null);
-  const n = (g: GroupName) => total(cells, (c) => c.grp === g);
+  const n = (g: GroupName) => total(cells, (c) => c.call && c.grp === g);
   // Shares over records in one of the three groups, so they sum to 1.
   const inGroups = GROUPS.reduce((sum, g) => sum + n(g), 0);
   return {
@@ -31,7 +33,7 @@ export async function windowAndTraffic(
     },
     traffic: {
       groups: Object.fromEntries(GROUPS.map((g) => [g, { n: n(g), share: inGroups > 0 ? n(g) / inGroups : null }])) as Traffic['groups'],
-      shadowCoverage: records > 0 ? total(cells, (c) => c.c_called && c.h_called) / records : null,
+      shadowCoverage: records > 0 ? total(cells, (c) => c.call && c.c_called && c.h_called) / records : null,
       fallbacks: total(cells, (c) => c.fallback),
       srm,
     },
@@ -44,7 +46,7 @@ export async function windowAndTraffic(
  * that id with a `traffic` object.
  */
 export async function srmSection(db: Queries, cells: readonly Cell[]): Promise<Srm> {
-  const configs = [...byKey(cells, (c) => c.config).entries()].sort(([ka, a], [kb, b]) =>
+  const configs = [...byKey(cells, (c) => c.config, (c) => c.call).entries()].sort(([ka, a], [kb, b]) =>
     b.n - a.n || (b.last ?? -Infinity) - (a.last ?? -Infinity) || (ka < kb ? 1 : -1));
   const top = configs[0];
   if (top === undefined) return { config: null, chi2: null, pValue: null, flag: null };
@@ -60,5 +62,5 @@ export async function srmSection(db: Queries, cells: readonly Cell[]): Promise<S
   // 1 − c − h can come out as 1e-17 instead of 0; a share that small is no group at all.
   const rest = 1 - control - challenger;
   const shares: Record<GroupName, number> = { control, champion: Math.abs(rest) < 1e-12 ? 0 : Math.max(0, rest), challenger };
-  return { config, ...srmTest(GROUPS.map((g) => total(mine, (c) => c.grp === g)), GROUPS.map((g) => shares[g])) };
+  return { config, ...srmTest(GROUPS.map((g) => total(mine, (c) => c.call && c.grp === g)), GROUPS.map((g) => shares[g])) };
 }
