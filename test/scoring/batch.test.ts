@@ -84,7 +84,7 @@ test('readScores: elements are numbers or arrays whose last element is the score
 });
 
 function ok(body: unknown): CallOk {
-  return { ok: true, status: 200, rawHeaders: null, contentEncoding: undefined, body: Buffer.from(JSON.stringify(body)), latencyMs: 7.5 };
+  return { ok: true, status: 200, headers: {}, contentEncoding: undefined, body: Buffer.from(JSON.stringify(body)), latencyMs: 7.5 };
 }
 
 function sync(e: Evaluated | Promise<Evaluated>): Evaluated {
