@@ -38,12 +38,13 @@ function pairColumns(withFields: boolean): Columns {
     requestId: 'VARCHAR',
     config: 'VARCHAR',
     unit: 'VARCHAR',
+    assigned: 'VARCHAR',
     group: 'VARCHAR',
     fallback: 'BOOLEAN',
     error: 'JSON',
     champion: OUTCOME,
     challenger: OUTCOME,
-    // Only read when segmenting: JSON columns are the costliest to materialize.
+    // Only read when segmenting or weighing by value: JSON columns are the costliest to materialize.
     ...(withFields ? { fields: 'JSON' } : {}),
   };
 }
@@ -96,8 +97,15 @@ function segmentColumns(field: string): string {
     `coalesce(json_exists(fields, ${ptr}), false) AS has_seg`;
 }
 
+/** A record's value: `fields.<field>` when a finite number ≥ 0, else 0 (docs/report.md, "value"). */
+function valueColumn(field: string): string {
+  const ptr = sqlString(formatPointer([field]));
+  const x = `CASE WHEN json_type(json_extract(fields, ${ptr})) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY_CAST(json_extract(fields, ${ptr}) AS DOUBLE) END`;
+  return `coalesce(CASE WHEN isfinite(${x}) AND ${x} >= 0 THEN ${x} END, 0) AS val`;
+}
+
 /** Pair lines flattened once, at load: every later query reads plain columns. */
-function pairSelect(segment: string | undefined): string {
+function pairSelect(segment: string | undefined, value?: string): string {
   return [
     `${bounded('time', MAX_TIME)} AS time`,
     // Lines without `msg` are taken as pair records when they carry a model outcome.
@@ -106,20 +114,23 @@ function pairSelect(segment: string | undefined): string {
     `nullif(requestId, '') AS requestId`,
     `nullif(unit, '') AS unit`,
     'config',
+    // A record's cluster: its unit when the unit chose its group, else the record alone (NULL).
+    `CASE WHEN assigned = 'key' THEN nullif(unit, '') END AS clu`,
     '"group" AS grp',
     'coalesce(fallback, false) AS fallback',
     roleColumns('champion', 'c'),
     roleColumns('challenger', 'h'),
     outOfRangeCount(),
     ...(segment !== undefined ? [segmentColumns(segment)] : []),
+    ...(value !== undefined ? [valueColumn(value)] : []),
   ].join(', ');
 }
 
 /** Pair lines, with `seg`/`has_seg` from `fields.<segment>` when segmenting (docs/report.md, "segments"). */
-export function pairTable(segment: string | undefined): LineTable {
+export function pairTable(segment: string | undefined, value?: string): LineTable {
   return {
-    columns: pairColumns(segment !== undefined),
-    select: pairSelect(segment),
+    columns: pairColumns(segment !== undefined || value !== undefined),
+    select: pairSelect(segment, value),
     suspect: 'NOT is_pair AND NOT rejected AND time IS NULL AND requestId IS NULL AND config IS NULL AND grp IS NULL',
   };
 }
