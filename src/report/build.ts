@@ -50,7 +50,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
     const valued = opts.value !== undefined;
     const labelledP = start(store.labelled.then(() => phase('label figures', () => labelData(db, segmented, valued))));
     // The clustered and paired figures, each one query over `labelled`.
-    const extrasP = start(store.labelled.then(() => phase('label figures', () => Promise.all([
+    const extrasP = start(store.labelled.then(() => phase('paired and clustered figures', () => Promise.all([
       clusteredPaired(db), sequentialQuery(db), aucTestQuery(db), matchedQuery(db, valued), impactMoments(db),
     ]))));
     const segmentsP = segmented ? start(labelledP.then((d) => phase('segments', () => segmentsSection(db, d)))) : undefined;
@@ -65,7 +65,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
     const models = modelsSection(cells, quantiles);
     const [[clustered, sequentialPValue, aucTest, matched, moments], maturity] = await Promise.all([
       extrasP,
-      phase('label figures', () => maturityQuery(db, opts.mature, window.to, window.records)),
+      phase('maturity', () => maturityQuery(db, opts.mature, window.to, window.records)),
     ]);
     const labels = labelsSection(data, store.outcomes, { clustered, sequentialPValue, aucTest, matched, maturity });
     const how: VerdictOptions = {

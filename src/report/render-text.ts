@@ -53,7 +53,8 @@ export function renderText(r: Report, basis?: VerdictTest): string {
       ? '  SRM: no config id in the records'
       : t.srm.flag === null
         ? `  SRM: config ${printable(t.srm.config)} has no announcing event in events.jsonl; not tested`
-        : `  SRM (customers per group): config ${printable(t.srm.config)}, chi2 ${dec(t.srm.chi2)}, p ${pval(t.srm.pValue)}${t.srm.flag ? '  MISMATCH' : ', ok'}`,
+        : `  SRM: config ${printable(t.srm.config)}, chi2 ${dec(t.srm.chi2)}, p ${pval(t.srm.pValue)} over customers per group` +
+          `${t.srm.flag ? '  MISMATCH' : ', ok'}`,
   );
   if (t.byConfig.length > 1) {
     out.push('  per config id (records; chi2 over customers):');
