@@ -203,7 +203,7 @@ export function byConfigRows(rows: readonly ConfigSrm[], name: (s: string) => st
   return [
     ['config', 'from', 'records', 'control', 'champion', 'challenger', 'expected ctl/chl', 'chi2', 'p', ''],
     ...rows.map((c) => [
-      name(c.config), iso(c.from), int(c.records), int(c.groups.control), int(c.groups.champion), int(c.groups.challenger),
+      name(c.config), iso(c.from).replace('T', ' ').slice(0, 16), int(c.records), int(c.groups.control), int(c.groups.champion), int(c.groups.challenger),
       c.expected ? `${pct(c.expected.control, 0)}/${pct(c.expected.challenger, 0)}` : dash,
       dec(c.chi2), pval(c.pValue), c.flag === true ? 'MISMATCH' : c.flag === false ? 'ok' : 'not tested',
     ]),

@@ -109,7 +109,7 @@ export function renderText(r: Report, basis?: VerdictTest): string {
   out.push('');
 
   const im = r.impact;
-  out.push('IMPACT (per group, labelled outcomes)');
+  out.push('IMPACT (per group, labelled outcomes; 95% CI over customers)');
   out.push(...table(impactRows(im)));
   const d = im.challengerVsChampion;
   out.push(`  challenger − champion positive rate ${signedPct(d.diff)}` +

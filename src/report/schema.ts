@@ -97,11 +97,14 @@ function segmentColumns(field: string): string {
     `coalesce(json_exists(fields, ${ptr}), false) AS has_seg`;
 }
 
-/** A record's value: `fields.<field>` when a finite number ≥ 0, else 0 (docs/report.md, "value"). */
+/**
+ * A record's value: `fields.<field>` when a number in [0, MAX_MAGNITUDE], else 0 (docs/report.md,
+ * "value"): beyond it, the squares the interval sums would overflow and fail the report.
+ */
 function valueColumn(field: string): string {
   const ptr = sqlString(formatPointer([field]));
   const x = `CASE WHEN json_type(json_extract(fields, ${ptr})) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY_CAST(json_extract(fields, ${ptr}) AS DOUBLE) END`;
-  return `coalesce(CASE WHEN isfinite(${x}) AND ${x} >= 0 THEN ${x} END, 0) AS val`;
+  return `coalesce(CASE WHEN ${inRange(x, MAX_MAGNITUDE)} AND ${x} >= 0 THEN ${x} END, 0) AS val`;
 }
 
 /** Pair lines flattened once, at load: every later query reads plain columns. */

@@ -165,3 +165,12 @@ test('text and html show the new figures; a hostile config id or amount field re
   assert.match(page, /Label coverage by day/);
   assert.match(page, /At the champion&#39;s decision rate/);
 });
+
+test('an amount of 1e300 does not fail the report (VARSAMP out of range): beyond 1e15 a value counts as 0', async (t) => {
+  const dir = tempDir(t);
+  const pairs = Array.from({ length: 6 }, (_, i) => pair({ unit: `c-${i % 3}`, fields: { amount: i === 0 ? 1e300 : i === 1 ? 1e15 : 10 } }));
+  writeLogs(dir, { 'pairs.jsonl': pairs, 'outcomes.jsonl': pairs.map((p) => ({ requestId: p.requestId, label: 1 })) });
+  const r = await buildReport({ logs: dir, value: 'amount' });
+  assert.equal(r.impact.champion.value!.total, 1e15 + 40);
+  assert.notEqual(r.impact.champion.ci, null);
+});

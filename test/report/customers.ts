@@ -47,7 +47,7 @@ export function customerLogs(seed: number, customers: number): CustomerLogs {
       const cs = score(0.3);
       const hs = score(0.45);
       const r = rand();
-      const amount = r < 0.05 ? undefined : r < 0.07 ? -5 : r < 0.09 ? '40' : r < 0.1 ? 1e12 : Math.round(Math.exp(3 + rand() * 3) * 100) / 100;
+      const amount = r < 0.05 ? undefined : r < 0.07 ? -5 : r < 0.09 ? '40' : r < 0.095 ? 1e12 : r < 0.1 ? 1e300 : Math.round(Math.exp(3 + rand() * 3) * 100) / 100;
       const kind = rand();
       const p = pair({
         time: t0 + day * DAY + Math.floor(rand() * DAY),

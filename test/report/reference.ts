@@ -110,7 +110,7 @@ export function referenceReport(input: ReferenceInput): Report {
   const valued = input.value !== undefined;
   const valueOf = (p: Obj): number => {
     const v = p.fields?.[input.value!];
-    return valued && typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
+    return valued && within(v, MAX_MAGNITUDE) && v >= 0 ? v : 0;
   };
   // A record's cluster: its unit when assigned by key, else itself.
   const clusterOf = (p: Obj): unknown => (p.assigned === 'key' && str(p.unit) !== null ? `u:${str(p.unit)}` : p);
