@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import { buildReport, runReport, type Report } from '../../src/commands/report.js';
-import { srmTest } from '../../src/stats/index.js';
+import { chi2Sf, srmTest } from '../../src/stats/index.js';
+import { verdictOf } from '../../src/report/verdict.js';
 import type { VerdictMetric } from '../../src/report/types.js';
 import { customerLogs } from './customers.js';
 import { io, pair, tempDir, writeLogs } from './helpers.js';
@@ -173,4 +174,27 @@ test('an amount of 1e300 does not fail the report (VARSAMP out of range): beyond
   const r = await buildReport({ logs: dir, value: 'amount' });
   assert.equal(r.impact.champion.value!.total, 1e15 + 40);
   assert.notEqual(r.impact.champion.ci, null);
+});
+
+test('one request per customer: SRM is the per-request test, the interval R ± z·√(R(1 − R)/(m − 1)), the clustered McNemar uncorrected', async (t) => {
+  const dir = tempDir(t);
+  const groups = ['control', 'champion', 'challenger'] as const;
+  const pairs = Array.from({ length: 300 }, (_, i) => pair({ group: groups[(i * 7) % 3 === 0 ? 0 : i % 5 < 2 ? 1 : 2],
+    challenger: { ...pair().challenger, score: (i % 10) / 10, decision: i % 10 >= 5 } }));
+  const labels = pairs.map((p, i) => ({ requestId: p.requestId, label: i % 4 === 0 ? 1 : 0 }));
+  writeLogs(dir, { 'pairs.jsonl': pairs, 'outcomes.jsonl': labels,
+    'events.jsonl': [{ msg: 'event', config: 'cfg-a', traffic: { control: 0.3, challenger: 0.3 } }] });
+  const r = await buildReport({ logs: dir });
+  const n = groups.map((g) => pairs.filter((p) => p.group === g).length);
+  assert.equal(diff(r.traffic.srm, { config: 'cfg-a', ...srmTest(n, [0.3, 0.4, 0.3]) }, 1e-12), null);
+  for (const g of groups) {
+    const x = r.impact[g];
+    const R = x.positiveRate!;
+    const half = 1.959963984540054 * Math.sqrt((R * (1 - R)) / (x.labeled - 1));
+    assert.ok(Math.abs(x.ci![0] - (R - half)) < 1e-12 && Math.abs(x.ci![1] - (R + half)) < 1e-12, g);
+  }
+  const { championOnlyCorrect: b, challengerOnlyCorrect: c } = r.labels.paired;
+  assert.ok(b + c > 0);
+  assert.ok(Math.abs(r.labels.paired.clusteredPValue! - chi2Sf((c - b) ** 2 / (b + c), 1)) < 1e-12);
+  assert.equal(r.verdict === 'insufficient_data' || r.verdict === verdictOf(r.labels), true);
 });
