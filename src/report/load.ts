@@ -75,6 +75,9 @@ async function checkContent(conn: DuckDBConnection, opts: LoadOptions): Promise<
   if (opts.segment !== undefined && (await scalar(conn, `SELECT count(*) FROM rec WHERE has_seg`)) === 0) {
     throw new CCR_ERR_INPUT(`--segment ${opts.segment}: no record has fields.${opts.segment}`);
   }
+  if (opts.value !== undefined && (await scalar(conn, `SELECT count(*) FROM rec WHERE has_val`)) === 0) {
+    throw new CCR_ERR_INPUT(`--value ${opts.value}: no record has fields.${opts.value}`);
+  }
 }
 
 /** Opens the logs: reads every file, defines the views. Throws CCR_ERR_INPUT on unusable input. */

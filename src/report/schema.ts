@@ -104,7 +104,8 @@ function segmentColumns(field: string): string {
 function valueColumn(field: string): string {
   const ptr = sqlString(formatPointer([field]));
   const x = `CASE WHEN json_type(json_extract(fields, ${ptr})) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY_CAST(json_extract(fields, ${ptr}) AS DOUBLE) END`;
-  return `coalesce(CASE WHEN ${inRange(x, MAX_MAGNITUDE)} AND ${x} >= 0 THEN ${x} END, 0) AS val`;
+  return `coalesce(CASE WHEN ${inRange(x, MAX_MAGNITUDE)} AND ${x} >= 0 THEN ${x} END, 0) AS val, ` +
+    `coalesce(json_exists(fields, ${ptr}), false) AS has_val`;
 }
 
 /** Pair lines flattened once, at load: every later query reads plain columns. */

@@ -124,6 +124,7 @@ test('--value, --mature, --verdict and --sequential on the command line; bad val
   assert.equal(r.verdict, expected.mature14d.verdicts.auc);
   const cases: [string[], RegExp][] = [
     [['--value', ''], /--value: needs a field name/],
+    [['--value', 'amout'], /--value amout: no record has fields\.amout/],
     [['--mature', 'soon'], /--mature: "soon" is not a duration/],
     [['--mature=-3d'], /--mature: "-3d" is not a duration/],
     [['--mature', '1e400d'], /--mature: "1e400d" is not a duration/],
@@ -142,7 +143,10 @@ test('text and html show the new figures; a hostile config id or amount field re
   const dir = tempDir(t);
   const logs = customerLogs(5, 50);
   const hostile = `</td><script>alert(1)</script>'); DROP TABLE pairs; --`;
-  for (const p of logs.pairs.slice(0, 30)) p.config = hostile;
+  for (const p of logs.pairs.slice(0, 30)) {
+    p.config = hostile;
+    p.fields[hostile] = 25;
+  }
   writeLogs(dir, { 'pairs.jsonl': logs.pairs, 'events.jsonl': [...logs.events, { msg: 'event', config: hostile, traffic: { control: 0.9, challenger: 0 } }],
     'outcomes.jsonl': logs.outcomes });
   const text = io();
@@ -153,6 +157,7 @@ test('text and html show the new figures; a hostile config id or amount field re
   assert.match(out, /DeLong p/);
   assert.match(out, /at the champion's decision rate/);
   assert.match(out, /by day/);
+  assert.match(out, /value recall/);
   assert.match(out, /sample ratio mismatch in 1 of 5 config ids/);
   const withValue = io();
   assert.equal(await runReport(['--logs', dir, '--value', 'amount'], withValue.io), 0);
