@@ -1,27 +1,36 @@
 /**
  * `labels.aucTest` (docs/report.md, "Which model ranks better"): DeLong's paired test over the
  * paired records that carry both scores. Each record's structural component is read off running
- * counts: for a positive, the negatives scored below it (ties ½) over all negatives; for a
- * negative, the positives scored above it (ties ½) over all positives.
+ * counts per distinct score: for a positive, the negatives scored below it (ties ½) over all
+ * negatives; for a negative, the positives scored above it (ties ½) over all positives.
  */
 import { aucTestFrom, type AucTest } from '../../stats/delong.js';
 import { count, num, type Queries } from '../sql.js';
 import { PAIRED } from './clusters.js';
 
-/** V10 (positives) or V01 (negatives) of `score` for each record. */
-function component(score: string): string {
-  const below = (what: string) => `sum(${what}) OVER (ORDER BY ${score} RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
-  const tied = (what: string) => `sum(${what}) OVER (PARTITION BY ${score})`;
-  // With one class there are no components (nullif): DuckDB's var_samp refuses infinities.
-  return `CASE WHEN label = 1 THEN (${below('1 - label')} - ${tied('1 - label')} / 2.0) / nullif(nn, 0)
-    ELSE (np - ${below('label')} + ${tied('label')} / 2.0) / nullif(np, 0) END`;
+/**
+ * Per distinct score of one model: its positives and negatives, the negatives strictly below it and
+ * the positives at or below it (one small sort over distinct scores, not over records).
+ */
+function byScore(score: string): string {
+  return `SELECT s, p, q, sum(q) OVER w - q AS q_below, sum(p) OVER w AS p_upto FROM
+    (SELECT ${score} AS s, sum(label) AS p, count(*) - sum(label) AS q FROM r GROUP BY ${score})
+    WINDOW w AS (ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
 }
 
+/** A record's structural component for one model: V10 for a positive, V01 for a negative. */
+const component = (t: string) => `CASE WHEN label = 1 THEN (${t}.q_below + ${t}.q / 2.0) / nullif(nn, 0)
+    ELSE (np - ${t}.p_upto + ${t}.p / 2.0) / nullif(np, 0) END`;
+
 export async function aucTestQuery(db: Queries): Promise<AucTest> {
+  // With one class there are no components (nullif): DuckDB's var_samp refuses infinities.
   const r = await db.one(`WITH r AS (SELECT c_score, h_score, label FROM labelled
         WHERE ${PAIRED} AND c_score IS NOT NULL AND h_score IS NOT NULL),
       t AS (SELECT sum(label) AS np, count(*) - sum(label) AS nn FROM r),
-      v AS (SELECT label, ${component('c_score')} AS vc, ${component('h_score')} AS vh FROM r, t)
+      cs AS (${byScore('c_score')}),
+      hs AS (${byScore('h_score')}),
+      v AS (SELECT label, ${component('cs')} AS vc, ${component('hs')} AS vh
+        FROM r JOIN cs ON r.c_score = cs.s JOIN hs ON r.h_score = hs.s, t)
     SELECT any_value(np) AS np, any_value(nn) AS nn,
       avg(vc) FILTER (label = 1) AS auc_c, avg(vh) FILTER (label = 1) AS auc_h,
       var_samp(vc) FILTER (label = 1) AS s10cc, var_samp(vh) FILTER (label = 1) AS s10hh, covar_samp(vc, vh) FILTER (label = 1) AS s10ch,
