@@ -18,11 +18,15 @@ export async function byConfigQuery(db: Queries): Promise<ConfigSrm[]> {
   const [configs, clusters, events] = await Promise.all([
     db.rows(`SELECT config, count(*) AS records, min(time) AS t0, max(time) AS t1,
         count(*) FILTER (grp = 'control') AS g_control, count(*) FILTER (grp = 'champion') AS g_champion,
-        count(*) FILTER (grp = 'challenger') AS g_challenger
+        count(*) FILTER (grp = 'challenger') AS g_challenger,
+        count(*) FILTER (grp = 'control' AND clu IS NULL) AS a_control, count(*) FILTER (grp = 'champion' AND clu IS NULL) AS a_champion,
+        count(*) FILTER (grp = 'challenger' AND clu IS NULL) AS a_challenger
       FROM rec WHERE config IS NOT NULL GROUP BY config ORDER BY t0 ASC NULLS LAST, config`),
-    // A unit seen in two groups of one config counts in each; a record without one counts alone.
-    db.rows(`SELECT config, grp, count(DISTINCT clu) + count(*) FILTER (WHERE clu IS NULL) AS k
-      FROM rec WHERE config IS NOT NULL AND grp IN ('control', 'champion', 'challenger') GROUP BY config, grp`),
+    // Customers per config and group: a unit seen in two groups of one config counts in each; a
+    // record without one counts alone (the a_* counts above).
+    db.rows(`SELECT config, grp, count(*) AS k FROM (SELECT config, grp, clu FROM rec
+        WHERE config IS NOT NULL AND grp IN ('control', 'champion', 'challenger') AND clu IS NOT NULL GROUP BY ALL)
+      GROUP BY ALL`),
     // The first event announcing each config with usable fractions.
     db.rows(`SELECT config, arg_min({'control': control, 'challenger': challenger}, {'b': batch, 's': rowid}) AS e
       FROM events WHERE config IS NOT NULL AND (msg IS NULL OR msg = 'event') AND control IS NOT NULL AND challenger IS NOT NULL
@@ -41,7 +45,7 @@ export async function byConfigQuery(db: Queries): Promise<ConfigSrm[]> {
     const exp = expected.get(config) ?? null;
     const test = exp === null
       ? { chi2: null, pValue: null, flag: null }
-      : srmTest(GROUPS.map((g) => k.get(JSON.stringify([config, g])) ?? 0), GROUPS.map((g) => shares(exp)[g]));
+      : srmTest(GROUPS.map((g) => (k.get(JSON.stringify([config, g])) ?? 0) + count(r[`a_${g}`])), GROUPS.map((g) => shares(exp)[g]));
     return {
       config,
       records: count(r.records),
