@@ -16,10 +16,9 @@ import { modelQuantiles, modelsSection } from './sections/models.js';
 import { bothScoredScan, cellScan } from './sections/scan.js';
 import { segmentsSection } from './sections/segments.js';
 import { windowAndTraffic } from './sections/traffic.js';
-import { flagsOf } from './format.js';
+import { flagsOf, type VerdictTest } from './format.js';
 import type { ChartData, Report, VerdictMetric } from './types.js';
 import { verdictBasis, verdictOf, type VerdictOptions } from './verdict.js';
-import type { VerdictTest } from './format.js';
 
 export type ReportOptions = LoadOptions & {
   /** What the verdict decides on (`--verdict`, default accuracy). */
