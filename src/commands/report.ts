@@ -30,6 +30,11 @@ Options:
   --segment FIELD     break figures down by the record field fields.FIELD
   --since T           only records with time >= T (ISO 8601 or epoch milliseconds)
   --until T           only records with time < T
+  --value FIELD       weigh records by fields.FIELD (an amount): value caught and lost
+  --mature DURATION   label figures use only records older than DURATION before the last
+                      record (labels arrive late), e.g. 30d, 12h, 90m
+  --verdict METRIC    what the verdict decides on: accuracy (default), auc or matched
+  --sequential        accuracy verdict on the always-valid sequential p-value
   -h, --help          show this help
 `;
 
@@ -90,6 +95,10 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
         segment: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
+        value: { type: 'string' },
+        mature: { type: 'string' },
+        verdict: { type: 'string' },
+        sequential: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -103,6 +112,14 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
     throw new CCR_ERR_USAGE(`--format: must be text, json or html (got "${format}")`);
   }
   if (values.segment !== undefined && values.segment === '') throw new CCR_ERR_USAGE('--segment: needs a field name');
+  if (values.value !== undefined && (values.value === '' || values.value.includes('\0'))) {
+    throw new CCR_ERR_USAGE(`--value: needs a field name (the logging.fields name of an amount), got "${values.value}"`);
+  }
+  const mature = values.mature !== undefined ? parseMature(values.mature) : undefined;
+  const verdict = values.verdict;
+  if (verdict !== undefined && verdict !== 'accuracy' && verdict !== 'auc' && verdict !== 'matched') {
+    throw new CCR_ERR_USAGE(`--verdict: must be accuracy, auc or matched (got "${verdict}")`);
+  }
   const since = values.since !== undefined ? parseTime('--since', values.since) : undefined;
   const until = values.until !== undefined ? parseTime('--until', values.until) : undefined;
   if (since !== undefined && until !== undefined && since >= until) {
@@ -118,8 +135,24 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
       ...(values.segment !== undefined ? { segment: values.segment } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
+      ...(values.value !== undefined ? { value: values.value } : {}),
+      ...(mature !== undefined ? { mature } : {}),
+      ...(verdict !== undefined ? { verdict } : {}),
+      ...(values.sequential ? { sequential: true } : {}),
     },
   };
+}
+
+const MATURE_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `--mature`: a duration such as 30d, 12h, 90m, 45s, 500ms or 2w (a bare number is milliseconds). */
+export function parseMature(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/i.exec(value.trim());
+  const ms = m ? Math.round(Number(m[1]) * MATURE_UNITS[(m[2] ?? 'ms').toLowerCase()]!) : NaN;
+  if (!Number.isFinite(ms) || ms > MAX_TIME) {
+    throw new CCR_ERR_USAGE(`--mature: "${value}" is not a duration (a number with ms, s, m, h, d or w, such as 30d)`);
+  }
+  return ms;
 }
 
 
@@ -129,11 +162,11 @@ async function write(stream: Writable, text: string): Promise<void> {
 
 /** Renders a report in the given format (the HTML needs the chart series from `analyze`). */
 export async function render(format: ReportFormat, opts: ReportOptions): Promise<string> {
-  const { report, charts } = await analyze({ ...opts, charts: format === 'html' });
+  const { report, charts, verdictTest } = await analyze({ ...opts, charts: format === 'html' });
   opts.onProgress?.(`rendering ${format}…`);
   if (format === 'json') return jsonText(report, 2) + '\n';
-  if (format === 'html') return renderHtml(report, charts);
-  return renderText(report);
+  if (format === 'html') return renderHtml(report, charts, verdictTest);
+  return renderText(report, verdictTest);
 }
 
 /** `ccrouter report ARGS`: returns the exit code; never throws. */

@@ -6,18 +6,29 @@ import { chartData } from './chart-data.js';
 import { openLogs, type LoadOptions } from './load.js';
 import { runNow } from './phases.js';
 import { agreementSection, spearmanQuery } from './sections/agreement.js';
+import { aucTestQuery } from './sections/auc-test.js';
+import { clusteredPaired, impactMoments } from './sections/clusters.js';
 import { impactSection, labelData, labelsSection } from './sections/labels.js';
+import { matchedQuery } from './sections/matched.js';
+import { maturityQuery } from './sections/maturity.js';
+import { sequentialQuery } from './sections/sequential.js';
 import { modelQuantiles, modelsSection } from './sections/models.js';
 import { bothScoredScan, cellScan } from './sections/scan.js';
 import { segmentsSection } from './sections/segments.js';
 import { windowAndTraffic } from './sections/traffic.js';
-import type { ChartData, Report } from './types.js';
-import { verdictOf } from './verdict.js';
+import { flagsOf, type VerdictTest } from './format.js';
+import type { ChartData, Report, VerdictMetric } from './types.js';
+import { verdictBasis, verdictOf, type VerdictOptions } from './verdict.js';
 
-export type ReportOptions = LoadOptions;
+export type ReportOptions = LoadOptions & {
+  /** What the verdict decides on (`--verdict`, default accuracy). */
+  verdict?: VerdictMetric;
+  /** Accuracy verdict on the always-valid sequential p-value (`--sequential`). */
+  sequential?: boolean;
+};
 
 /** The report and, when `charts` is set, the series the HTML charts draw. */
-export async function analyze(opts: ReportOptions & { charts?: boolean }): Promise<{ report: Report; charts: ChartData | null }> {
+export async function analyze(opts: ReportOptions & { charts?: boolean }): Promise<{ report: Report; charts: ChartData | null; verdictTest: VerdictTest }> {
   const store = await openLogs(opts);
   const progress = opts.onProgress ?? (() => {});
   try {
@@ -35,7 +46,12 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
     const bothP = start(phase('both-scored scan', () => bothScoredScan(db)));
     const quantilesP = start(phase('percentiles', () => modelQuantiles(db, cellsP)));
     const rhoP = start(phase('spearman', () => spearmanQuery(db)));
-    const labelledP = start(store.labelled.then(() => phase('label figures', () => labelData(db, segmented))));
+    const valued = opts.value !== undefined;
+    const labelledP = start(store.labelled.then(() => phase('label figures', () => labelData(db, segmented, valued))));
+    // The clustered and paired figures, each one query over `labelled`.
+    const extrasP = start(store.labelled.then(() => phase('paired and clustered figures', () => Promise.all([
+      clusteredPaired(db), sequentialQuery(db), aucTestQuery(db), matchedQuery(db, valued), impactMoments(db),
+    ]))));
     const segmentsP = segmented ? start(labelledP.then((d) => phase('segments', () => segmentsSection(db, d)))) : undefined;
     const cells = await cellsP;
     const [{ window, traffic }, { agreement, psi }, quantiles, data, segments] = await Promise.all([
@@ -46,7 +62,17 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       segmentsP,
     ]);
     const models = modelsSection(cells, quantiles);
-    const labels = labelsSection(data, store.outcomes);
+    const [[clustered, sequentialPValue, aucTest, matched, moments], maturity] = await Promise.all([
+      extrasP,
+      phase('maturity', () => maturityQuery(db, opts.mature, window.to)),
+    ]);
+    const labels = labelsSection(data, store.outcomes, { clustered, sequentialPValue, aucTest, matched, maturity });
+    const how: VerdictOptions = {
+      ...(opts.verdict ? { metric: opts.verdict } : {}),
+      sequential: opts.sequential === true,
+      clustered: clustered.clustered,
+      matched,
+    };
     const report: Report = {
       window,
       traffic,
@@ -54,12 +80,15 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       agreement,
       drift: { psi },
       labels,
-      impact: impactSection(cells, data),
+      impact: impactSection(cells, data, moments),
       ...(segments ? { segments } : {}),
-      verdict: verdictOf(labels.paired),
+      verdict: verdictOf(labels, how),
+      flags: [],
     };
+    report.flags = flagsOf(report).map((f) => f.code);
     const charts = opts.charts ? await phase('charts', () => chartData(db, report)) : null;
-    return { report: finiteOnly(report), charts };
+    const { test, p } = verdictBasis(labels, how);
+    return { report: finiteOnly(report), charts, verdictTest: { test, p } };
   } finally {
     await store.close();
   }

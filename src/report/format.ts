@@ -1,9 +1,12 @@
 /** Number formatting and the flags shared by the text and HTML renderings. */
 import { MAX_MAGNITUDE } from './schema.js';
-import type { ModelMetrics, ModelSummary, Report } from './types.js';
+import { GROUPS, type ConfigSrm, type Difference, type FlagCode, type Impact, type Labels, type ModelMetrics, type ModelSummary, type Report } from './types.js';
+import { MIN_PAIRED } from './verdict.js';
 
 /** Shadow coverage below this is flagged: comparisons then see only part of the traffic. */
 export const LOW_SHADOW_COVERAGE = 0.95;
+/** Label coverage below this is flagged: most records that count have no label yet. */
+export const LOW_LABEL_COVERAGE = 0.5;
 
 const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -81,7 +84,7 @@ export function iso(ms: number | null): string {
 }
 
 export interface Flag {
-  code: 'srm' | 'challenger_error_rate' | 'low_shadow_coverage' | 'insufficient_labels' | 'out_of_range_values';
+  code: FlagCode;
   message: string;
 }
 
@@ -95,6 +98,23 @@ export function flagsOf(r: Report): Flag[] {
       message: `sample ratio mismatch on config ${printable(srm.config ?? '')}: groups are not split as configured ` +
         `(${srm.chi2 === null ? 'a record sits in a group configured empty' : `chi2 ${dec(srm.chi2)}`}, p ${pval(srm.pValue)}); ` +
         'group comparisons are unreliable until the cause is found',
+    });
+  }
+  const broken = r.traffic.byConfig.filter((c) => c.flag === true);
+  if (broken.length > 0) {
+    const names = broken.slice(0, 3).map((c) => `${printable(c.config)} (p ${pval(c.pValue)})`).join(', ');
+    flags.push({
+      code: 'srm_config',
+      message: `sample ratio mismatch in ${broken.length} of ${r.traffic.byConfig.length} config id${r.traffic.byConfig.length === 1 ? '' : 's'}: ` +
+        `${names}${broken.length > 3 ? ', …' : ''}; a ramp step or reload did not split traffic as configured`,
+    });
+  }
+  const lc = r.labels.coverage;
+  if (lc !== null && lc < LOW_LABEL_COVERAGE) {
+    flags.push({
+      code: 'low_coverage',
+      message: `label coverage ${pct(lc)}: ${int(r.labels.n)} of ${int(r.labels.eligible)} records that count have a label` +
+        (r.labels.matureBefore === null ? ' (labels may still be arriving: try --mature)' : ` (records before ${iso(r.labels.matureBefore)})`),
     });
   }
   const ce = r.models.champion.errors.rate;
@@ -117,7 +137,7 @@ export function flagsOf(r: Report): Flag[] {
         `±${MAX_MAGNITUDE.toExponential()}, or a time outside a date's range) read as absent: check the model's score pointer and the records' writer`,
     });
   }
-  if (r.labels.paired.n < 100) {
+  if (r.labels.paired.n < MIN_PAIRED) {
     flags.push({
       code: 'insufficient_labels',
       message: `insufficient labels: ${int(r.labels.paired.n)} paired labelled records, a verdict needs 100`,
@@ -126,12 +146,19 @@ export function flagsOf(r: Report): Flag[] {
   return flags;
 }
 
+/** The test the verdict rested on and its p (verdict.ts, verdictBasis). */
+export interface VerdictTest {
+  test: string;
+  p: number | null;
+}
+
 /** One line saying what the verdict rests on. */
-export function verdictDetail(r: Report): string {
+export function verdictDetail(r: Report, basis?: VerdictTest): string {
   const p = r.labels.paired;
-  if (r.verdict === 'insufficient_data') return `${int(p.n)} paired labelled records; 100 are needed`;
+  if (r.verdict === 'insufficient_data') return `${int(p.n)} paired labelled records; ${MIN_PAIRED} are needed`;
+  const b = basis ?? { test: 'McNemar', p: p.pValue };
   return `over ${int(p.n)} paired labelled records: challenger alone right ${int(p.challengerOnlyCorrect)}, ` +
-    `champion alone right ${int(p.championOnlyCorrect)} (McNemar p ${pval(p.pValue)})`;
+    `champion alone right ${int(p.championOnlyCorrect)} (${b.test} p ${pval(b.p)})`;
 }
 
 /**
@@ -160,8 +187,72 @@ export function modelRows(m: readonly ModelSummary[], name: (s: string) => strin
   return rows;
 }
 
+/** A money-like amount: thousands separated, two decimals below 1000. */
+export function amount(v: number | null | undefined): string {
+  if (v === null || v === undefined) return dash;
+  return Math.abs(v) >= 1000 ? intFmt.format(v) : v.toFixed(2);
+}
+
+/** A signed share (+0.123%). */
+export function signedPct(v: number | null | undefined): string {
+  return v === null || v === undefined ? dash : `${v >= 0 ? '+' : ''}${pct(v, 3)}`;
+}
+
+/** The per-config SRM table (header first); `name` renders a config id for the format. */
+export function byConfigRows(rows: readonly ConfigSrm[], name: (s: string) => string): string[][] {
+  return [
+    ['config', 'from', 'records', 'control', 'champion', 'challenger', 'expected ctl/chl', 'chi2', 'p', ''],
+    ...rows.map((c) => [
+      name(c.config), iso(c.from).replace('T', ' ').slice(0, 16), int(c.records), int(c.groups.control), int(c.groups.champion), int(c.groups.challenger),
+      c.expected ? `${pct(c.expected.control, 0)}/${pct(c.expected.challenger, 0)}` : dash,
+      dec(c.chi2), pval(c.pValue), c.flag === true ? 'MISMATCH' : c.flag === false ? 'ok' : 'not tested',
+    ]),
+  ];
+}
+
+/** The matched-decision-rate table (header first). */
+export function matchedRows(m: Labels['matched']): string[][] {
+  const cols = [m.champion, m.challenger];
+  return [
+    ['', 'champion', 'challenger'],
+    ['threshold', ...cols.map((x) => dec(x.threshold))],
+    ['decision rate', ...cols.map((x) => pct(x.decisionRate))],
+    ['precision', ...cols.map((x) => dec(x.precision))],
+    ['recall', ...cols.map((x) => dec(x.recall))],
+    ...(cols.some((x) => x.valueRecall !== null) ? [['value recall', ...cols.map((x) => dec(x.valueRecall))]] : []),
+  ];
+}
+
+/** Label coverage per day (header first). */
+export function byDayRows(days: Labels['byDay']): string[][] {
+  return [['day', 'records', 'labelled', 'coverage'],
+    ...days.map((d) => [d.day, int(d.records), int(d.labelled), pct(d.records > 0 ? d.labelled / d.records : null, 1)])];
+}
+
+/** The impact table (header first), value columns with `--value`. */
+export function impactRows(im: Impact): string[][] {
+  const valued = GROUPS.some((g) => im[g].value !== undefined);
+  const ci = (c: [number, number] | null) => (c ? `${pct(c[0])} – ${pct(c[1])}` : dash);
+  return [
+    ['group', 'records', 'labelled', 'positive rate', '95% CI', 'decision rate', ...(valued ? ['value labelled', 'value positive', 'per request'] : [])],
+    ...GROUPS.map((g) => {
+      const x = im[g];
+      return [g, int(x.n), int(x.labeled), pct(x.positiveRate), ci(x.ci), pct(x.decisionRate),
+        ...(valued ? [amount(x.value?.total), amount(x.value?.positive), amount(x.value?.perRecord)] : [])];
+    }),
+  ];
+}
+
+/** The value difference between groups in one line. */
+export function valueDiffLine(d: Difference): string {
+  const sign = d.diff === null ? '' : d.diff >= 0 ? '+' : '';
+  return `challenger − champion positive value per request ${d.diff === null ? dash : `${sign}${amount(d.diff)}`}` +
+    `${d.ci ? ` (95% CI ${amount(d.ci[0])} – ${amount(d.ci[1])})` : ''}, p ${pval(d.pValue)}`;
+}
+
 /** The rows of a metrics table (one column per model), shared by the text and HTML renderers. */
 export function metricRows(aucLabel: string, cols: ModelMetrics[]): string[][] {
+  const valued = cols.some((m) => m.value !== undefined);
   return [
     ['n', ...cols.map((m) => int(m.n))],
     ['positives', ...cols.map((m) => int(m.positives))],
@@ -170,5 +261,14 @@ export function metricRows(aucLabel: string, cols: ModelMetrics[]): string[][] {
     ['f1', ...cols.map((m) => dec(m.f1))],
     ['accuracy', ...cols.map((m) => dec(m.accuracy))],
     [aucLabel, ...cols.map((m) => dec(m.auc))],
+    ...(valued
+      ? [
+          ['value caught (tp)', ...cols.map((m) => amount(m.value?.tp))],
+          ['value missed (fn)', ...cols.map((m) => amount(m.value?.fn))],
+          ['value declined clean (fp)', ...cols.map((m) => amount(m.value?.fp))],
+          ['value recall', ...cols.map((m) => dec(m.value?.recall))],
+          ['value precision', ...cols.map((m) => dec(m.value?.precision))],
+        ]
+      : []),
   ];
 }

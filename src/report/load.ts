@@ -22,6 +22,10 @@ export interface LoadOptions {
   until?: number;
   /** Group by `fields.<segment>`. */
   segment?: string;
+  /** Weigh records by `fields.<value>` (docs/report.md, "value"). */
+  value?: string;
+  /** Label figures use records older than the last one by this many ms (docs/report.md, "maturity"). */
+  mature?: number;
   /** Phases and file counts, for a progress line. */
   onProgress?: (message: string) => void;
   /** Lines longer than this many bytes count as malformed (default 256 MiB; tests lower it). */
@@ -71,6 +75,9 @@ async function checkContent(conn: DuckDBConnection, opts: LoadOptions): Promise<
   if (opts.segment !== undefined && (await scalar(conn, `SELECT count(*) FROM rec WHERE has_seg`)) === 0) {
     throw new CCR_ERR_INPUT(`--segment ${opts.segment}: no record has fields.${opts.segment}`);
   }
+  if (opts.value !== undefined && (await scalar(conn, `SELECT count(*) FROM rec WHERE has_val`)) === 0) {
+    throw new CCR_ERR_INPUT(`--value ${opts.value}: no record has fields.${opts.value}`);
+  }
 }
 
 /** Opens the logs: reads every file, defines the views. Throws CCR_ERR_INPUT on unusable input. */
@@ -97,7 +104,7 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     // Outcomes and labels load beside the pairs: they do not need them, and the pair reader
     // leaves gaps (file boundaries, its final append) another query can fill.
     const [pairsMalformed, otherMalformed] = await Promise.all([
-      phase('load pairs', () => loadPairs(conn, files, opts.segment, opts.maxLineBytes)),
+      phase('load pairs', () => loadPairs(conn, files, opts.segment, opts.maxLineBytes, opts.value)),
       phase('load events and outcomes', async () =>
         (await loadEvents(side, files, opts.maxLineBytes)) + (await loadOutcomes(side, files, opts.maxLineBytes))),
     ]);
@@ -106,7 +113,7 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     const oc = await queriesOn(conn).one(`SELECT count(*) FILTER (WHERE y IS NOT NULL AND (rid IS NOT NULL OR unit IS NOT NULL)) AS ok,
       count(*) AS n FROM outcomes WHERE is_outcome`);
     // The label join runs while the first section queries scan the records.
-    labelled = phase('label join', () => joinLabels(conn, opts.segment !== undefined));
+    labelled = phase('label join', () => joinLabels(conn, opts.segment !== undefined, opts.value !== undefined, opts.mature));
     labelled.catch(() => undefined); // awaited by the label queries; not unhandled meanwhile
     // More connections than one: a query in a single-threaded phase (a quantile's finalize, a
     // window sort) leaves the other cores to another query.

@@ -13,6 +13,8 @@ export type ReportPhase =
   | 'percentiles'
   | 'spearman'
   | 'label figures'
+  | 'paired and clustered figures'
+  | 'maturity'
   | 'segments'
   | 'window and traffic'
   | 'agreement and psi'

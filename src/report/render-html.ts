@@ -3,7 +3,10 @@
  * same figures as the text report plus charts.
  */
 import { renderCharts } from './charts.js';
-import { dash, dec, flagsOf, int, iso, metricRows, modelRows, neutralize, pct, pval, verdictDetail } from './format.js';
+import {
+  amount, byConfigRows, byDayRows, dash, dec, flagsOf, impactRows, int, iso, matchedRows, metricRows, modelRows, neutralize, pct, pval,
+  verdictDetail, type VerdictTest,
+} from './format.js';
 import { GROUPS, ROLES, type ChartData, type Report } from './types.js';
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -50,7 +53,7 @@ p.note { color: var(--muted); font-size: 14px; max-width: 760px; }
 `;
 
 /** The full HTML page. `charts` comes with the report from `analyze({ charts: true })`. */
-export async function renderHtml(r: Report, charts: ChartData | null): Promise<string> {
+export async function renderHtml(r: Report, charts: ChartData | null, basis?: VerdictTest): Promise<string> {
   const svg = charts ? await renderCharts(charts) : { scores: null, latency: null, traffic: null, pr: null };
   const name = (role: 'champion' | 'challenger') => r.models[role].version ?? role;
   const flags = flagsOf(r);
@@ -63,7 +66,7 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
   const parts: string[] = [];
   parts.push(`<h1>${esc(name('champion'))} vs ${esc(name('challenger'))}</h1>`);
   parts.push(`<p class="sub">ccrouter report · ${esc(iso(r.window.from))} → ${esc(iso(r.window.to))} · ${esc(int(r.window.records))} records</p>`);
-  parts.push(`<section class="verdict"><span class="badge ${esc(r.verdict)}">${esc(r.verdict.replace(/_/g, ' '))}</span><span>${esc(verdictDetail(r))}</span></section>`);
+  parts.push(`<section class="verdict"><span class="badge ${esc(r.verdict)}">${esc(r.verdict.replace(/_/g, ' '))}</span><span>${esc(verdictDetail(r, basis))}</span></section>`);
   parts.push(`<ul class="flags">${flags.length ? flags.map((f) => `<li>${esc(f.message)}</li>`).join('') : '<li class="ok">no flags</li>'}</ul>`);
 
   const row = (...items: string[]) => `<div class="row">${items.join('')}</div>`;
@@ -84,6 +87,10 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
     ['SRM p-value', pval(srm.pValue)],
     ['SRM flag', srm.flag === null ? 'not tested' : srm.flag ? 'MISMATCH' : 'ok'],
   ])));
+  if (r.traffic.byConfig.length > 0) {
+    const [head, ...rows] = byConfigRows(r.traffic.byConfig, (c) => c);
+    parts.push(tableHtml(head!, rows, 'Sample ratio per config id: records per group; chi2 and p over customers'));
+  }
   parts.push(`<div class="grid">${figure(svg.traffic, 'Records per group over time')}</div>`);
 
   parts.push('<h2>Models</h2>');
@@ -101,7 +108,9 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
   ]));
 
   parts.push('<h2>Labels</h2>');
-  parts.push(`<p class="note">${esc(int(l.n))} labelled records; outcome lines ${esc(int(l.outcomes.accepted))} accepted, ${esc(int(l.outcomes.rejected))} rejected. ` +
+  parts.push(`<p class="note">${esc(int(l.n))} labelled of ${esc(int(l.eligible))} records that count (coverage ${esc(pct(l.coverage))}` +
+    `${l.matureBefore === null ? '' : `; records before ${esc(iso(l.matureBefore))}`}); ` +
+    `outcome lines ${esc(int(l.outcomes.accepted))} accepted, ${esc(int(l.outcomes.rejected))} rejected. ` +
     'The control group columns are the unbiased comparison: no model\u2019s decision acted on those requests.</p>');
   parts.push(tableHtml(['', 'champion', 'challenger', 'control: champion', 'control: challenger'],
     metricRows('AUC', [l.champion, l.challenger, l.control.champion, l.control.challenger])));
@@ -110,6 +119,11 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
     ['champion only correct', int(l.paired.championOnlyCorrect)],
     ['challenger only correct', int(l.paired.challengerOnlyCorrect)],
     ['McNemar p-value', pval(l.paired.pValue)],
+    ['clustered McNemar p-value', pval(l.paired.clusteredPValue)],
+    ['sequential p-value', pval(l.paired.sequentialPValue)],
+    ['AUC challenger − champion', dec(l.aucTest.diff)],
+    ['AUC difference 95% CI', l.aucTest.ci ? `${dec(l.aucTest.ci[0])} – ${dec(l.aucTest.ci[1])}` : dash],
+    ['DeLong p-value', pval(l.aucTest.pValue)],
   ]);
   let atTable = '';
   if (l.atThreshold) {
@@ -121,19 +135,33 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
       ['recall', dec(at.champion.recall), dec(at.challenger.recall)],
     ]);
   }
-  parts.push(row(pairedTable, atTable));
+  let matchedTable = '';
+  if (l.matched.rate !== null) {
+    const [head, ...rows] = matchedRows(l.matched);
+    matchedTable = tableHtml(head!, [...rows, ['McNemar p-value', pval(l.matched.pValue), '']],
+      `At the champion's decision rate (${pct(l.matched.rate)})`);
+  }
+  parts.push(row(pairedTable, atTable, matchedTable));
+  if (l.byDay.length > 0) {
+    const [head, ...rows] = byDayRows(l.byDay);
+    parts.push(tableHtml(head!, rows, 'Label coverage by day (UTC)'));
+  }
   parts.push(`<div class="grid">${figure(svg.pr, 'Precision–recall over labelled records')}</div>`);
 
   parts.push('<h2>Impact</h2>');
-  parts.push(tableHtml(['group', 'records', 'labelled', 'positive rate', '95% CI (Wilson)', 'decision rate'],
-    GROUPS.map((g) => {
-      const x = im[g];
-      return [g, int(x.n), int(x.labeled), pct(x.positiveRate), x.ci ? `${pct(x.ci[0])} – ${pct(x.ci[1])}` : dash, pct(x.decisionRate)];
-    })));
+  const [impactHead, ...impactBody] = impactRows(im);
+  parts.push(tableHtml(impactHead!, impactBody, '95% CI over customers (cluster delta method)'));
   parts.push(tableHtml(['challenger − champion', 'value'], [
     ['difference in positive rate', d.diff === null ? dash : pct(d.diff, 3)],
-    ['95% CI (Wald)', d.ci ? `${pct(d.ci[0], 3)} – ${pct(d.ci[1], 3)}` : dash],
-    ['p-value (pooled z)', pval(d.pValue)],
+    ['95% CI', d.ci ? `${pct(d.ci[0], 3)} – ${pct(d.ci[1], 3)}` : dash],
+    ['p-value', pval(d.pValue)],
+    ...(d.value
+      ? [
+          ['difference in positive value per request', amount(d.value.diff)],
+          ['95% CI', d.value.ci ? `${amount(d.value.ci[0])} – ${amount(d.value.ci[1])}` : dash],
+          ['p-value', pval(d.value.pValue)],
+        ]
+      : []),
   ]));
 
   if (r.segments) {

@@ -1,5 +1,8 @@
 /** `--format text`: the report as compact aligned tables, verdict and flags first. */
-import { dash, dec, flagsOf, int, iso, metricRows, modelRows, pct, printable, pval, verdictDetail } from './format.js';
+import {
+  byDayRows, byConfigRows, dash, dec, flagsOf, impactRows, int, iso, matchedRows, metricRows, modelRows, pct, printable, pval,
+  signedPct, valueDiffLine, verdictDetail, type VerdictTest,
+} from './format.js';
 import { GROUPS, ROLES, type Report } from './types.js';
 
 type Align = 'l' | 'r';
@@ -21,11 +24,14 @@ export function table(rows: string[][], align?: Align[], indent = '  '): string[
 }
 
 
-export function renderText(r: Report): string {
+/** Days of label coverage shown in text; the JSON holds them all. */
+const TEXT_DAYS = 14;
+
+export function renderText(r: Report, basis?: VerdictTest): string {
   const out: string[] = [];
   const v = (role: 'champion' | 'challenger') => printable(r.models[role].version ?? role);
   out.push(`ccrouter report: ${v('champion')} (champion) vs ${v('challenger')} (challenger)`, '');
-  out.push(`VERDICT  ${r.verdict}`, `  ${verdictDetail(r)}`, '');
+  out.push(`VERDICT  ${r.verdict}`, `  ${verdictDetail(r, basis)}`, '');
 
   const flags = flagsOf(r);
   out.push('FLAGS');
@@ -47,9 +53,14 @@ export function renderText(r: Report): string {
       ? '  SRM: no config id in the records'
       : t.srm.flag === null
         ? `  SRM: config ${printable(t.srm.config)} has no announcing event in events.jsonl; not tested`
-        : `  SRM: config ${printable(t.srm.config)}, chi2 ${dec(t.srm.chi2)}, p ${pval(t.srm.pValue)}${t.srm.flag ? '  MISMATCH' : ', ok'}`,
-    '',
+        : `  SRM: config ${printable(t.srm.config)}, chi2 ${dec(t.srm.chi2)}, p ${pval(t.srm.pValue)} over customers per group` +
+          `${t.srm.flag ? '  MISMATCH' : ', ok'}`,
   );
+  if (t.byConfig.length > 1) {
+    out.push('  per config id (records; chi2 over customers):');
+    out.push(...table(byConfigRows(t.byConfig, printable), undefined, '    '));
+  }
+  out.push('');
 
   out.push('MODELS');
   const m = ROLES.map((role) => r.models[role]);
@@ -62,13 +73,28 @@ export function renderText(r: Report): string {
   out.push(`  drift PSI(champion → challenger scores) ${dec(r.drift.psi)}`, '');
 
   const l = r.labels;
-  out.push(`LABELS  ${int(l.n)} labelled records (outcome lines: ${int(l.outcomes.accepted)} accepted, ${int(l.outcomes.rejected)} rejected)`);
+  out.push(`LABELS  ${int(l.n)} labelled of ${int(l.eligible)} records (coverage ${pct(l.coverage)}` +
+    `${l.matureBefore === null ? '' : `, records before ${iso(l.matureBefore)}`}; ` +
+    `outcome lines: ${int(l.outcomes.accepted)} accepted, ${int(l.outcomes.rejected)} rejected)`);
   out.push(...table([
     ['', 'champion', 'challenger', 'control: champion', 'control: challenger'],
     ...metricRows('auc', [l.champion, l.challenger, l.control.champion, l.control.challenger]),
   ]));
   out.push(`  paired: n ${int(l.paired.n)}, champion only correct ${int(l.paired.championOnlyCorrect)}, ` +
-    `challenger only correct ${int(l.paired.challengerOnlyCorrect)}, McNemar p ${pval(l.paired.pValue)}`);
+    `challenger only correct ${int(l.paired.challengerOnlyCorrect)}; p: McNemar ${pval(l.paired.pValue)}, ` +
+    `clustered ${pval(l.paired.clusteredPValue)}, sequential ${pval(l.paired.sequentialPValue)}`);
+  const at = l.aucTest;
+  out.push(`  AUC challenger − champion ${at.diff === null ? dash : dec(at.diff)}` +
+    `${at.ci ? ` (95% CI ${dec(at.ci[0])} – ${dec(at.ci[1])})` : ''}, DeLong p ${pval(at.pValue)}`);
+  if (l.matched.rate !== null) {
+    out.push(`  at the champion's decision rate ${pct(l.matched.rate)} (McNemar p ${pval(l.matched.pValue)}):`);
+    out.push(...table(matchedRows(l.matched), undefined, '    '));
+  }
+  if (l.byDay.length > 0) {
+    const shown = l.byDay.slice(-TEXT_DAYS);
+    out.push(`  by day${l.byDay.length > shown.length ? ` (last ${shown.length} of ${l.byDay.length} days with records)` : ''}:`);
+    out.push(...table(byDayRows(shown), undefined, '    '));
+  }
   if (l.atThreshold) {
     const at = l.atThreshold;
     out.push('  at the calibrated threshold:');
@@ -83,17 +109,12 @@ export function renderText(r: Report): string {
   out.push('');
 
   const im = r.impact;
-  out.push('IMPACT (per group, labelled outcomes)');
-  out.push(...table([
-    ['group', 'records', 'labelled', 'positive rate', '95% CI', 'decision rate'],
-    ...GROUPS.map((g) => {
-      const x = im[g];
-      return [g, int(x.n), int(x.labeled), pct(x.positiveRate), x.ci ? `${pct(x.ci[0])} – ${pct(x.ci[1])}` : dash, pct(x.decisionRate)];
-    }),
-  ]));
+  out.push('IMPACT (per group, labelled outcomes; 95% CI over customers)');
+  out.push(...table(impactRows(im)));
   const d = im.challengerVsChampion;
-  out.push(`  challenger − champion positive rate ${d.diff === null ? dash : `${d.diff >= 0 ? '+' : ''}${pct(d.diff, 3)}`}` +
+  out.push(`  challenger − champion positive rate ${signedPct(d.diff)}` +
     `${d.ci ? ` (95% CI ${pct(d.ci[0], 3)} – ${pct(d.ci[1], 3)})` : ''}, p ${pval(d.pValue)}`);
+  if (d.value) out.push(`  ${valueDiffLine(d.value)}`);
 
   if (r.segments) {
     out.push('', 'SEGMENTS');

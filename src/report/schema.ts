@@ -41,13 +41,14 @@ function pairColumns(withFields: boolean): Columns {
     requestId: 'VARCHAR',
     config: 'VARCHAR',
     unit: 'VARCHAR',
+    assigned: 'VARCHAR',
     group: 'VARCHAR',
     fallback: 'BOOLEAN',
     instances: 'DOUBLE',
     error: 'JSON',
     champion: OUTCOME,
     challenger: OUTCOME,
-    // Only read when segmenting: JSON columns are the costliest to materialize.
+    // Only read when segmenting or weighing by value: JSON columns are the costliest to materialize.
     ...(withFields ? { fields: 'JSON' } : {}),
   };
 }
@@ -129,8 +130,19 @@ function segmentColumns(field: string): string {
     `coalesce(json_exists(fields, ${ptr}), false) AS has_seg`;
 }
 
+/**
+ * A record's value: `fields.<field>` when a number in [0, MAX_MAGNITUDE], else 0 (docs/report.md,
+ * "value"): beyond it, the squares the interval sums would overflow and fail the report.
+ */
+function valueColumn(field: string): string {
+  const ptr = sqlString(formatPointer([field]));
+  const x = `CASE WHEN json_type(json_extract(fields, ${ptr})) IN ('UBIGINT', 'BIGINT', 'DOUBLE') THEN TRY_CAST(json_extract(fields, ${ptr}) AS DOUBLE) END`;
+  return `coalesce(CASE WHEN ${inRange(x, MAX_MAGNITUDE)} AND ${x} >= 0 THEN ${x} END, 0) AS val, ` +
+    `coalesce(json_exists(fields, ${ptr}), false) AS has_val`;
+}
+
 /** Pair lines flattened once, at load: every later query reads plain columns. */
-function pairSelect(segment: string | undefined): string {
+function pairSelect(segment: string | undefined, value?: string): string {
   return [
     `${bounded('time', MAX_TIME)} AS time`,
     // Lines without `msg` are taken as pair records when they carry a model outcome.
@@ -139,6 +151,8 @@ function pairSelect(segment: string | undefined): string {
     `nullif(requestId, '') AS requestId`,
     `nullif(unit, '') AS unit`,
     'config',
+    // A record's cluster: its unit when the unit chose its group, else the record alone (NULL).
+    `CASE WHEN assigned = 'key' THEN nullif(unit, '') END AS clu`,
     '"group" AS grp',
     'coalesce(fallback, false) AS fallback',
     roleColumns('champion', 'c'),
@@ -149,14 +163,15 @@ function pairSelect(segment: string | undefined): string {
     batchColumns('challenger', 'h'),
     outOfRangeCount(),
     ...(segment !== undefined ? [segmentColumns(segment)] : []),
+    ...(value !== undefined ? [valueColumn(value)] : []),
   ].join(', ');
 }
 
 /** Pair lines, with `seg`/`has_seg` from `fields.<segment>` when segmenting (docs/report.md, "segments"). */
-export function pairTable(segment: string | undefined): LineTable {
+export function pairTable(segment: string | undefined, value?: string): LineTable {
   return {
-    columns: pairColumns(segment !== undefined),
-    select: pairSelect(segment),
+    columns: pairColumns(segment !== undefined || value !== undefined),
+    select: pairSelect(segment, value),
     suspect: 'NOT is_pair AND NOT rejected AND time IS NULL AND requestId IS NULL AND config IS NULL AND grp IS NULL',
   };
 }

@@ -17,7 +17,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LogFiles } from './files.js';
 import { createJsonLinesTable, loadJsonLines } from './jsonl.js';
 import { EVENTS, OUTCOMES, pairTable, type LineTable } from './schema.js';
-import { sqlNumber } from './sql.js';
+import { runSql, sqlNumber } from './sql.js';
 
 /** Appends `files` to `table` as `spec` reads them; returns the malformed line count. */
 async function load(conn: DuckDBConnection, table: string, spec: LineTable, files: readonly string[],
@@ -27,8 +27,8 @@ async function load(conn: DuckDBConnection, table: string, spec: LineTable, file
 }
 
 /** Pair files into `pairs`; returns the malformed line count. */
-export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined, maxLineBytes?: number): Promise<number> {
-  const spec = pairTable(segment);
+export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined, maxLineBytes?: number, value?: string): Promise<number> {
+  const spec = pairTable(segment, value);
   await createJsonLinesTable(conn, 'pairs', spec.columns, spec.select);
   // No figure depends on the order of pair records; stored in file order, each small rotated
   // file would cost its own storage blocks.
@@ -118,9 +118,15 @@ function observations(where: string, batches: boolean): string {
     FROM (SELECT *, unnest(range(n_inst))::UINTEGER AS inst FROM pairs WHERE ${where} AND n_inst IS NOT NULL)`;
 }
 
-/** `labelled`: narrow on purpose, only what label figures use (materializing wide rows is what costs). */
-export async function joinLabels(conn: DuckDBConnection, segmented: boolean): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TABLE labelled AS
-    SELECT grp, c_score, c_dec, c_norm, h_score, h_dec, h_norm, ${segmented ? 'seg, ' : ''}label
-    FROM rec_label WHERE label IS NOT NULL`);
+/**
+ * `labelled`: narrow on purpose, only what label figures use (materializing wide rows is what
+ * costs). With `matureMs`, only records older than the window's last record by that much
+ * (docs/report.md, "maturity").
+ */
+export async function joinLabels(conn: DuckDBConnection, segmented: boolean, valued = false, matureMs?: number): Promise<void> {
+  const mature = matureMs === undefined ? '' : 'AND time < (SELECT max(time) FROM rec) - $1';
+  await runSql(conn, `CREATE OR REPLACE TABLE labelled AS
+    SELECT grp, clu, time, requestId, c_score, c_dec, c_norm, h_score, h_dec, h_norm, ${segmented ? 'seg, ' : ''}
+      ${valued ? 'val' : '0.0 AS val'}, label
+    FROM rec_label WHERE label IS NOT NULL ${mature}`, matureMs === undefined ? [] : [matureMs]);
 }

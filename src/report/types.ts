@@ -32,11 +32,28 @@ export interface Srm {
   flag: boolean | null;
 }
 
+/** The sample-ratio check of one config id over its own records (docs/report.md, "SRM per config"). */
+export interface ConfigSrm {
+  config: string;
+  records: number;
+  from: number | null;
+  to: number | null;
+  /** From the event that announced the config; null when none did. */
+  expected: { control: number; challenger: number } | null;
+  /** Records per group. */
+  groups: Record<GroupName, number>;
+  /** Over clusters per group (docs/report.md, "Customers, not requests"). */
+  chi2: number | null;
+  pValue: number | null;
+  flag: boolean | null;
+}
+
 export interface Traffic {
   groups: Record<GroupName, { n: number; share: number | null }>;
   shadowCoverage: number | null;
   fallbacks: number;
   srm: Srm;
+  byConfig: ConfigSrm[];
 }
 
 export interface ScoreSummary {
@@ -76,12 +93,41 @@ export interface AtThreshold {
   recall: number | null;
 }
 
+/** One model at the champion's decision rate (docs/report.md, "matched"). */
+export interface MatchedModel {
+  threshold: number | null;
+  decisionRate: number | null;
+  precision: number | null;
+  recall: number | null;
+  /** Null without `--value`. */
+  valueRecall: number | null;
+}
+
+export interface Paired {
+  n: number;
+  championOnlyCorrect: number;
+  challengerOnlyCorrect: number;
+  pValue: number | null;
+  /** Durkalski's McNemar over clusters. */
+  clusteredPValue: number | null;
+  /** Always valid: may be read after every label. */
+  sequentialPValue: number | null;
+}
+
 export interface Labels {
   n: number;
+  /** Records that count for label figures (all, or those older than `matureBefore`). */
+  eligible: number;
+  coverage: number | null;
+  /** Epoch ms; with `--mature`, label figures use records before it. */
+  matureBefore: number | null;
   champion: ModelMetrics;
   challenger: ModelMetrics;
   control: { champion: ModelMetrics; challenger: ModelMetrics };
-  paired: { n: number; championOnlyCorrect: number; challengerOnlyCorrect: number; pValue: number | null };
+  paired: Paired;
+  aucTest: { diff: number | null; ci: [number, number] | null; pValue: number | null };
+  matched: { rate: number | null; champion: MatchedModel; challenger: MatchedModel; pValue: number | null };
+  byDay: { day: string; records: number; labelled: number }[];
   /** Outcome lines read: `accepted` usable, `rejected` (label not 0/1/true/false, or no requestId/unit). */
   outcomes: { accepted: number; rejected: number };
   /** Only when records carry calibrated (`normalized`) scores (docs/calibration.md). */
@@ -94,13 +140,22 @@ export interface GroupImpact {
   positiveRate: number | null;
   ci: [number, number] | null;
   decisionRate: number | null;
+  /** With `--value`. */
+  value?: { total: number; positive: number; perRecord: number | null };
+}
+
+export interface Difference {
+  diff: number | null;
+  ci: [number, number] | null;
+  pValue: number | null;
 }
 
 export interface Impact {
   control: GroupImpact;
   champion: GroupImpact;
   challenger: GroupImpact;
-  challengerVsChampion: { diff: number | null; ci: [number, number] | null; pValue: number | null };
+  /** `value` with `--value`: the difference in value lost per request. */
+  challengerVsChampion: Difference & { value?: Difference };
 }
 
 export interface Segment {
@@ -121,7 +176,21 @@ export interface Report {
   /** Present with `--segment FIELD`. */
   segments?: Record<string, Segment>;
   verdict: Verdict;
+  /** The codes of every warning the text report prints (format.ts, flagsOf). */
+  flags: FlagCode[];
 }
+
+export type FlagCode =
+  | 'srm'
+  | 'srm_config'
+  | 'low_coverage'
+  | 'challenger_error_rate'
+  | 'low_shadow_coverage'
+  | 'out_of_range_values'
+  | 'insufficient_labels';
+
+/** What the verdict decides on (`--verdict`). */
+export type VerdictMetric = 'accuracy' | 'auc' | 'matched';
 
 /** Series behind the HTML charts (kept apart from the report: not part of the JSON contract). */
 export interface ChartData {

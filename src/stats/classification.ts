@@ -18,6 +18,23 @@ export interface ModelMetrics {
   f1: number | null;
   accuracy: number | null;
   auc: number | null;
+  /** With `--value` only (docs/report.md, "value"). */
+  value?: ValueMetrics;
+}
+
+/** Value (an amount per record) summed per confusion cell of a model's decision. */
+export interface ValueMetrics {
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  recall: number | null;
+  precision: number | null;
+}
+
+/** V from the value per cell: recall and precision null when 0/0. */
+export function valueMetrics(c: { tp: number; fp: number; fn: number; tn: number }): ValueMetrics {
+  return { ...c, recall: ratio(c.tp, c.tp + c.fn), precision: ratio(c.tp, c.tp + c.fp) };
 }
 
 const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);

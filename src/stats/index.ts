@@ -10,3 +10,6 @@ export * from './proportions.js';
 export * from './tests.js';
 export * from './psi.js';
 export * from './classification.js';
+export * from './clustered.js';
+export * from './sequential.js';
+export * from './delong.js';

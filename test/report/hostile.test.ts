@@ -62,7 +62,9 @@ test('one huge score (1e160, -1.7e308, 1e300) does not fail the report: read as 
   assert.equal(json.window.outOfRange, expectedCount);
   // Every other figure is what the same records give with those values absent.
   const without = await buildReport({ logs: cleanDir });
-  assert.equal(diff(json, { ...without, window: { ...without.window, outOfRange: expectedCount } }), null);
+  assert.equal(diff(json, { ...without, window: { ...without.window, outOfRange: expectedCount }, flags: json.flags }), null);
+  assert.deepEqual(json.flags.filter((f: string) => f !== 'out_of_range_values'), without.flags);
+  assert.ok(json.flags.includes('out_of_range_values'));
   assert.equal(diff(json, referenceReport({ pairs: logs.pairs, events: logs.events, outcomeFiles: [logs.outcomes] })), null);
   assert.match(text, new RegExp(`! ${expectedCount} values out of range`));
   assert.match(text, new RegExp(`${expectedCount} out-of-range values`));

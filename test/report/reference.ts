@@ -1,11 +1,16 @@
 /**
- * A second, deliberately plain implementation of SPEC 8 definitions 1–10 over in-memory records,
- * using the pure statistics functions. The DuckDB report must agree with it on any input.
+ * A second, deliberately plain implementation of the report's definitions (docs/report.md) over
+ * in-memory records, using the pure statistics functions. The DuckDB report must agree with it on
+ * any input.
  */
 import {
   auc,
-  compareProportions,
+  clusterMoments,
+  clusteredRatio,
+  compareRatios,
   confusion,
+  delongPaired,
+  durkalski,
   mcnemar,
   mean,
   metricsFromConfusion,
@@ -13,11 +18,12 @@ import {
   psi,
   quantiles,
   spearman,
+  sequentialPValue,
   srmTest,
-  wilson,
+  valueMetrics,
   type ModelMetrics,
 } from '../../src/stats/index.js';
-import type { GroupName, ModelSummary, Report, Role, Segment } from '../../src/report/types.js';
+import type { ConfigSrm, FlagCode, GroupName, MatchedModel, ModelSummary, Report, Role, Segment, VerdictMetric } from '../../src/report/types.js';
 import { verdictOf } from '../../src/report/verdict.js';
 
  
@@ -32,6 +38,10 @@ export interface ReferenceInput {
   until?: number;
   segment?: string;
   malformedLines?: number;
+  value?: string;
+  mature?: number;
+  verdict?: VerdictMetric;
+  sequential?: boolean;
 }
 
 const ROLES: Role[] = ['champion', 'challenger'];
@@ -92,7 +102,18 @@ export function referenceReport(input: ReferenceInput): Report {
     if (unit !== null && byUnit.has(unit)) return byUnit.get(unit)!;
     return null;
   };
-  const labelled = recs.map((p) => ({ p, y: labelFor(p) })).filter((x): x is { p: Obj; y: 0 | 1 } => x.y !== null);
+  const to = times.length ? Math.max(...times) : null;
+  const matureBefore = input.mature === undefined || to === null ? null : to - input.mature;
+  const counts = (p: Obj) => input.mature === undefined || (matureBefore !== null && finTime(p.time) !== null && p.time < matureBefore);
+  const allLabelled = recs.map((p) => ({ p, y: labelFor(p) })).filter((x): x is { p: Obj; y: 0 | 1 } => x.y !== null);
+  const labelled = allLabelled.filter((l) => counts(l.p));
+  const valued = input.value !== undefined;
+  const valueOf = (p: Obj): number => {
+    const v = p.fields?.[input.value!];
+    return valued && within(v, MAX_MAGNITUDE) && v >= 0 ? v : 0;
+  };
+  // A record's cluster: its unit when assigned by key, else itself.
+  const clusterOf = (p: Obj): unknown => (p.assigned === 'key' && str(p.unit) !== null ? `u:${str(p.unit)}` : p);
 
   const metrics = (rows: { p: Obj; y: 0 | 1 }[], role: Role): ModelMetrics => {
     const withScore = rows.filter((x) => fin(x.p[role]?.score) !== null);
@@ -109,7 +130,12 @@ export function referenceReport(input: ReferenceInput): Report {
         else c.tn++;
       }
     }
-    return metricsFromConfusion(c, auc(withScore.map((x) => x.p[role].score), withScore.map((x) => x.y)));
+    const m = metricsFromConfusion(c, auc(withScore.map((x) => x.p[role].score), withScore.map((x) => x.y)));
+    if (valued) {
+      const v = (d: boolean, y: number) => withScore.filter((x) => x.p[role].decision === d && x.y === y).reduce((t, x) => t + valueOf(x.p), 0);
+      m.value = valueMetrics({ tp: v(true, 1), fp: v(true, 0), fn: v(false, 1), tn: v(false, 0) });
+    }
+    return m;
   };
 
   // Models (definition 2).
@@ -152,27 +178,29 @@ export function referenceReport(input: ReferenceInput): Report {
   const y = both.map((p) => p.challenger.score as number);
   const bothDec = both.filter((p) => typeof p.champion.decision === 'boolean' && typeof p.challenger.decision === 'boolean');
 
-  // SRM (definition 8).
-  const configs = new Map<string, { n: number; t: number; g: Record<GroupName, number> }>();
-  for (const p of recs) {
-    if (typeof p.config !== 'string') continue;
-    const e = configs.get(p.config) ?? { n: 0, t: -Infinity, g: { control: 0, champion: 0, challenger: 0 } };
-    e.n++;
-    e.t = Math.max(e.t, finTime(p.time) ?? -Infinity);
-    if (GROUPS.includes(p.group)) e.g[p.group as GroupName]++;
-    configs.set(p.config, e);
-  }
-  const top = [...configs.entries()].sort((a, b) => b[1].n - a[1].n || b[1].t - a[1].t || (a[0] < b[0] ? 1 : -1))[0];
-  let srm: Report['traffic']['srm'] = { config: top?.[0] ?? null, chi2: null, pValue: null, flag: null };
-  if (top) {
-    const ev = input.events.find((e) => e.config === top[0] && (e.msg === undefined || e.msg === 'event') &&
-      fraction(e.traffic?.control) !== null && fraction(e.traffic?.challenger) !== null);
-    if (ev) {
-      const rest = 1 - ev.traffic.control - ev.traffic.challenger;
-      const shares = { control: ev.traffic.control, champion: Math.abs(rest) < 1e-12 ? 0 : rest, challenger: ev.traffic.challenger };
-      srm = { config: top[0], ...srmTest(GROUPS.map((g) => top[1].g[g]), GROUPS.map((g) => shares[g])) };
+  // SRM per config (definitions 8, 15): records per group, clusters for the test.
+  const events = (config: string) => input.events.find((e) => e.config === config && (e.msg === undefined || e.msg === 'event') &&
+    fraction(e.traffic?.control) !== null && fraction(e.traffic?.challenger) !== null);
+  const configIds = [...new Set(recs.map((p) => p.config).filter((c): c is string => typeof c === 'string'))];
+  const byConfig: ConfigSrm[] = configIds.map((config) => {
+    const mine = recs.filter((p) => p.config === config);
+    const ts = mine.map((p) => finTime(p.time)).filter((t): t is number => t !== null);
+    const ev = events(config);
+    const expected = ev ? { control: ev.traffic.control as number, challenger: ev.traffic.challenger as number } : null;
+    const groups = Object.fromEntries(GROUPS.map((g) => [g, mine.filter((p) => p.group === g).length])) as Record<GroupName, number>;
+    const clusters = GROUPS.map((g) => new Set(mine.filter((p) => p.group === g).map(clusterOf)).size);
+    let test: { chi2: number | null; pValue: number | null; flag: boolean | null } = { chi2: null, pValue: null, flag: null };
+    if (expected) {
+      const rest = 1 - expected.control - expected.challenger;
+      const shares = { control: expected.control, champion: Math.abs(rest) < 1e-12 ? 0 : rest, challenger: expected.challenger };
+      test = srmTest(clusters, GROUPS.map((g) => shares[g]));
     }
-  }
+    return { config, records: mine.length, from: ts.length ? Math.min(...ts) : null, to: ts.length ? Math.max(...ts) : null, expected, groups, ...test };
+  }).sort((a, b) => (a.from ?? Infinity) - (b.from ?? Infinity) || (a.config < b.config ? -1 : 1));
+  const top = [...byConfig].sort((a, b) => b.records - a.records || (b.to ?? -Infinity) - (a.to ?? -Infinity) || (a.config < b.config ? 1 : -1))[0];
+  const srm: Report['traffic']['srm'] = top
+    ? { config: top.config, chi2: top.chi2, pValue: top.pValue, flag: top.flag }
+    : { config: null, chi2: null, pValue: null, flag: null };
 
   const gcount = (g: GroupName) => recs.filter((p) => p.group === g).length;
   const inGroups = GROUPS.reduce((s, g) => s + gcount(g), 0);
@@ -181,24 +209,94 @@ export function referenceReport(input: ReferenceInput): Report {
   const paired = labelled.filter((l) => typeof l.p.champion?.decision === 'boolean' && typeof l.p.challenger?.decision === 'boolean');
   const b = paired.filter((l) => l.p.champion.decision === (l.y === 1) && l.p.challenger.decision !== (l.y === 1)).length;
   const c = paired.filter((l) => l.p.challenger.decision === (l.y === 1) && l.p.champion.decision !== (l.y === 1)).length;
+  const step = (l: { p: Obj; y: number }) => Number(l.p.challenger.decision === (l.y === 1)) - Number(l.p.champion.decision === (l.y === 1));
+  const dByCluster = new Map<unknown, number>();
+  for (const l of paired) dByCluster.set(clusterOf(l.p), (dByCluster.get(clusterOf(l.p)) ?? 0) + step(l));
+  const multi = dByCluster.size < paired.length;
+  // Definition 13: in (time, requestId) order; ties by outcome (b before c before neither is irrelevant: the order of equal keys).
+  const key = (l: { p: Obj; y: number }) => [finTime(l.p.time) ?? Infinity, str(l.p.requestId) ?? '\uffff'] as const;
+  const ordered = [...paired].sort((u, v) => {
+    const [tu, ru] = key(u);
+    const [tv, rv] = key(v);
+    return tu - tv || (ru < rv ? -1 : ru > rv ? 1 : 0) || stepRank(u) - stepRank(v);
+  });
+  function stepRank(l: { p: Obj; y: number }): number {
+    const s = step(l);
+    // The report orders ties by (b, c) as integers: (0,0), (0,1), (1,0).
+    return s === 0 ? 0 : s > 0 ? 1 : 2;
+  }
+  const withScores = paired.filter((l) => fin(l.p.champion.score) !== null && fin(l.p.challenger.score) !== null);
+  const aucTest = delongPaired(withScores.map((l) => l.p.champion.score), withScores.map((l) => l.p.challenger.score), withScores.map((l) => l.y));
+  // Definition 14.
+  const noneP: MatchedModel = { threshold: null, decisionRate: null, precision: null, recall: null, valueRecall: null };
+  let matched: Report['labels']['matched'] = { rate: null, champion: noneP, challenger: noneP, pValue: null };
+  let matchedBC = { b: 0, c: 0 };
+  if (withScores.length > 0) {
+    const rate = withScores.filter((l) => l.p.champion.decision === true).length / withScores.length;
+    const model = (role: Role) => {
+      const threshold = quantiles(withScores.map((l) => l.p[role].score as number), [1 - rate])[0]!;
+      const pred = withScores.map((l) => (l.p[role].score as number) >= threshold);
+      const tp = withScores.filter((l, i) => pred[i] && l.y === 1).length;
+      const d = pred.filter(Boolean).length;
+      const pos = withScores.filter((l) => l.y === 1).length;
+      const vpos = withScores.filter((l) => l.y === 1).reduce((t, l) => t + valueOf(l.p), 0);
+      const vtp = withScores.filter((l, i) => pred[i] && l.y === 1).reduce((t, l) => t + valueOf(l.p), 0);
+      return { pred, p: { threshold, decisionRate: d / withScores.length, precision: d ? tp / d : null, recall: pos ? tp / pos : null,
+        valueRecall: valued && vpos > 0 ? vtp / vpos : null } };
+    };
+    const mc = model('champion');
+    const mh = model('challenger');
+    const right = (pred: boolean, y: number) => pred === (y === 1);
+    const mb = withScores.filter((l, i) => right(mc.pred[i]!, l.y) && !right(mh.pred[i]!, l.y)).length;
+    const mcc = withScores.filter((l, i) => right(mh.pred[i]!, l.y) && !right(mc.pred[i]!, l.y)).length;
+    matchedBC = { b: mb, c: mcc };
+    matched = { rate, champion: mc.p, challenger: mh.p, pValue: mcnemar(mb, mcc).pValue };
+  }
+  // Definition 12: byDay over every record of the window.
+  const days = new Map<number, { records: number; labelled: number }>();
+  for (const p of recs) {
+    const t = finTime(p.time);
+    if (t === null) continue;
+    const d = Math.floor(t / 86_400_000);
+    const e = days.get(d) ?? { records: 0, labelled: 0 };
+    e.records++;
+    if (labelFor(p) !== null) e.labelled++;
+    days.set(d, e);
+  }
+  const byDay = [...days.entries()].sort((u, v) => u[0] - v[0])
+    .map(([d, e]) => ({ day: new Date(d * 86_400_000).toISOString().slice(0, 10), ...e }));
+  const eligible = recs.filter(counts).length;
 
-  // Impact (definition 7).
+  // Impact (definitions 7, 11): cluster sums within the group.
   const impactOf = (g: GroupName) => {
     const inG = recs.filter((p) => p.group === g);
     const served = inG.map((p) => (g === 'challenger' ? p.challenger : p.champion)?.decision).filter((d) => typeof d === 'boolean');
     const lab = labelled.filter((l) => l.p.group === g);
-    const pos = lab.filter((l) => l.y === 1).length;
+    const per = new Map<unknown, { s: number; sv: number; n: number }>();
+    for (const l of lab) {
+      const e = per.get(clusterOf(l.p)) ?? { s: 0, sv: 0, n: 0 };
+      e.s += l.y;
+      e.sv += valueOf(l.p) * l.y;
+      e.n++;
+      per.set(clusterOf(l.p), e);
+    }
+    const cl = [...per.values()];
+    const rate = clusteredRatio(clusterMoments(cl.map((x) => x.s), cl.map((x) => x.n)));
+    const val = clusteredRatio(clusterMoments(cl.map((x) => x.sv), cl.map((x) => x.n)));
     return {
-      n: inG.length,
-      labeled: lab.length,
-      positiveRate: lab.length ? pos / lab.length : null,
-      ci: wilson(pos, lab.length),
-      decisionRate: served.length ? served.filter((d) => d === true).length / served.length : null,
-      pos,
+      out: {
+        n: inG.length,
+        labeled: lab.length,
+        positiveRate: rate.ratio,
+        ci: rate.ci,
+        decisionRate: served.length ? served.filter((d) => d === true).length / served.length : null,
+        ...(valued ? { value: { total: lab.reduce((t, l) => t + valueOf(l.p), 0), positive: cl.reduce((t, x) => t + x.sv, 0), perRecord: val.ratio } } : {}),
+      },
+      rate,
+      val,
     };
   };
   const imp = { control: impactOf('control'), champion: impactOf('champion'), challenger: impactOf('challenger') };
-  const strip = ({ pos: _pos, ...rest }: ReturnType<typeof impactOf>) => rest;
 
   const report: Report = {
     window: {
@@ -216,6 +314,7 @@ export function referenceReport(input: ReferenceInput): Report {
       shadowCoverage: recs.length ? recs.filter((p) => called(p.champion) && called(p.challenger)).length / recs.length : null,
       fallbacks: recs.filter((p) => p.fallback === true).length,
       srm,
+      byConfig,
     },
     models,
     agreement: {
@@ -228,24 +327,42 @@ export function referenceReport(input: ReferenceInput): Report {
     drift: { psi: psi(x, y) },
     labels: {
       n: labelled.length,
+      eligible,
+      coverage: eligible ? labelled.length / eligible : null,
+      matureBefore,
       champion: metrics(labelled, 'champion'),
       challenger: metrics(labelled, 'challenger'),
       control: {
         champion: metrics(labelled.filter((l) => l.p.group === 'control'), 'champion'),
         challenger: metrics(labelled.filter((l) => l.p.group === 'control'), 'challenger'),
       },
-      paired: { n: paired.length, championOnlyCorrect: b, challengerOnlyCorrect: c, pValue: mcnemar(b, c).pValue },
+      paired: {
+        n: paired.length, championOnlyCorrect: b, challengerOnlyCorrect: c, pValue: mcnemar(b, c).pValue,
+        clusteredPValue: durkalski([...dByCluster.values()]), sequentialPValue: sequentialPValue(ordered.map(step)),
+      },
+      aucTest,
+      matched,
+      byDay,
       outcomes: { accepted, rejected: rejectedOutcomes },
     },
     impact: {
-      control: strip(imp.control),
-      champion: strip(imp.champion),
-      challenger: strip(imp.challenger),
-      challengerVsChampion: compareProportions(imp.challenger.pos, imp.challenger.labeled, imp.champion.pos, imp.champion.labeled),
+      control: imp.control.out,
+      champion: imp.champion.out,
+      challenger: imp.challenger.out,
+      challengerVsChampion: {
+        ...compareRatios(imp.challenger.rate, imp.champion.rate),
+        ...(valued ? { value: compareRatios(imp.challenger.val, imp.champion.val) } : {}),
+      },
     },
     verdict: 'insufficient_data',
+    flags: [],
   };
-  report.verdict = verdictOf(report.labels.paired);
+  report.verdict = verdictOf(report.labels, {
+    ...(input.verdict ? { metric: input.verdict } : {}),
+    sequential: input.sequential === true,
+    clustered: multi,
+    matched: { championOnlyCorrect: matchedBC.b, challengerOnlyCorrect: matchedBC.c },
+  });
 
   const calRows = (role: Role) => labelled.filter((l) => fin(l.p[role]?.normalized) !== null);
   if (ROLES.some((role) => calRows(role).length > 0)) {
@@ -288,9 +405,25 @@ export function referenceReport(input: ReferenceInput): Report {
     }
     report.segments = segments;
   }
+  report.flags = referenceFlags(report);
   // Key order as the report writes it.
-  const { verdict, ...rest } = report;
-  return { ...rest, verdict } as Report;
+  const { verdict, flags, ...rest } = report;
+  return { ...rest, verdict, flags } as Report;
+}
+
+/** The flags' codes, in the order the report lists them, from their definitions. */
+function referenceFlags(r: Report): FlagCode[] {
+  const out: FlagCode[] = [];
+  if (r.traffic.srm.flag === true) out.push('srm');
+  if (r.traffic.byConfig.some((c) => c.flag === true)) out.push('srm_config');
+  if (r.labels.coverage !== null && r.labels.coverage < 0.5) out.push('low_coverage');
+  const ce = r.models.champion.errors.rate;
+  const he = r.models.challenger.errors.rate;
+  if (ce !== null && he !== null && he > ce) out.push('challenger_error_rate');
+  if (r.traffic.shadowCoverage !== null && r.traffic.shadowCoverage < 0.95) out.push('low_shadow_coverage');
+  if (r.window.outOfRange > 0) out.push('out_of_range_values');
+  if (r.labels.paired.n < 100) out.push('insufficient_labels');
+  return out;
 }
 
 /** Deep equality with numbers compared to a relative tolerance; returns the first difference. */

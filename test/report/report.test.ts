@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { buildReport, labelledScores, parseTime, runReport, type Report } from '../../src/commands/report.js';
-import { mcnemar, pearson, psi, quantile, spearman, srmTest, wilson, Z95 } from '../../src/stats/index.js';
+import { mcnemar, pearson, psi, quantile, spearman, srmTest, Z95 } from '../../src/stats/index.js';
 import { diff, referenceReport } from './reference.js';
 import { io, outcome, pair, randomLogs, tempDir, writeLogs } from './helpers.js';
 
@@ -48,7 +48,7 @@ test('definitions: every figure on hand-checkable data', async (t) => {
   writeLogs(dir, { 'pairs.jsonl': d.pairs, 'events.jsonl': d.events, 'outcomes.jsonl': d.outcomes });
   const r = await buildReport({ logs: dir });
 
-  assert.deepEqual(Object.keys(r), ['window', 'traffic', 'models', 'agreement', 'drift', 'labels', 'impact', 'verdict']);
+  assert.deepEqual(Object.keys(r), ['window', 'traffic', 'models', 'agreement', 'drift', 'labels', 'impact', 'verdict', 'flags']);
   assert.deepEqual(r.window, { from: T0 + 1, to: T0 + 6, records: 6, rejected: 1, malformedLines: 0, outOfRange: 0 });
   assert.deepEqual(r.traffic.groups, { control: { n: 1, share: 1 / 6 }, champion: { n: 3, share: 3 / 6 }, challenger: { n: 2, share: 2 / 6 } });
   assert.equal(r.traffic.shadowCoverage, 5 / 6);
@@ -94,17 +94,31 @@ test('definitions: every figure on hand-checkable data', async (t) => {
   assert.deepEqual(r.labels.champion, { n: 4, positives: 2, precision: 1, recall: 1, f1: 1, accuracy: 1, auc: 1 });
   assert.deepEqual(r.labels.challenger, { n: 5, positives: 3, precision: 2 / 3, recall: 2 / 3, f1: 2 / 3, accuracy: 3 / 5, auc: 5 / 6 });
   assert.deepEqual(r.labels.control.champion, { n: 1, positives: 1, precision: 1, recall: 1, f1: 1, accuracy: 1, auc: null });
-  assert.deepEqual(r.labels.paired, { n: 4, championOnlyCorrect: 2, challengerOnlyCorrect: 0, pValue: 0.5 });
+  assert.deepEqual(r.labels.paired, {
+    n: 4, championOnlyCorrect: 2, challengerOnlyCorrect: 0, pValue: 0.5,
+    // d_u: −1, −1 (B and C); χ² = 4/2 = 2, 1 df.
+    clusteredPValue: r.labels.paired.clusteredPValue, sequentialPValue: r.labels.paired.sequentialPValue,
+  });
+  close(r.labels.paired.clusteredPValue, 0.15729920705028105, 'clustered McNemar (scipy.stats.chi2.sf(2, 1))');
+  // After B (b=1): BF = 2·B(1, 2) = 1; after C (b=2): BF = 4·B(1, 3) = 4/3 → p = 3/4.
+  close(r.labels.paired.sequentialPValue, 0.75, 'sequential p');
+  assert.equal(r.labels.eligible, 6);
+  assert.equal(r.labels.coverage, 5 / 6);
+  assert.equal(r.labels.matureBefore, null);
   assert.deepEqual(r.labels.outcomes, { accepted: 6, rejected: 0 });
 
-  assert.deepEqual(r.impact.control, { n: 1, labeled: 1, positiveRate: 1, ci: wilson(1, 1), decisionRate: 1 });
-  assert.deepEqual(r.impact.champion, { n: 3, labeled: 2, positiveRate: 0.5, ci: wilson(1, 2), decisionRate: 2 / 3 });
-  assert.deepEqual(r.impact.challenger, { n: 2, labeled: 2, positiveRate: 0.5, ci: wilson(1, 2), decisionRate: 0.5 });
-  const half = Z95 * Math.sqrt(0.25 / 2 + 0.25 / 2);
+  // One request per customer: each group's clusters are its labelled records. Delta-method
+  // variance with n_u = 1: S(s)/m, S(s) the sample variance of the labels (0 and 1: 0.5).
+  const se = Math.sqrt(0.5 / 2);
+  assert.deepEqual(r.impact.control, { n: 1, labeled: 1, positiveRate: 1, ci: null, decisionRate: 1 });
+  assert.deepEqual(r.impact.champion, { n: 3, labeled: 2, positiveRate: 0.5, ci: [0.5 - Z95 * se, 0.5 + Z95 * se], decisionRate: 2 / 3 });
+  assert.deepEqual(r.impact.challenger, { n: 2, labeled: 2, positiveRate: 0.5, ci: [0.5 - Z95 * se, 0.5 + Z95 * se], decisionRate: 0.5 });
+  const half = Z95 * Math.sqrt(se ** 2 + se ** 2);
   assert.equal(r.impact.challengerVsChampion.diff, 0);
-  close(r.impact.challengerVsChampion.ci![0], -half, 'wald lo');
-  close(r.impact.challengerVsChampion.ci![1], half, 'wald hi');
+  close(r.impact.challengerVsChampion.ci![0], -half, 'delta lo');
+  close(r.impact.challengerVsChampion.ci![1], half, 'delta hi');
   assert.equal(r.impact.challengerVsChampion.pValue, 1);
+  assert.deepEqual(r.flags, ['low_shadow_coverage', 'insufficient_labels']);
   assert.equal(r.verdict, 'insufficient_data');
 });
 
@@ -368,7 +382,10 @@ test('verdict: the McNemar branches decide, with at least 100 paired labelled re
   add(10, true, false);
   writeLogs(dir, { 'pairs.jsonl': pairs, 'outcomes.jsonl': outcomes });
   const r = await buildReport({ logs: dir });
-  assert.deepEqual(r.labels.paired, { n: 190, championOnlyCorrect: 10, challengerOnlyCorrect: 30, pValue: mcnemar(10, 30).pValue });
+  assert.deepEqual(
+    { ...r.labels.paired, clusteredPValue: 0, sequentialPValue: 0 },
+    { n: 190, championOnlyCorrect: 10, challengerOnlyCorrect: 30, pValue: mcnemar(10, 30).pValue, clusteredPValue: 0, sequentialPValue: 0 },
+  );
   assert.equal(r.verdict, 'challenger_better');
 });
 

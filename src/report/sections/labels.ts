@@ -1,10 +1,13 @@
 /** `labels`, `impact` and the label part of `segments` (docs/report.md, "labels", "impact", "segments"). */
 import { aucFromRankSum } from '../../stats/auc.js';
-import { metricsFromConfusion, type Confusion, type ModelMetrics } from '../../stats/classification.js';
-import { compareProportions, wilson } from '../../stats/proportions.js';
+import { metricsFromConfusion, valueMetrics, type Confusion, type ModelMetrics } from '../../stats/classification.js';
+import { clusteredRatio, compareRatios } from '../../stats/clustered.js';
 import { mcnemar } from '../../stats/tests.js';
 import { count, num, type Queries, type Row } from '../sql.js';
 import { GROUPS, ROLES, type AtThreshold, type GroupImpact, type Impact, type Labels, type Role } from '../types.js';
+import type { GroupMoments } from './clusters.js';
+import type { Matched } from './matched.js';
+import type { Maturity } from './maturity.js';
 import { DECIDED, decidedOf, total, type Cell, type Decided } from './scan.js';
 
 /** Labelled records counted per combination of group, decisions, label (and segment). */
@@ -15,10 +18,14 @@ export interface LabelCell extends Decided {
   h_cal: boolean;
   label: number;
   n: number;
+  /** Σ value (docs/report.md, "value"); 0 without `--value`. */
+  v: number;
 }
 
 export interface LabelData {
   cells: LabelCell[];
+  /** Whether records carry a value (`--value`). */
+  valued: boolean;
   /** AUC per scope ('all', 'control', 'seg:<value>') and role. */
   auc: Map<string, number | null>;
 }
@@ -29,7 +36,7 @@ const key = (scope: string, role: Role) => JSON.stringify([scope, role]);
  * Two queries over the labelled records: the cells every count comes from, and the per-score
  * counts AUC needs (ranks averaged over ties through a running sum; see stats/auc.ts).
  */
-export async function labelData(db: Queries, withSegments: boolean): Promise<LabelData> {
+export async function labelData(db: Queries, withSegments: boolean, valued = false): Promise<LabelData> {
   const seg = withSegments ? 'seg' : 'NULL AS seg';
   const scores = (scope: string, where: string) => ROLES.map((role) => {
     const p = role === 'champion' ? 'c' : 'h';
@@ -42,7 +49,7 @@ export async function labelData(db: Queries, withSegments: boolean): Promise<Lab
   ].join('\nUNION ALL ');
   const [cells, ranks] = await Promise.all([
     db.rows(`SELECT grp, ${seg}, ${DECIDED},
-        c_norm IS NOT NULL AS c_cal, h_norm IS NOT NULL AS h_cal, label, count(*) AS n
+        c_norm IS NOT NULL AS c_cal, h_norm IS NOT NULL AS h_cal, label, count(*) AS n, sum(val) AS v
       FROM labelled GROUP BY ALL`),
     db.rows(`SELECT scope, role, sum(p * r) AS rank_sum, sum(p) AS pos, sum(c) - sum(p) AS neg FROM (
         SELECT scope, role, c, p, coalesce(sum(c) OVER (PARTITION BY scope, role ORDER BY score
@@ -61,7 +68,9 @@ export async function labelData(db: Queries, withSegments: boolean): Promise<Lab
       h_cal: r.h_cal === true,
       label: count(r.label),
       n: count(r.n),
+      v: num(r.v) ?? 0,
     })),
+    valued,
     auc,
   };
 }
@@ -82,10 +91,29 @@ export function metricsOf(data: LabelData, scope: string, role: Role, where: (c:
     fn: sum(mine, (c) => dec(c) === false && c.label === 1),
     tn: sum(mine, (c) => dec(c) === false && c.label === 0),
   };
-  return metricsFromConfusion(conf, data.auc.get(key(scope, role)) ?? null);
+  const m = metricsFromConfusion(conf, data.auc.get(key(scope, role)) ?? null);
+  if (data.valued) {
+    const val = (where: (c: LabelCell) => boolean) => mine.reduce((s, c) => s + (where(c) ? c.v : 0), 0);
+    m.value = valueMetrics({
+      tp: val((c) => dec(c) === true && c.label === 1),
+      fp: val((c) => dec(c) === true && c.label === 0),
+      fn: val((c) => dec(c) === false && c.label === 1),
+      tn: val((c) => dec(c) === false && c.label === 0),
+    });
+  }
+  return m;
 }
 
-export function labelsSection(data: LabelData, outcomes: { accepted: number; rejected: number }): Labels {
+/** The label figures computed by their own queries (sections/clusters, sequential, auc-test, matched, maturity). */
+export interface LabelExtras {
+  clustered: { pValue: number | null };
+  sequentialPValue: number | null;
+  aucTest: Labels['aucTest'];
+  matched: Matched;
+  maturity: Maturity;
+}
+
+export function labelsSection(data: LabelData, outcomes: { accepted: number; rejected: number }, more: LabelExtras): Labels {
   const all = () => true;
   const control = (c: LabelCell) => c.grp === 'control';
   // Paired: both decisions known; b = only the champion right, c = only the challenger.
@@ -93,12 +121,27 @@ export function labelsSection(data: LabelData, outcomes: { accepted: number; rej
   const right = (d: boolean | null, y: number) => d === (y === 1);
   const b = sum(paired, (c) => right(c.c_dec, c.label) && !right(c.h_dec, c.label));
   const c = sum(paired, (x) => right(x.h_dec, x.label) && !right(x.c_dec, x.label));
+  const n = sum(data.cells, all);
+  const { championOnlyCorrect: _b, challengerOnlyCorrect: _c, ...matched } = more.matched;
   const labels: Labels = {
-    n: sum(data.cells, all),
+    n,
+    eligible: more.maturity.eligible,
+    coverage: more.maturity.eligible > 0 ? n / more.maturity.eligible : null,
+    matureBefore: more.maturity.matureBefore,
     champion: metricsOf(data, 'all', 'champion', all),
     challenger: metricsOf(data, 'all', 'challenger', all),
     control: { champion: metricsOf(data, 'control', 'champion', control), challenger: metricsOf(data, 'control', 'challenger', control) },
-    paired: { n: sum(paired, all), championOnlyCorrect: b, challengerOnlyCorrect: c, pValue: mcnemar(b, c).pValue },
+    paired: {
+      n: sum(paired, all),
+      championOnlyCorrect: b,
+      challengerOnlyCorrect: c,
+      pValue: mcnemar(b, c).pValue,
+      clusteredPValue: more.clustered.pValue,
+      sequentialPValue: more.sequentialPValue,
+    },
+    aucTest: more.aucTest,
+    matched,
+    byDay: more.maturity.byDay,
     outcomes,
   };
   if (data.cells.some((x) => x.c_cal || x.h_cal)) labels.atThreshold = atThreshold(data);
@@ -127,27 +170,30 @@ function atThreshold(data: LabelData): Record<Role, AtThreshold> {
   return out;
 }
 
-/** `impact`: per group outcome rates; the challenger group against the champion group. */
-export function impactSection(cells: readonly Cell[], data: LabelData): Impact {
+/**
+ * `impact`: per group outcome rates with cluster delta-method intervals; the challenger group
+ * against the champion group; with `--value`, the value lost per request the same way.
+ */
+export function impactSection(cells: readonly Cell[], data: LabelData, moments: Record<string, GroupMoments>): Impact {
   const impact = {} as Impact;
-  const pos: Record<string, { x: number; n: number }> = {};
   for (const g of GROUPS) {
-    const labeled = sum(data.cells, (c) => c.grp === g);
-    const positives = sum(data.cells, (c) => c.grp === g && c.label === 1);
-    pos[g] = { x: positives, n: labeled };
+    const mo = moments[g]!;
     // The served model's decisions: the challenger's in its group, else the champion's (for
     // control: what would have been applied).
     const served = (c: Cell) => (g === 'challenger' ? c.h_dec : c.c_dec);
     const decN = total(cells, (c) => c.grp === g && served(c) !== null);
+    const rate = clusteredRatio(mo.label);
     const gi: GroupImpact = {
       n: total(cells, (c) => c.grp === g),
-      labeled,
-      positiveRate: labeled > 0 ? positives / labeled : null,
-      ci: wilson(positives, labeled),
+      labeled: mo.label.sumN,
+      positiveRate: rate.ratio,
+      ci: rate.ci,
       decisionRate: decN > 0 ? total(cells, (c) => c.grp === g && served(c) === true) / decN : null,
     };
+    if (data.valued) gi.value = { total: mo.valueTotal, positive: mo.value.sumS, perRecord: clusteredRatio(mo.value).ratio };
     impact[g] = gi;
   }
-  impact.challengerVsChampion = compareProportions(pos.challenger!.x, pos.challenger!.n, pos.champion!.x, pos.champion!.n);
+  impact.challengerVsChampion = compareRatios(clusteredRatio(moments.challenger!.label), clusteredRatio(moments.champion!.label));
+  if (data.valued) impact.challengerVsChampion.value = compareRatios(clusteredRatio(moments.challenger!.value), clusteredRatio(moments.champion!.value));
   return impact;
 }
