@@ -74,18 +74,16 @@ export function watchConfigFile(file: string, onChange: () => void, debounceMs =
   const abs = path.resolve(file);
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
-  // The digest of the content last seen (null: unreadable); undefined until the first read.
-  let last: string | null | undefined;
   // At most the config's size bound is read: a larger file is refused by the reload all the same.
+  // A FIFO or a device would block the read: the reload refuses it without reading.
+  const hash = (buf: Buffer, bytesRead: number) => createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');
   const digest = async (): Promise<string | null> => {
     try {
-      // A FIFO or a device would block the read: the reload refuses it without reading.
       if (!(await fs.promises.stat(abs)).isFile()) return 'not a regular file';
       const fh = await fs.promises.open(abs, 'r');
       try {
         const buf = Buffer.alloc(CONFIG_BOUNDS.bytes + 1);
-        const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-        return createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');
+        return hash(buf, (await fh.read(buf, 0, buf.length, 0)).bytesRead);
       } finally {
         await fh.close();
       }
@@ -93,13 +91,27 @@ export function watchConfigFile(file: string, onChange: () => void, debounceMs =
       return null;
     }
   };
+  // The digest of the content last seen (null: unreadable). The first one is read before this
+  // returns: a change made as soon as the process announces itself must not become the baseline.
+  let last: string | null = (() => {
+    let fd: number | undefined;
+    try {
+      if (!fs.statSync(abs).isFile()) return 'not a regular file';
+      fd = fs.openSync(abs, 'r');
+      const buf = Buffer.alloc(CONFIG_BOUNDS.bytes + 1);
+      return hash(buf, fs.readSync(fd, buf, 0, buf.length, 0));
+    } catch {
+      return null;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  })();
   const look = async () => {
     const seen = await digest();
     if (stopped || seen === last) return;
     last = seen;
     onChange();
   };
-  void digest().then((d) => { last ??= d; });
   const watcher = fs.watch(path.dirname(abs), { persistent: false }, () => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {

@@ -52,3 +52,16 @@ test('files changing beside the config, and a rewrite with the same bytes, cause
   await changed;
   assert.equal(calls, 1);
 });
+
+test('regression: a change made right after the watcher starts is seen (it used to become the baseline, read late)', { timeout: 20_000 }, async (t) => {
+  keepAlive(t);
+  const dir = tempDir('ccrouter-watch-');
+  const file = path.join(dir, 'ccrouter.yaml');
+  fs.writeFileSync(file, 'traffic: { challenger: 0.1 }\n');
+  let seen: () => void = () => undefined;
+  const changed = new Promise<void>((resolve) => (seen = resolve));
+  const stop = watchConfigFile(file, () => seen(), 20);
+  t.after(stop);
+  fs.writeFileSync(file, 'traffic: { challenger: 0.3 }\n');
+  await changed;
+});
