@@ -3,7 +3,9 @@
  * DuckDB and defines the views every section queries (tables.ts lists them). `calibrate` reads the
  * same store through {@link labelledScores}.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DEFAULT_MEMORY, lineLimitFor, openBoundedDatabase } from './database.js';
+import { MAX_LINE_BYTES } from './clean-lines.js';
 import { CCR_ERR_INPUT, CCR_ERR_USAGE } from '../errors.js';
 import { findLogFiles, type LogFiles } from './files.js';
 import { scalar } from './jsonl.js';
@@ -28,6 +30,8 @@ export interface LoadOptions {
   maxLineBytes?: number;
   /** Runs each phase (default: at once); see phases.ts. */
   phase?: PhaseRunner;
+  /** Bytes the report may use (`--memory`, default 2 GiB); DuckDB spills to a temporary directory beyond its share. */
+  memory?: number;
 }
 
 export interface LogStore {
@@ -79,7 +83,9 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
   const files = findLogFiles(opts.logs, opts.outcomes ?? []);
   const progress = opts.onProgress ?? (() => {});
   const phase = opts.phase ?? runNow;
-  const instance = await DuckDBInstance.create(':memory:');
+  const db = await openBoundedDatabase(opts.memory);
+  const maxLineBytes = lineLimitFor(opts.memory ?? DEFAULT_MEMORY, opts.maxLineBytes ?? MAX_LINE_BYTES);
+  const instance = db.instance;
   const conn = await instance.connect();
   const side = await instance.connect();
   let pool: QueryPool | null = null;
@@ -89,18 +95,23 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     await pool?.close();
     side.closeSync();
     conn.closeSync();
-    instance.closeSync();
+    db.close();
   };
   try {
     progress(`reading logs… ${files.pairs.length} pair file${files.pairs.length === 1 ? '' : 's'}, ` +
       `${files.outcomes.length} outcome file${files.outcomes.length === 1 ? '' : 's'}`);
     // Outcomes and labels load beside the pairs: they do not need them, and the pair reader
     // leaves gaps (file boundaries, its final append) another query can fill.
-    const [pairsMalformed, otherMalformed] = await Promise.all([
-      phase('load pairs', () => loadPairs(conn, files, opts.segment, opts.maxLineBytes)),
+    // Both settle before anything is closed: a connection closed while its query runs never returns.
+    const [pairsLoad, otherLoad] = await Promise.allSettled([
+      phase('load pairs', () => loadPairs(conn, files, opts.segment, maxLineBytes)),
       phase('load events and outcomes', async () =>
-        (await loadEvents(side, files, opts.maxLineBytes)) + (await loadOutcomes(side, files, opts.maxLineBytes))),
+        (await loadEvents(side, files, maxLineBytes)) + (await loadOutcomes(side, files, maxLineBytes))),
     ]);
+    if (pairsLoad.status === 'rejected') throw pairsLoad.reason;
+    if (otherLoad.status === 'rejected') throw otherLoad.reason;
+    const pairsMalformed = pairsLoad.value;
+    const otherMalformed = otherLoad.value;
     await defineViews(conn, opts);
     await checkContent(conn, opts);
     const oc = await queriesOn(conn).one(`SELECT count(*) FILTER (WHERE y IS NOT NULL AND (rid IS NOT NULL OR unit IS NOT NULL)) AS ok,
