@@ -112,9 +112,9 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
   };
   try {
     const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
-    progress(`reading ${plural(files.pairs.length, 'pair file')} (${mb(files.bytes.jsonl)} JSONL)` +
+    progress(`reading logs… ${plural(files.pairs.length, 'pair file')} (${mb(files.bytes.jsonl)} JSONL)` +
       (files.parquet.length > 0 ? `, ${plural(files.parquet.length, 'Parquet file')} (${mb(files.bytes.parquet)})` : '') +
-      `, ${plural(files.outcomes.length, 'outcome file')}…`);
+      `, ${plural(files.outcomes.length, 'outcome file')}`);
     // Outcomes and labels load beside the pairs: they do not need them, and the pair reader
     // leaves gaps (file boundaries, its final append) another query can fill.
     // Both settle before anything is closed: a connection closed while its query runs never returns.
@@ -127,7 +127,7 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     if (otherLoad.status === 'rejected') throw otherLoad.reason;
     const pairsMalformed = pairsLoad.value.malformed;
     const otherMalformed = otherLoad.value;
-    progress(`read ${await scalar(conn, 'SELECT count(*) FROM pairs')} rows`);
+    progress(`read ${plural(await scalar(conn, 'SELECT count(*) FROM pairs'), 'pair row')}`);
     for (const n of [...files.notices, ...pairsLoad.value.notices]) opts.onNotice?.(n);
     await defineViews(conn, opts);
     await checkContent(conn, opts);
