@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { request } from 'undici';
 import { compact } from '../../src/compact/convert.js';
 import { openLogs } from '../../src/report/load.js';
