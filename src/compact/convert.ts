@@ -22,7 +22,7 @@ import { DEFAULT_MEMORY, lineLimitFor, openBoundedDatabase } from '../report/dat
 import { createJsonLinesTable, literalPath, loadJsonLines, scalar } from '../report/jsonl.js';
 import { count, queriesOn, sqlString } from '../report/sql.js';
 import { pairSources, type PairSource } from './closed.js';
-import { emptyManifest, headDigest, readManifest, writeManifest, type Manifest, type ParquetPart, type SourceEntry } from './manifest.js';
+import { emptyManifest, headDigest, MANIFEST_NAME, readManifest, writeManifest, type Manifest, type ParquetPart, type SourceEntry } from './manifest.js';
 import { DAY_EXPR, PAIR_PARQUET_COLUMNS, PAIR_PARQUET_SUSPECT } from './schema.js';
 
 export interface CompactOptions {
@@ -160,6 +160,28 @@ async function convert(conn: DuckDBConnection, out: string, source: PairSource, 
   }
 }
 
+/**
+ * Retention (docs/records.md, "Retention"): Parquet files removed on purpose (old days) whose source
+ * is gone too are taken out of the manifest, so that the report stops noting them as missing.
+ */
+function forgetPruned(out: string, manifest: Manifest, result: CompactResult): void {
+  let changed = false;
+  for (const [key, e] of Object.entries(manifest.sources)) {
+    if (statSize(path.resolve(out, e.path)) !== null) continue;
+    const kept = e.parts.filter((p) => statSize(path.join(out, p.path)) !== null);
+    if (kept.length === e.parts.length) continue;
+    changed = true;
+    if (kept.length === 0) delete manifest.sources[key];
+    else manifest.sources[key] = { ...e, parts: kept, rows: kept.reduce((s, p) => s + p.rows, 0) };
+  }
+  if (!changed) return;
+  try {
+    writeManifest(out, manifest);
+  } catch (err) {
+    result.failed.push({ name: MANIFEST_NAME, reason: `removed Parquet files not taken out of it: ${(err as Error).message}` });
+  }
+}
+
 /** Runs a compaction; throws CCR_ERR_INPUT for a missing directory or a held lock. */
 export async function compact(opts: CompactOptions): Promise<CompactResult> {
   const dir = path.resolve(opts.logs);
@@ -237,6 +259,7 @@ export async function compact(opts: CompactOptions): Promise<CompactResult> {
           }
         }
       }
+      forgetPruned(out, manifest, result);
     } finally {
       conn.closeSync();
       db.close();

@@ -271,3 +271,21 @@ test('report --memory: a size is parsed (k, m, g), nonsense and too little refus
     assert.match(e.err.join(''), re);
   }
 });
+
+test('retention: days removed by hand are taken out of the manifest by the next compact, and the report stops noting them', async (t) => {
+  const dir = tempDir(t);
+  const d = threeDays(14, 300);
+  writeLogs(dir, d.files);
+  await compact({ logs: dir, all: true, delete: true });
+  for (const f of ['pairs.3.jsonl']) fs.rmSync(path.join(dir, f));
+  fs.rmSync(path.join(dir, 'parquet', 'pairs', 'date=2026-05-01'), { recursive: true });
+  const noted: string[] = [];
+  await buildReport({ logs: dir, onNotice: (n) => noted.push(n) });
+  assert.ok(noted.some((n) => /not in this report/.test(n)), noted.join('\n'));
+  await compact({ logs: dir });
+  const after: string[] = [];
+  const r = await buildReport({ logs: dir, onNotice: (n) => after.push(n) });
+  assert.deepEqual(after, []);
+  const kept = d.pairs.filter((p) => p.time >= Date.UTC(2026, 4, 2));
+  assert.equal(r.window.records + r.window.rejected, kept.length);
+});
