@@ -151,8 +151,16 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     };
   } catch (err) {
     await close();
-    throw err;
+    throw outOfMemory(err, opts.memory ?? DEFAULT_MEMORY);
   }
+}
+
+/** DuckDB's out-of-memory error, told in terms of the flag that sets the limit. */
+export function outOfMemory(err: unknown, memory: number): unknown {
+  const message = (err as Error | undefined)?.message ?? '';
+  if (!/Out of Memory Error/i.test(message)) return err;
+  return new Error(`--memory ${Math.round(memory / 1024 ** 2)}m is too little for these logs (${message.split('\n')[0]}); ` +
+    'give it more, or split the window with --since/--until', { cause: err });
 }
 
 export interface LabelledScore {

@@ -289,3 +289,11 @@ test('retention: days removed by hand are taken out of the manifest by the next 
   const kept = d.pairs.filter((p) => p.time >= Date.UTC(2026, 4, 2));
   assert.equal(r.window.records + r.window.rejected, kept.length);
 });
+
+test('a report out of memory fails with a message naming --memory (exit 1)', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  writeLogs(dir, threeDays(15, 300).files);
+  const c = io(false);
+  assert.equal(await runReport(['--logs', dir, '--format', 'json', '--memory', '64m'], c.io), 1);
+  assert.match(c.err.join(''), /--memory 64m is too little for these logs \(Out of Memory Error/);
+});
