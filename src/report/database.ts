@@ -1,8 +1,8 @@
 /**
  * The DuckDB database a report (or a compaction) works in, bounded in memory (docs/report.md,
- * "Memory"): a database file in a private temporary directory, so that stored tables are compressed
- * and can leave memory, a `memory_limit` taken from `--memory`, and the same directory for what
- * DuckDB spills beyond it. The directory is removed on close.
+ * "Memory"): an in-memory database with a `memory_limit` taken from `--memory` (DuckDB's own default
+ * is most of the machine's memory) and a private temporary directory for what it spills beyond it,
+ * stored tables included. The directory is removed on close.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +48,7 @@ export function lineLimitFor(memory: number, requested: number): number {
 
 export interface BoundedDatabase {
   instance: DuckDBInstance;
-  /** The private directory holding the database file and what spills. */
+  /** The private directory holding what spills. */
   dir: string;
   /** Releases the database and removes its directory. */
   close(): void;
@@ -62,7 +62,9 @@ export async function openBoundedDatabase(memory: number = DEFAULT_MEMORY, prefi
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   try {
     const limitMb = Math.max(1, Math.floor((memory * ENGINE_SHARE) / 1024 ** 2));
-    const instance = await DuckDBInstance.create(path.join(dir, 'work.duckdb'), {
+    // In memory rather than a database file: a file adds its write-ahead log and checkpoints to every
+    // table stored, and spills no less (docs/benchmarks.md, "Report at scale").
+    const instance = await DuckDBInstance.create(':memory:', {
       memory_limit: `${limitMb}MiB`,
       temp_directory: path.join(dir, 'spill'),
     });
