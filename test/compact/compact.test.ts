@@ -297,3 +297,31 @@ test('a report out of memory fails with a message naming --memory (exit 1)', { t
   assert.equal(await runReport(['--logs', dir, '--format', 'json', '--memory', '64m'], c.io), 1);
   assert.match(c.err.join(''), /--memory 64m is too little for these logs \(Out of Memory Error/);
 });
+
+test('a hostile manifest (unparsable, bad entries, a __proto__ source, absolute paths) is noted and its sources read as JSONL', async (t) => {
+  const dir = tempDir(t);
+  const d = threeDays(16, 120);
+  writeLogs(dir, d.files);
+  const expected = await buildReport({ logs: dir });
+  await compact({ logs: dir, all: true });
+  const file = path.join(dir, 'parquet', MANIFEST_NAME);
+  const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const sources = JSON.parse(JSON.stringify(m.sources));
+  m.sources = JSON.parse('{"__proto__": {"path": "../pairs.1.jsonl"}}');
+  m.sources['pairs.2.jsonl'] = { ...sources['pairs.2.jsonl'], path: '/etc/passwd' };
+  m.sources['pairs.3.jsonl'] = { ...sources['pairs.3.jsonl'], rows: -1 };
+  fs.writeFileSync(file, JSON.stringify(m));
+  const notes: string[] = [];
+  assertSameReport(await buildReport({ logs: dir, onNotice: (n) => notes.push(n) }), expected);
+  assert.equal(notes.filter((n) => /is not valid; that source is read as JSONL/.test(n)).length, 3, notes.join('\n'));
+  fs.writeFileSync(file, '{"format": "ccrouter-compact/1", "sources": ');
+  const broken: string[] = [];
+  assertSameReport(await buildReport({ logs: dir, onNotice: (n) => broken.push(n) }), expected);
+  assert.match(broken.join('\n'), /manifest\.json: unreadable/);
+  // compact repairs it: every source converted again, the report back to Parquet.
+  const again = await compact({ logs: dir, all: true });
+  assert.equal(again.converted.length, 3);
+  const after: string[] = [];
+  assertSameReport(await buildReport({ logs: dir, onNotice: (n) => after.push(n) }), expected);
+  assert.deepEqual(after, []);
+});
