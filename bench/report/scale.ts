@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     const dirs = await prepare(cache, n);
     if (!dirs) {
-      rows.push(`| ${label(n)} | not run: not enough disk | | | | | | | |`);
+      rows.push(`| ${label(n)} | not run: not enough disk | | | | | | | | | |`);
       continue;
     }
     const jsonlBytes = dirBytes(dirs.jsonl, (f) => /^pairs.*\.jsonl$/.test(f));
@@ -120,18 +120,20 @@ async function main(): Promise<void> {
       bare.push(once('bare', dirs.jsonl, undefined));
       overJsonl.push(once('report', dirs.jsonl, values.memory));
       overParquet.push(once('report', dirs.parquet, values.memory));
-      const s = (r: Run) => `${(r.wallMs / 1000).toFixed(1)} s ${gb(r.maxRssBytes)}`;
+      const s = (r: Run) => `${(r.wallMs / 1000).toFixed(1)} s (cpu ${(r.cpuMs / 1000).toFixed(1)} s) ${gb(r.maxRssBytes)}`;
       process.stdout.write(`${label(n)} run ${i + 1}: bare ${s(bare[i]!)}, report JSONL ${s(overJsonl[i]!)}, report Parquet ${s(overParquet[i]!)}\n`);
     }
     const wall = (rs: Run[]) => median(rs.map((r) => r.wallMs)) / 1000;
+    const cpu = (rs: Run[]) => median(rs.map((r) => r.cpuMs)) / 1000;
     const rss = (rs: Run[]) => median(rs.map((r) => r.maxRssBytes));
-    rows.push(`| ${label(n)} | ${gb(jsonlBytes)} | ${(parquetBytes / jsonlBytes).toFixed(3)} | ${wall(bare).toFixed(1)} s, ${gb(rss(bare))} | ` +
-      `${wall(overJsonl).toFixed(1)} s | ${(wall(overJsonl) / wall(bare)).toFixed(2)}× | ${gb(rss(overJsonl))} | ` +
-      `${wall(overParquet).toFixed(1)} s (${(wall(overParquet) / wall(overJsonl)).toFixed(2)}× JSONL) | ${gb(rss(overParquet))} |`);
+    const t = (rs: Run[]) => `${wall(rs).toFixed(1)} s (cpu ${cpu(rs).toFixed(1)} s)`;
+    rows.push(`| ${label(n)} | ${gb(jsonlBytes)} | ${(parquetBytes / jsonlBytes).toFixed(3)} | ${t(bare)} | ${gb(rss(bare))} | ` +
+      `${t(overJsonl)} | ${(wall(overJsonl) / wall(bare)).toFixed(2)}× (cpu ${(cpu(overJsonl) / cpu(bare)).toFixed(2)}×) | ${gb(rss(overJsonl))} | ` +
+      `${t(overParquet)} | ${(wall(overParquet) / wall(overJsonl)).toFixed(2)}× (cpu ${(cpu(overParquet) / cpu(overJsonl)).toFixed(2)}×) | ${gb(rss(overParquet))} |`);
   }
   process.stdout.write(`\nmedians of ${runs} interleaved run${runs === 1 ? '' : 's'}\n\n` +
-    '| pair records | JSONL | Parquet/JSONL size | bare scan (time, peak RSS) | report over JSONL | ÷ bare | peak RSS | report over Parquet | peak RSS |\n' +
-    '|---|---|---|---|---|---|---|---|---|\n' + rows.join('\n') + '\n');
+    '| pair records | JSONL | Parquet/JSONL size | bare scan | peak RSS | report over JSONL | ÷ bare | peak RSS | report over Parquet | ÷ over JSONL | peak RSS |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|\n' + rows.join('\n') + '\n');
 }
 
 runMain(main);

@@ -325,3 +325,20 @@ test('a hostile manifest (unparsable, bad entries, a __proto__ source, absolute 
   assertSameReport(await buildReport({ logs: dir, onNotice: (n) => after.push(n) }), expected);
   assert.deepEqual(after, []);
 });
+
+test("a log directory named lo'g[1]*? compacts and reports as any other: names are never SQL or patterns", async (t) => {
+  const root = tempDir(t);
+  const dir = path.join(root, "lo'g[1]*?");
+  const d = threeDays(17, 60);
+  writeLogs(dir, d.files);
+  // A sibling the pattern `lo'g[1]*?` would match if it were read as one.
+  writeLogs(path.join(root, "lo'g1xx"), { 'pairs.1.jsonl': threeDays(18, 30).pairs });
+  const expected = await buildReport({ logs: dir });
+  const r = await compact({ logs: dir, all: true });
+  assert.deepEqual(r.failed, []);
+  assert.equal(r.converted.length, 3);
+  for (const f of ['pairs.1.jsonl', 'pairs.2.jsonl', 'pairs.3.jsonl']) fs.rmSync(path.join(dir, f));
+  const notes: string[] = [];
+  assertSameReport(await buildReport({ logs: dir, onNotice: (n) => notes.push(n) }), expected);
+  assert.deepEqual(notes, []);
+});
