@@ -8,6 +8,7 @@ Commands:
   serve      run the proxy                          ccrouter serve [--config FILE] [--workers N]
   demo       the whole loop on built-in models      ccrouter demo [--requests N] [--out DIR]
   report     compare the models from the records    ccrouter report --logs DIR [--outcomes FILE]... [--format text|json|html]
+  compact    pair files to Parquet                  ccrouter compact --logs DIR [--out DIR2] [--all] [--delete]
   calibrate  score normalization tables             ccrouter calibrate --logs DIR [--outcomes FILE]... [--out FILE]
   probe      robustness probe of both models        ccrouter probe --config FILE --samples FILE [--out FILE]
   check      validate a config, print its id        ccrouter check --config FILE
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).runDemo,
   report: async () => (await import('./commands/report.js')).runReport,
   calibrate: async () => (await import('./commands/calibrate.js')).runCalibrate,
+  compact: async () => (await import('./commands/compact.js')).runCompact,
   probe: async () => (await import('./commands/probe.js')).runProbe,
   check: async () => (await import('./commands/check.js')).runCheck,
 };

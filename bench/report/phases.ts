@@ -5,6 +5,8 @@
  *
  *   node --import tsx bench/report/phases.ts [--logs .tmp/bench-logs] [--runs 3]
  *
+ * Over a directory of compacted Parquet (no pair JSON Lines), only the report's phases are timed.
+ *
  * The report's phases are its own (src/report/phases.ts): the report runs as it always does, through
  * a phase runner that starts each phase once the one before has finished. Three references are
  * timed beside them. `parse only` is the typed read of every field the report uses, evaluated but not
@@ -69,6 +71,13 @@ async function pairsAsRead(conn: DuckDBConnection, dir: string): Promise<void> {
 }
 
 async function once(dir: string): Promise<void> {
+  // Compacted records alone (bench/report/scale.ts's Parquet directory): the report's phases only,
+  // the references read JSON Lines.
+  if (findLogFiles(dir).pairs.length === 0) {
+    const report = await buildReport({ logs: dir, phase: oneAtATime() });
+    await timed('render json', async () => jsonText(report, 2));
+    return;
+  }
   const bare = bareScanSql(dir);
   await withFreshDb((c) => timed('bare scan', () => c.run(bare)));
   await withFreshDb(async (c) => {

@@ -9,16 +9,19 @@ import { parseFlags } from './args.js';
 import { buildCalibration, CALIBRATION_METRICS, type CalibrationRow } from '../calibration/table.js';
 import { CCR_ERR_INPUT, CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
 import { jsonText, neutralize } from '../report/format.js';
+import { parseMemory } from '../report/database.js';
 import { labelledScores } from '../report/load.js';
 
-export const CALIBRATE_USAGE = `Usage: ccrouter calibrate --logs DIR [--outcomes FILE]... [--metric precision] [--out FILE]
+export const CALIBRATE_USAGE = `Usage: ccrouter calibrate --logs DIR... [--outcomes FILE]... [--metric precision] [--out FILE]
 
 Build score normalization tables from labelled pair records: for each model version, raw score →
 precision among labelled records scoring at least that much (non-decreasing). Point the proxy's
 calibration.file at the output so one decision.threshold serves both models.
 
 Options:
-  --logs DIR        directory with pairs*.jsonl and outcomes.jsonl (required)
+  --logs DIR        directory with pairs*.jsonl (or compacted Parquet) and outcomes.jsonl (required);
+                    repeatable: one per instance, the tables are built over the union
+  --memory SIZE     memory it may use (default 2g)
   --outcomes FILE   more outcome files, read after DIR/outcomes.jsonl (repeatable)
   --metric NAME     the metric to map to (default precision; the only one so far)
   --out FILE        write the table here (default: stdout)
@@ -37,7 +40,8 @@ export async function runCalibrate(argv: string[], io: Io = { stdout: process.st
   const say = (m: string) => void io.stderr.write(`ccrouter calibrate: ${neutralize(m)}\n`);
   try {
     const values = parseFlags(argv, {
-      logs: { type: 'string' },
+      logs: { type: 'string', multiple: true },
+      memory: { type: 'string' },
       outcomes: { type: 'string', multiple: true },
       metric: { type: 'string' },
       out: { type: 'string' },
@@ -47,19 +51,27 @@ export async function runCalibrate(argv: string[], io: Io = { stdout: process.st
       io.stdout.write(CALIBRATE_USAGE);
       return 0;
     }
-    if (!values.logs) throw new CCR_ERR_USAGE('--logs DIR is required');
+    if (!values.logs || values.logs.length === 0) throw new CCR_ERR_USAGE('--logs DIR is required');
+    if (values.logs.includes('')) throw new CCR_ERR_USAGE('--logs: needs a directory');
+    const memory = values.memory !== undefined ? parseMemory('--memory', values.memory) : undefined;
     const metric = values.metric ?? 'precision';
     if (!(CALIBRATION_METRICS as readonly string[]).includes(metric)) {
       throw new CCR_ERR_USAGE(`--metric: must be one of ${CALIBRATION_METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
     }
     const rows = new Map<string, CalibrationRow[]>();
     const onProgress = io.stderr.isTTY ? say : undefined;
-    for await (const r of labelledScores({ logs: values.logs, outcomes: values.outcomes ?? [], ...(onProgress ? { onProgress } : {}) })) {
+    for await (const r of labelledScores({
+      logs: values.logs,
+      outcomes: values.outcomes ?? [],
+      onNotice: (m) => say(`note: ${m}`),
+      ...(memory !== undefined ? { memory } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    })) {
       let list = rows.get(r.version);
       if (!list) rows.set(r.version, (list = []));
       list.push({ score: r.score, label: r.label });
     }
-    if (rows.size === 0) throw new CCR_ERR_INPUT(`--logs ${values.logs}: no labelled records with a score (post outcomes first)`);
+    if (rows.size === 0) throw new CCR_ERR_INPUT(`--logs ${values.logs.join(', ')}: no labelled records with a score (post outcomes first)`);
     const calibration = buildCalibration(rows, metric);
     const text = formatCalibration(calibration);
     if (values.out) {

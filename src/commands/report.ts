@@ -11,6 +11,7 @@ import { analyze, buildReport, type ReportOptions } from '../report/build.js';
 import { jsonText, neutralize } from '../report/format.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderText } from '../report/render-text.js';
+import { parseMemory } from '../report/database.js';
 import { MAX_TIME } from '../report/schema.js';
 
 export { analyze, buildReport, renderHtml, renderText };
@@ -19,11 +20,12 @@ export type { ChartData, Report } from '../report/types.js';
 
 export const REPORT_USAGE = `Usage: ccrouter report --logs DIR [options]
 
-Compare the champion and the challenger from the records in DIR (every pairs*.jsonl,
-events.jsonl, outcomes.jsonl) plus any --outcomes files.
+Compare the champion and the challenger from the records under DIR, searched recursively (every
+pairs*.jsonl, the Parquet ccrouter compact wrote, events.jsonl, outcomes.jsonl) plus any
+--outcomes files.
 
 Options:
-  --logs DIR          log directory (required)
+  --logs DIR          log directory (required); repeatable: one per instance, figures over the union
   --outcomes FILE     more outcome lines (JSON Lines); repeatable, later files win
   --format FORMAT     text (default), json or html
   --out FILE          write the report to FILE instead of stdout
@@ -35,6 +37,8 @@ Options:
                       record (labels arrive late), e.g. 30d, 12h, 90m
   --verdict METRIC    what the verdict decides on: accuracy (default), auc or matched
   --sequential        accuracy verdict on the always-valid sequential p-value
+  --memory SIZE       memory the report may use (default 2g); beyond it work spills to a temporary directory
+  --strict            fail on a Parquet file that cannot be read as pair records instead of skipping it
   -h, --help          show this help
 `;
 
@@ -88,7 +92,9 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
       strict: true,
       allowPositionals: false,
       options: {
-        logs: { type: 'string' },
+        logs: { type: 'string', multiple: true },
+        memory: { type: 'string' },
+        strict: { type: 'boolean' },
         outcomes: { type: 'string', multiple: true },
         format: { type: 'string' },
         out: { type: 'string' },
@@ -106,7 +112,9 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
     throw new CCR_ERR_USAGE(usageProblem(err as Error));
   }
   if (values.help) return { help: true, format: 'text', options: { logs: '' } };
-  if (values.logs === undefined || values.logs === '') throw new CCR_ERR_USAGE('--logs DIR is required');
+  if (values.logs === undefined || values.logs.length === 0) throw new CCR_ERR_USAGE('--logs DIR is required');
+  if (values.logs.includes('')) throw new CCR_ERR_USAGE('--logs: needs a directory');
+  const memory = values.memory !== undefined ? parseMemory('--memory', values.memory) : undefined;
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json' && format !== 'html') {
     throw new CCR_ERR_USAGE(`--format: must be text, json or html (got "${format}")`);
@@ -132,6 +140,8 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
     options: {
       logs: values.logs,
       outcomes: values.outcomes ?? [],
+      ...(memory !== undefined ? { memory } : {}),
+      ...(values.strict ? { strict: true } : {}),
       ...(values.segment !== undefined ? { segment: values.segment } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
@@ -184,7 +194,9 @@ export async function runReport(
     const onProgress = io.stderr.isTTY
       ? (msg: string) => void io.stderr.write(`ccrouter report: ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`)
       : undefined;
-    const text = await render(args.format, { ...args.options, ...(onProgress ? { onProgress } : {}) });
+    // Told whether or not stderr is a terminal: they say what the figures leave out or read instead.
+    const onNotice = (msg: string) => void io.stderr.write(`ccrouter report: note: ${neutralize(msg)}\n`);
+    const text = await render(args.format, { ...args.options, onNotice, ...(onProgress ? { onProgress } : {}) });
     if (args.out !== undefined) {
       try {
         fs.mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });

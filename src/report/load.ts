@@ -3,7 +3,9 @@
  * DuckDB and defines the views every section queries (tables.ts lists them). `calibrate` reads the
  * same store through {@link labelledScores}.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DEFAULT_MEMORY, lineLimitFor, openBoundedDatabase } from './database.js';
+import { MAX_LINE_BYTES } from './clean-lines.js';
 import { CCR_ERR_INPUT, CCR_ERR_USAGE } from '../errors.js';
 import { findLogFiles, type LogFiles } from './files.js';
 import { scalar } from './jsonl.js';
@@ -13,8 +15,8 @@ import { count, QueryPool, queriesOn } from './sql.js';
 import { defineViews, joinLabels, loadEvents, loadOutcomes, loadPairs } from './tables.js';
 
 export interface LoadOptions {
-  /** The log directory (`--logs`). */
-  logs: string;
+  /** The log directories (`--logs`, repeatable: every figure is over their union). */
+  logs: string | readonly string[];
   /** Extra outcome files, read after `DIR/outcomes.jsonl`, later lines winning. */
   outcomes?: readonly string[];
   /** Epoch ms; a record counts when since ≤ time < until. */
@@ -26,12 +28,18 @@ export interface LoadOptions {
   value?: string;
   /** Label figures use records older than the last one by this many ms (docs/report.md, "maturity"). */
   mature?: number;
+  /** Told what the report must say about its input (a manifest that disagrees with the files, a Parquet file skipped). */
+  onNotice?: (message: string) => void;
   /** Phases and file counts, for a progress line. */
   onProgress?: (message: string) => void;
   /** Lines longer than this many bytes count as malformed (default 256 MiB; tests lower it). */
   maxLineBytes?: number;
   /** Runs each phase (default: at once); see phases.ts. */
   phase?: PhaseRunner;
+  /** Bytes the report may use (`--memory`, default 2 GiB); DuckDB spills to a temporary directory beyond its share. */
+  memory?: number;
+  /** A Parquet file that cannot be read as pair records fails the report instead of being skipped (`--strict`). */
+  strict?: boolean;
 }
 
 export interface LogStore {
@@ -44,6 +52,8 @@ export interface LogStore {
   files: LogFiles;
   malformedLines: number;
   outcomes: { accepted: number; rejected: number };
+  /** What the report must say about its input (manifests that disagree with the files, Parquet skipped). */
+  notices: string[];
   /** Waits for running queries, then releases the database. */
   close(): Promise<void>;
 }
@@ -60,6 +70,13 @@ function checkOptions(opts: LoadOptions): void {
   }
 }
 
+/** The `--logs` directories, as a message names them. */
+export function logsText(logs: string | readonly string[]): string {
+  return typeof logs === 'string' ? logs : logs.join(', ');
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+
 /** CCR_ERR_INPUT when the window holds nothing to compare, or no record has the segment field. */
 async function checkContent(conn: DuckDBConnection, opts: LoadOptions): Promise<void> {
   const totals = await queriesOn(conn).one(`SELECT count(*) AS n, count(*) FILTER (WHERE rejected) AS rejected FROM pair_rows`);
@@ -68,8 +85,8 @@ async function checkContent(conn: DuckDBConnection, opts: LoadOptions): Promise<
     const where = opts.since !== undefined || opts.until !== undefined ? ' in the --since/--until window' : '';
     throw new CCR_ERR_INPUT(
       n === 0
-        ? `--logs ${opts.logs}: no pair records${where}`
-        : `--logs ${opts.logs}: all ${n} pair records${where} are rejected requests (top-level error); nothing to compare`,
+        ? `--logs ${logsText(opts.logs)}: no pair records${where}`
+        : `--logs ${logsText(opts.logs)}: all ${n} pair records${where} are rejected requests (top-level error); nothing to compare`,
     );
   }
   if (opts.segment !== undefined && (await scalar(conn, `SELECT count(*) FROM rec WHERE has_seg`)) === 0) {
@@ -83,10 +100,12 @@ async function checkContent(conn: DuckDBConnection, opts: LoadOptions): Promise<
 /** Opens the logs: reads every file, defines the views. Throws CCR_ERR_INPUT on unusable input. */
 export async function openLogs(opts: LoadOptions): Promise<LogStore> {
   checkOptions(opts);
-  const files = findLogFiles(opts.logs, opts.outcomes ?? []);
+  const files = findLogFiles(opts.logs, opts.outcomes ?? [], opts);
   const progress = opts.onProgress ?? (() => {});
   const phase = opts.phase ?? runNow;
-  const instance = await DuckDBInstance.create(':memory:');
+  const db = await openBoundedDatabase(opts.memory);
+  const maxLineBytes = lineLimitFor(opts.memory ?? DEFAULT_MEMORY, opts.maxLineBytes ?? MAX_LINE_BYTES);
+  const instance = db.instance;
   const conn = await instance.connect();
   const side = await instance.connect();
   let pool: QueryPool | null = null;
@@ -96,18 +115,27 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     await pool?.close();
     side.closeSync();
     conn.closeSync();
-    instance.closeSync();
+    db.close();
   };
   try {
-    progress(`reading logs… ${files.pairs.length} pair file${files.pairs.length === 1 ? '' : 's'}, ` +
-      `${files.outcomes.length} outcome file${files.outcomes.length === 1 ? '' : 's'}`);
+    const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+    progress(`reading logs… ${plural(files.pairs.length, 'pair file')} (${mb(files.bytes.jsonl)} JSONL)` +
+      (files.parquet.length > 0 ? `, ${plural(files.parquet.length, 'Parquet file')} (${mb(files.bytes.parquet)})` : '') +
+      `, ${plural(files.outcomes.length, 'outcome file')}`);
     // Outcomes and labels load beside the pairs: they do not need them, and the pair reader
     // leaves gaps (file boundaries, its final append) another query can fill.
-    const [pairsMalformed, otherMalformed] = await Promise.all([
-      phase('load pairs', () => loadPairs(conn, files, opts.segment, opts.maxLineBytes, opts.value)),
+    // Both settle before anything is closed: a connection closed while its query runs never returns.
+    const [pairsLoad, otherLoad] = await Promise.allSettled([
+      phase('load pairs', () => loadPairs(conn, files, opts.segment, maxLineBytes, opts.value, opts.strict ?? false)),
       phase('load events and outcomes', async () =>
-        (await loadEvents(side, files, opts.maxLineBytes)) + (await loadOutcomes(side, files, opts.maxLineBytes))),
+        (await loadEvents(side, files, maxLineBytes)) + (await loadOutcomes(side, files, maxLineBytes))),
     ]);
+    if (pairsLoad.status === 'rejected') throw pairsLoad.reason;
+    if (otherLoad.status === 'rejected') throw otherLoad.reason;
+    const pairsMalformed = pairsLoad.value.malformed;
+    const otherMalformed = otherLoad.value;
+    progress(`read ${plural(await scalar(conn, 'SELECT count(*) FROM pairs'), 'pair row')}`);
+    for (const n of [...files.notices, ...pairsLoad.value.notices]) opts.onNotice?.(n);
     await defineViews(conn, opts);
     await checkContent(conn, opts);
     const oc = await queriesOn(conn).one(`SELECT count(*) FILTER (WHERE y IS NOT NULL AND (rid IS NOT NULL OR unit IS NOT NULL)) AS ok,
@@ -124,13 +152,22 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
       labelled,
       files,
       malformedLines: pairsMalformed + otherMalformed,
+      notices: [...files.notices, ...pairsLoad.value.notices],
       outcomes: { accepted: count(oc.ok), rejected: count(oc.n) - count(oc.ok) },
       close,
     };
   } catch (err) {
     await close();
-    throw err;
+    throw outOfMemory(err, opts.memory ?? DEFAULT_MEMORY);
   }
+}
+
+/** DuckDB's out-of-memory error, told in terms of the flag that sets the limit. */
+export function outOfMemory(err: unknown, memory: number): unknown {
+  const message = (err as Error | undefined)?.message ?? '';
+  if (!/Out of Memory Error/i.test(message)) return err;
+  return new Error(`--memory ${Math.round(memory / 1024 ** 2)}m is too little for these logs (${message.split('\n')[0]}); ` +
+    'give it more, or split the window with --since/--until', { cause: err });
 }
 
 export interface LabelledScore {

@@ -1,7 +1,7 @@
 /**
  * The tables and views a report queries, and how each is filled (docs/report.md, "What it reads"):
  *
- *   pairs       every line of the pair files, flattened at load (schema.ts)
+ *   pairs       every line of the pair files (JSONL, and Parquet from `compact`), flattened at load (schema.ts)
  *   pair_rows   pair records in the time window (rejected ones included)
  *   rec         pair records in the window without a top-level `error`, one row per observation:
  *               a batch record (docs/records.md#batches) is one row per instance (see defineViews)
@@ -16,6 +16,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LogFiles } from './files.js';
 import { createJsonLinesTable, loadJsonLines } from './jsonl.js';
+import { loadParquet } from './parquet.js';
 import { EVENTS, OUTCOMES, pairTable, type LineTable } from './schema.js';
 import { runSql, sqlNumber } from './sql.js';
 
@@ -26,19 +27,22 @@ async function load(conn: DuckDBConnection, table: string, spec: LineTable, file
   return (await loadJsonLines(conn, table, files, { ...spec, ...rest, ...(maxLineBytes !== undefined ? { maxLineBytes } : {}) })).malformed;
 }
 
-/** Pair files into `pairs`; returns the malformed line count. */
-export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined, maxLineBytes?: number, value?: string): Promise<number> {
+/** Pair files, JSONL and Parquet, into `pairs`; returns the malformed line count and what to tell about bad Parquet. */
+export async function loadPairs(conn: DuckDBConnection, files: LogFiles, segment: string | undefined, maxLineBytes?: number,
+  value?: string, strict = false): Promise<{ malformed: number; notices: string[] }> {
   const spec = pairTable(segment, value);
   await createJsonLinesTable(conn, 'pairs', spec.columns, spec.select);
   // No figure depends on the order of pair records; stored in file order, each small rotated
   // file would cost its own storage blocks.
-  return load(conn, 'pairs', spec, files.pairs, { batch: 0, unordered: true, maxLineBytes });
+  const jsonl = await load(conn, 'pairs', spec, files.pairs, { batch: 0, unordered: true, maxLineBytes });
+  const parquet = await loadParquet(conn, 'pairs', files.parquet, spec.select, strict);
+  return { malformed: jsonl + parquet.malformed + files.compactedMalformed, notices: parquet.notices };
 }
 
 /** The event file into `events`; returns the malformed line count. */
 export async function loadEvents(conn: DuckDBConnection, files: LogFiles, maxLineBytes?: number): Promise<number> {
   await createJsonLinesTable(conn, 'events', EVENTS.columns, EVENTS.select);
-  return files.events ? load(conn, 'events', EVENTS, [files.events], { batch: 0, maxLineBytes }) : 0;
+  return load(conn, 'events', EVENTS, files.events, { batch: 0, maxLineBytes });
 }
 
 /**

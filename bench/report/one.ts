@@ -1,0 +1,39 @@
+/**
+ * One measured run in a process of its own, so that its peak RSS is its own (scale.ts starts it):
+ * `bare` (bare-scan.ts over the pair files), or `report` (`ccrouter report --format json`).
+ * Prints one JSON line: {wallMs, cpuMs, maxRssBytes}.
+ *
+ *   node --import tsx bench/report/one.ts --mode bare|report --logs DIR [--memory 2g]
+ */
+import { runReport } from '../../src/commands/report.js';
+import { flags, oneOf, runMain, UsageError } from '../lib/args.js';
+import { bareScanSql, withFreshDb } from './bare-scan.js';
+
+const USAGE = `Usage: node --import tsx bench/report/one.ts --mode bare|report --logs DIR [--memory SIZE]
+`;
+
+async function main(): Promise<void> {
+  const values = flags(USAGE, { mode: { type: 'string' }, logs: { type: 'string' }, memory: { type: 'string' } });
+  const mode = oneOf('--mode', values.mode, ['bare', 'report'] as const, 'report');
+  if (!values.logs) throw new UsageError('--logs: required');
+  const dir = values.logs;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  if (mode === 'bare') {
+    await withFreshDb(async (conn) => void (await conn.runAndReadAll(bareScanSql(dir))));
+  } else {
+    let bytes = 0;
+    const err: string[] = [];
+    const code = await runReport(['--logs', dir, '--format', 'json', ...(values.memory ? ['--memory', values.memory] : [])], {
+      stdout: { write: (s: string) => ((bytes += s.length), true) },
+      stderr: { write: (s: string) => (err.push(s), true), isTTY: false },
+    });
+    if (code !== 0 || bytes === 0) throw new Error(`report failed (exit ${code}): ${err.join('')}`);
+  }
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // resourceUsage().maxRSS is in KiB: the process's peak, DuckDB's threads included.
+  process.stdout.write(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n');
+}
+
+runMain(main);
