@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp, type AdminDeps } from './admin/app.js';
 import type { LoadedConfig } from './config/types.js';
+import { startFleet } from './fleet/start.js';
 import { startGuardrails } from './guardrails/start.js';
 import { Metrics } from './metrics.js';
 import { pairLine } from './records/pair-line.js';
@@ -74,7 +75,9 @@ export async function startControl(core: Core, admin: Omit<AdminDeps, 'runtime' 
     throw err;
   }
   runtime.started();
-  return { admin: app, adminUrl: urlOf(app), stopGuardrails: startGuardrails(runtime) };
+  const fleet = startFleet(runtime);
+  const stopGuardrails = startGuardrails(runtime, { share: fleet ?? undefined });
+  return { admin: app, adminUrl: urlOf(app), stopGuardrails: () => { stopGuardrails(); void fleet?.close(); } };
 }
 
 /** The last steps of a shutdown: the `shutdown` event, listeners and model clients closed, records flushed. */

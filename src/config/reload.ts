@@ -13,7 +13,7 @@ import { readConfigOffThread, type OffThreadOptions } from './off-thread.js';
 import type { Config, LoadedConfig } from './types.js';
 
 /** Keys that need a restart: the running process keeps their old values. */
-export const RESTART_KEYS = ['listen', 'admin', 'logging.dir', 'limits', 'shutdownGraceMs'] as const;
+export const RESTART_KEYS = ['listen', 'admin', 'logging.dir', 'limits', 'shutdownGraceMs', 'fleet'] as const;
 
 export type ReloadResult =
   | { result: 'loaded'; loaded: LoadedConfig; restartRequired: string[] }
@@ -43,6 +43,7 @@ export async function reloadConfig(
       admin: cur.admin,
       limits: cur.limits,
       shutdownGraceMs: cur.shutdownGraceMs,
+      fleet: cur.fleet,
       logging: Object.freeze({ ...config.logging, dir: cur.logging.dir }),
     });
   }

@@ -10,6 +10,7 @@ import { readAssignment } from './sections/assignment.js';
 import { readLimits, readListeners } from './sections/listeners.js';
 import { readLogging } from './sections/logging.js';
 import { readModels } from './sections/models.js';
+import { readFleet } from './sections/fleet.js';
 import { readCalibration, readGuardrails } from './sections/optional.js';
 import { readRoutes } from './sections/routes.js';
 import { DEFAULTS, type Built } from './sections/rules.js';
@@ -17,7 +18,7 @@ import { readControl, readTraffic } from './sections/traffic.js';
 import { FALLBACKS, MODES, type Config } from './types.js';
 
 const ROOT_KEYS = ['listen', 'admin', 'models', 'routes', 'passthrough', 'decision', 'assignment', 'traffic', 'control',
-  'fallback', 'mode', 'limits', 'shutdownGraceMs', 'logging', 'guardrails', 'ramp', 'calibration'] as const;
+  'fallback', 'mode', 'limits', 'shutdownGraceMs', 'logging', 'guardrails', 'ramp', 'calibration', 'fleet'] as const;
 
 /**
  * Check a parsed config (YAML/JSON data, variables already substituted) and fill in the defaults.
@@ -52,13 +53,14 @@ function readConfig(root: Section): Built<Config> | undefined {
   const logging = readLogging(root);
   const guardrails = readGuardrails(root);
   const calibration = readCalibration(root);
+  const fleet = readFleet(root);
   if (listen === undefined || admin === undefined || models === undefined || routes === undefined ||
     passthrough === undefined || threshold === undefined || assignment === undefined || traffic === undefined ||
     fallback === undefined || mode === undefined || limits === undefined || shutdownGraceMs === undefined ||
     logging === undefined) return undefined;
   return {
     listen, admin, models, routes, passthrough, decision: { threshold }, assignment, traffic, control, fallback, mode,
-    limits, shutdownGraceMs, logging, guardrails, ramp, calibration,
+    limits, shutdownGraceMs, logging, guardrails, ramp, calibration, fleet,
   };
 }
 

@@ -34,6 +34,7 @@ function outcome(o: ModelOutcome): string {
 /** `record` as one line (with its newline), stamped `time` (epoch ms). */
 export function pairLine(r: PairRecord, time: number): string {
   let s = '{"level":30,"time":' + time + ',"msg":"pair","requestId":' + str(r.requestId) + ',"route":' + known(r.route) + ',"config":' + known(r.config);
+  if (r.instance !== undefined) s += ',"instance":' + known(r.instance);
   if (r.unit !== undefined) s += ',"unit":' + (r.unit === null ? 'null' : str(r.unit));
   s += ',"assigned":' + word(r.assigned) + ',"bucket":' + num(r.bucket) + ',"group":' + word(r.group) + ',"served":' + word(r.served) + ',"fallback":' + bool(r.fallback) + ',"champion":' + outcome(r.champion) + ',"challenger":' + outcome(r.challenger) + ',"agree":' + bool(r.agree) + ',"fields":' + JSON.stringify(r.fields);
   // JSON.stringify leaves out undefined values; `request`/`response` hold any JSON value or null.

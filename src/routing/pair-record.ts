@@ -57,6 +57,7 @@ export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: stri
     agree: champion.decision !== null && challenger.decision !== null ? champion.decision === challenger.decision : null,
     fields: fieldsOf(full ? f.json : undefined, snap.fields),
   };
+  if (cfg.fleet !== undefined) record.instance = cfg.fleet.instance;
   const unit = snap.unitFor(f.key);
   if (unit !== undefined) record.unit = unit;
   if (cfg.logging.bodies) {
