@@ -15,7 +15,7 @@ import type { FleetConfig } from '../config/types.js';
 import type { RampOrigin, RampShare } from '../guardrails/ramp.js';
 import type { Runtime } from '../runtime/runtime.js';
 import {
-  fleetKeys, isLater, parseBypass, parseRamp, parseRollback, parseVersion,
+  fleetKeys, isLater, scopeId, parseBypass, parseRamp, parseRollback, parseVersion,
   type BypassValue, type FleetKeys, type RampValue,
 } from './keys.js';
 import { fleetMetrics, type FleetMetrics } from './metrics.js';
@@ -38,7 +38,10 @@ export interface FleetStatus {
 }
 
 interface SharedRamp {
+  /** The ramp schedule's name for the file config (its config id). */
   fileId: string;
+  /** The fleet's (keys.ts `scopeId`). */
+  scope: string;
   value: RampValue;
   adopt: (origin: RampOrigin) => void;
 }
@@ -59,7 +62,8 @@ export class Fleet implements RampShare {
   #seq = 0;
   /** The kill switch as this instance knows it; at 0: the file's, never written. */
   #bypass: BypassValue;
-  #fileId: string;
+  /** The file config the rollback and ramp keys belong to (keys.ts `scopeId`). */
+  #scope: string;
   #ramp: SharedRamp | null = null;
   /** Adopting a lever from elsewhere: the change it makes here is not written back. */
   #adopting = false;
@@ -75,7 +79,7 @@ export class Fleet implements RampShare {
     this.#keys = fleetKeys(cfg.name);
     this.#metrics = fleetMetrics(rt.metrics.registry);
     this.#tell = options.tell ?? ((line) => void process.stderr.write(line + '\n'));
-    this.#fileId = rt.fileConfig.id;
+    this.#scope = scopeId(rt.fileConfig.config);
     this.#bypass = { on: rt.levers.bypass, at: 0, origin: cfg.instance, seq: 0 };
     this.#offLevers = rt.levers.onChange((change) => {
       if (this.#adopting || this.#closed) return;
@@ -118,7 +122,7 @@ export class Fleet implements RampShare {
   // --- RampShare: the ramp schedule's origin, per file config ---
 
   join(fileId: string, origin: RampOrigin, adopt: (origin: RampOrigin) => void): void {
-    this.#ramp = { fileId, value: { start: origin.start, held: origin.held, origin: this.#cfg.instance }, adopt };
+    this.#ramp = { fileId, scope: this.#scope, value: { start: origin.start, held: origin.held, origin: this.#cfg.instance }, adopt };
     void this.#writeRamp();
   }
 
@@ -166,7 +170,7 @@ export class Fleet implements RampShare {
   }
 
   #fileLoaded(): void {
-    this.#fileId = this.#rt.fileConfig.id;
+    this.#scope = scopeId(this.#rt.fileConfig.config);
     this.#bad.clear();
     // `mode` changed in the file: a kill switch change like any other.
     if (this.#rt.levers.bypass !== this.#bypass.on) this.#localBypass();
@@ -180,18 +184,18 @@ export class Fleet implements RampShare {
   }
 
   async #writeRollback(): Promise<void> {
-    const fileId = this.#fileId;
+    const fileId = this.#scope;
     const value = { at: Date.now(), origin: this.#cfg.instance, rule: this.#rt.levers.guardrail.rule };
     const key = this.#keys.rollback(fileId);
     const reply = await this.#script(SET_ROLLBACK, key, JSON.stringify(value), 'rollback:' + fileId, []);
-    if (reply !== null && fileId === this.#fileId) this.#takeRollback(key, reply);
+    if (reply !== null && fileId === this.#scope) this.#takeRollback(key, reply);
   }
 
   async #writeRamp(): Promise<void> {
     const r = this.#ramp;
     if (r === null) return;
-    const key = this.#keys.ramp(r.fileId);
-    const reply = await this.#script(SET_RAMP, key, JSON.stringify(r.value), 'ramp:' + r.fileId, [String(r.value.start), String(r.value.held)]);
+    const key = this.#keys.ramp(r.scope);
+    const reply = await this.#script(SET_RAMP, key, JSON.stringify(r.value), 'ramp:' + r.scope, [String(r.value.start), String(r.value.held)]);
     if (reply !== null && this.#ramp === r) this.#takeRamp(key, r, reply);
   }
 
@@ -220,15 +224,15 @@ export class Fleet implements RampShare {
       return;
     }
     this.#reading = true;
-    const fileId = this.#fileId;
+    const fileId = this.#scope;
     const ramp = this.#ramp;
-    const keys = [this.#keys.bypass, this.#keys.rollback(fileId), this.#keys.ramp(ramp?.fileId ?? fileId), this.#keys.version];
+    const keys = [this.#keys.bypass, this.#keys.rollback(fileId), this.#keys.ramp(ramp?.scope ?? fileId), this.#keys.version];
     store.command(['MGET', ...keys])
       .then((reply) => {
         if (!Array.isArray(reply) || reply.length !== keys.length) return void this.#syncError();
         this.#takeVersion(reply[3]);
         this.#takeBypass(reply[0]);
-        if (fileId === this.#fileId) this.#takeRollback(keys[1]!, reply[1]);
+        if (fileId === this.#scope) this.#takeRollback(keys[1]!, reply[1]);
         if (ramp !== null && ramp === this.#ramp) this.#takeRamp(keys[2]!, ramp, reply[2]);
       }, (err: unknown) => void this.#failed(err))
       .finally(() => {

@@ -3,6 +3,24 @@
  * names under `ccrouter:<fleet.name>:`, and each value's JSON, checked field by field when read. A
  * value that fails its check is never applied: the caller counts it and keeps what it knew.
  */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../config/id.js';
+import { RESTART_KEYS } from '../config/reload.js';
+import type { Config } from '../config/types.js';
+
+/**
+ * The id the fleet keys a file config's rollback and ramp by: the config id of what a reload applies,
+ * the restart-only keys left out. Instances of one fleet may differ in those (their ports on a shared
+ * host, `logging.dir` per instance) and still serve the same file config.
+ */
+export function scopeId(config: Config): string {
+  const scoped: Record<string, unknown> = { ...config };
+  for (const key of RESTART_KEYS) {
+    if (key === 'logging.dir') scoped.logging = { ...config.logging, dir: undefined };
+    else scoped[key] = undefined;
+  }
+  return createHash('sha256').update(canonicalJson(scoped)).digest('hex').slice(0, 12);
+}
 
 /** The kill switch: the latest change wins, by `at` then `origin` then `seq`. */
 export interface BypassValue {
