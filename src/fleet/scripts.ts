@@ -10,8 +10,11 @@
  * ARGV[3] the message (the key's name), then each script's own arguments.
  */
 
+// redis.pcall: a key of another type (a hash where a string belongs) reads as absent and is replaced,
+// and a version that is not a number starts again at 1, rather than every write failing.
 const HEAD = `
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) ~= 'string' then cur = nil end
 local v = nil
 if cur then
   local ok, d = pcall(cjson.decode, cur)
@@ -23,10 +26,13 @@ local write = false
 const TAIL = `
 if write then
   redis.call('SET', KEYS[1], ARGV[1])
-  redis.call('INCR', KEYS[2])
+  local n = redis.pcall('INCR', KEYS[2])
+  if type(n) ~= 'number' then redis.call('SET', KEYS[2], '1') end
   redis.call('PUBLISH', ARGV[2], ARGV[3])
 end
-return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]) or '0'}
+local version = redis.pcall('GET', KEYS[2])
+if type(version) ~= 'string' then version = '0' end
+return {redis.call('GET', KEYS[1]) or false, version}
 `;
 
 /** Bypass: written when later by `at` (ARGV[4]), then `seq` (ARGV[5]); a tie keeps the stored one. */

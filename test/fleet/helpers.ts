@@ -1,5 +1,5 @@
 /** Instances of one fleet for the tests: in-process proxies sharing two models and one real Redis. */
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { loadConfigObject } from '../../src/config/load.js';
 import { startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
 import { scoreBehaviour, startUpstream, type Upstream } from '../helpers/upstream.js';
@@ -7,6 +7,10 @@ import { scoreBehaviour, startUpstream, type Upstream } from '../helpers/upstrea
 export const TOKEN = 'secret-token';
 /** How long a test waits for the fleet to agree before it fails (a bound, not a measure). */
 export const CONVERGE_MS = 20_000;
+
+// Idle connections are dropped well before the admin listener's keep-alive timeout would close them
+// under a request about to be sent on them.
+const agent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
 
 export interface Models {
   champion: Upstream;
@@ -41,18 +45,18 @@ export async function instance(t: { after(fn: () => Promise<void>): void }, raw:
 }
 
 export async function adminPost(p: TestProxy, path: string, body = ''): Promise<number> {
-  const res = await request(p.adminUrl + path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
+  const res = await request(p.adminUrl + path, { dispatcher: agent, method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body });
   await res.body.text();
   return res.statusCode;
 }
 
 export async function status(p: TestProxy): Promise<any> {
-  const res = await request(p.adminUrl + '/status');
+  const res = await request(p.adminUrl + '/status', { dispatcher: agent });
   return res.body.json();
 }
 
 export async function metrics(p: TestProxy): Promise<string> {
-  const res = await request(p.adminUrl + '/metrics');
+  const res = await request(p.adminUrl + '/metrics', { dispatcher: agent });
   return res.body.text();
 }
 
@@ -63,7 +67,7 @@ export function metric(text: string, name: string): number {
 }
 
 export async function scored(p: TestProxy, user: string): Promise<number> {
-  const res = await request(p.url + '/predict', { method: 'POST', headers: { 'x-user-id': user }, body: '{}' });
+  const res = await request(p.url + '/predict', { dispatcher: agent, method: 'POST', headers: { 'x-user-id': user }, body: '{}' });
   await res.body.text();
   return res.statusCode;
 }
