@@ -89,7 +89,7 @@ export class Fleet implements RampShare {
     });
     rt.addStatus('fleet', () => this.status());
     try {
-      this.#store = new FleetStore(cfg.redis, this.#keys.channel, {
+      this.#store = new FleetStore(cfg.redis, `ccrouter:${cfg.instance}`, this.#keys.channel, {
         up: () => this.#up(),
         down: (reason) => this.#down(reason),
         message: () => this.#read(),

@@ -27,11 +27,13 @@ export class FleetStore {
   #closed = false;
 
   /** Throws when `url` is not one the client can use (the caller serves without the fleet). */
-  constructor(url: string, channel: string, listener: StoreListener) {
+  /** `name`: the connection's name in Redis (`CLIENT LIST`). */
+  constructor(url: string, name: string, channel: string, listener: StoreListener) {
     this.#channel = channel;
     this.#listener = listener;
     this.#client = createClient({
       url,
+      name,
       disableOfflineQueue: true,
       socket: { reconnectStrategy: RETRY_MS, connectTimeout: CONNECT_TIMEOUT_MS },
     });

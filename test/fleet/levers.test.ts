@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readJsonl, type TestProxy } from '../helpers/proxy.js';
 import { adminPost, fleetConfig, instance, metric, metrics, models, scored, status, until } from './helpers.js';
-import { startRedis } from './redis.js';
+import { freePort, startRedis } from './redis.js';
 
 const redis = await startRedis();
 
@@ -102,4 +102,22 @@ test('Redis killed while traffic flows: every request answered; a lever taken me
   await c.shutdown();
   const types = readJsonl(path.join(c.dir, 'events.jsonl')).map((e) => e.type);
   assert.deepEqual(types.filter((x) => x.startsWith('fleet_') || x === 'bypass'), ['fleet_connected', 'fleet_disconnected', 'fleet_connected', 'bypass']);
+});
+
+test('Redis unreachable at start: the instance serves at once, then joins the fleet when Redis appears', async (t) => {
+  const m = await models(t);
+  const port = await freePort();
+  const a = await instance(t, fleetConfig(m, `redis://127.0.0.1:${port}`, 'late', 'a'));
+  for (let i = 0; i < 5; i++) assert.equal(await scored(a, `u-${i}`), 200);
+  assert.equal((await status(a)).fleet.connected, false);
+  // A lever taken before Redis ever answered is written once it does.
+  assert.equal(await adminPost(a, '/rollback'), 200);
+  const late = await startRedis(port);
+  t.after(() => late.kill());
+  await until('a connected', async () => (await status(a)).fleet.connected);
+  const b = await instance(t, fleetConfig(m, late.url, 'late', 'b'));
+  await until('b adopts the rollback a took before Redis was there', async () => (await status(b)).traffic.challenger === 0);
+  await a.shutdown();
+  const types = readJsonl(path.join(a.dir, 'events.jsonl')).map((e) => e.type);
+  assert.deepEqual(types, ['start', 'fleet_disconnected', 'rollback', 'fleet_connected', 'shutdown']);
 });

@@ -28,7 +28,7 @@ after(() => {
   for (const p of running) p.kill('SIGKILL');
 });
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -56,8 +56,9 @@ function send(port: number, args: string[]): Promise<string> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+/** `port`: a port chosen beforehand (a test that starts an instance before its Redis). */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-redis-'));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   let proc: ChildProcess | null = null;
