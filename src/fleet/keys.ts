@@ -22,7 +22,7 @@ export function scopeId(config: Config): string {
   return createHash('sha256').update(canonicalJson(scoped)).digest('hex').slice(0, 12);
 }
 
-/** The kill switch: the latest change wins, by `at` then `origin` then `seq`. */
+/** The kill switch: the latest change wins, by `at` then `seq`. */
 export interface BypassValue {
   readonly on: boolean;
   /** When the change was made (epoch ms, never below the last change seen + 1). */
@@ -123,10 +123,11 @@ export function parseVersion(raw: unknown): Parsed<number> {
   return { ok: true, value: Number(raw) };
 }
 
-/** True when bypass change `a` came after `b` (the later change wins; ties broken by origin, then seq). */
+/**
+ * True when kill-switch change `a` came after `b`: by `at`, then `seq`; a tie is not later (Redis keeps
+ * the value stored first). The same rule as the `SET_BYPASS` script, so the two never disagree.
+ */
 export function isLater(a: BypassValue, b: BypassValue | null): boolean {
   if (b === null) return true;
-  if (a.at !== b.at) return a.at > b.at;
-  if (a.origin !== b.origin) return a.origin > b.origin;
-  return a.seq > b.seq;
+  return a.at > b.at || (a.at === b.at && a.seq > b.seq);
 }
