@@ -121,3 +121,20 @@ test('Redis unreachable at start: the instance serves at once, then joins the fl
   const types = readJsonl(path.join(a.dir, 'events.jsonl')).map((e) => e.type);
   assert.deepEqual(types, ['start', 'fleet_disconnected', 'rollback', 'fleet_connected', 'shutdown']);
 });
+
+test('Redis frozen (SIGSTOP) while traffic flows: no request waits on it; a lever applies locally and reaches the others when it answers again', async (t) => {
+  const { ps } = await three(t, 'frozen');
+  const [a, b] = ps as [TestProxy, TestProxy, TestProxy];
+  redis.pause();
+  t.after(() => redis.resume());
+  // Every connection stays open and every command hangs: requests and the admin call are answered all the same.
+  const codes: number[] = [];
+  await Promise.all(ps.map(async (p, k) => {
+    for (let i = 0; i < 20; i++) codes.push(await scored(p, `u-${k}-${i}`));
+  }));
+  assert.deepEqual(codes, Array(60).fill(200));
+  assert.equal(await adminPost(a, '/bypass', '{"on":true}'), 200);
+  assert.equal((await status(a)).mode, 'bypass');
+  redis.resume();
+  await until('b adopts the bypass once Redis answers', async () => (await status(b)).mode === 'bypass');
+});

@@ -17,6 +17,9 @@ export interface TestRedis {
   readonly url: string;
   /** SIGKILL; resolves once the process is gone. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a Redis that holds its connections and answers nothing, then resumes. */
+  pause(): void;
+  resume(): void;
   /** A new server on the same port (empty: nothing is saved). */
   restart(): Promise<void>;
   /** One command on a fresh connection (RESP2 inline protocol is enough for tests). */
@@ -91,6 +94,8 @@ export async function startRedis(port?: number): Promise<TestRedis> {
       p.kill('SIGKILL');
       await gone;
     },
+    pause: () => void proc?.kill('SIGSTOP'),
+    resume: () => void proc?.kill('SIGCONT'),
     restart: start,
     command: (...args) => send(port, args),
   };
