@@ -9,8 +9,9 @@ export const TOKEN = 'secret-token';
 export const CONVERGE_MS = 20_000;
 
 // Idle connections are dropped well before the admin listener's keep-alive timeout would close them
-// under a request about to be sent on them.
-const agent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000 });
+// under a request about to be sent on them; at most 16 per listener, well within the admin
+// listener's bound on connections (more calls wait here for a free one).
+const agent = new Agent({ keepAliveTimeout: 1000, keepAliveMaxTimeout: 1000, connections: 16 });
 
 export interface Models {
   champion: Upstream;

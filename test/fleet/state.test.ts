@@ -111,7 +111,7 @@ test('a lever storm (1 000 calls across three instances) ends with every instanc
     return i % 100 === 99 ? () => adminPost(p, '/rollback') : () => adminPost(p, '/bypass', JSON.stringify({ on: rand() < 0.5 }));
   });
   const codes: number[] = [];
-  // 120 calls in flight at a time, about 40 per instance: within each admin listener's connection bound.
+  // 120 calls at a time, over at most 16 connections per instance.
   for (let i = 0; i < calls.length; i += 120) codes.push(...await Promise.all(calls.slice(i, i + 120).map((c) => c())));
   assert.equal(codes.filter((c) => c === 200).length, 1000);
   const agreed = async () => {
