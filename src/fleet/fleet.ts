@@ -65,6 +65,10 @@ export class Fleet implements RampShare {
   /** The file config the rollback and ramp keys belong to (keys.ts `scopeId`). */
   #scope: string;
   #ramp: SharedRamp | null = null;
+  /** The rule of a guardrail trip in this very turn of the event loop (its rollback follows at once). */
+  #tripRule: string | null = null;
+  /** The rule behind this file config's rollback: null for an admin's. */
+  #rollbackRule: string | null = null;
   /** Adopting a lever from elsewhere: the change it makes here is not written back. */
   #adopting = false;
   #reading = false;
@@ -84,8 +88,11 @@ export class Fleet implements RampShare {
     this.#offLevers = rt.levers.onChange((change) => {
       if (this.#adopting || this.#closed) return;
       if (change === 'bypass') this.#localBypass();
-      else if (change === 'rollback') void this.#writeRollback();
-      else if (change === 'reset') this.#fileLoaded();
+      else if (change === 'trip') this.#tripped();
+      else if (change === 'rollback') {
+        this.#rollbackRule = this.#tripRule;
+        void this.#writeRollback();
+      } else if (change === 'reset') this.#fileLoaded();
     });
     rt.addStatus('fleet', () => this.status());
     try {
@@ -169,7 +176,17 @@ export class Fleet implements RampShare {
     void this.#writeBypass();
   }
 
+  /**
+   * A guardrail with `action: rollback` trips and rolls back in one go; an `alert` trip only trips. So
+   * the rule belongs to a rollback only when it comes in the same turn.
+   */
+  #tripped(): void {
+    this.#tripRule = this.#rt.levers.guardrail.rule;
+    queueMicrotask(() => { this.#tripRule = null; });
+  }
+
   #fileLoaded(): void {
+    this.#rollbackRule = null;
     this.#scope = scopeId(this.#rt.fileConfig.config);
     this.#bad.clear();
     // `mode` changed in the file: a kill switch change like any other.
@@ -185,7 +202,7 @@ export class Fleet implements RampShare {
 
   async #writeRollback(): Promise<void> {
     const fileId = this.#scope;
-    const value = { at: Date.now(), origin: this.#cfg.instance, rule: this.#rt.levers.guardrail.rule };
+    const value = { at: Date.now(), origin: this.#cfg.instance, rule: this.#rollbackRule };
     const key = this.#keys.rollback(fileId);
     const reply = await this.#script(SET_ROLLBACK, key, JSON.stringify(value), 'rollback:' + fileId, []);
     if (reply !== null && fileId === this.#scope) this.#takeRollback(key, reply);
@@ -278,6 +295,7 @@ export class Fleet implements RampShare {
       return;
     }
     if (levers.rolledBack) return;
+    this.#rollbackRule = stored.rule;
     this.#adopt(() => {
       if (stored.rule !== null && !levers.guardrail.tripped) levers.trip(stored.rule);
       this.#rt.rollback('fleet', stored.rule === null ? { origin: stored.origin } : { origin: stored.origin, rule: stored.rule });

@@ -70,6 +70,23 @@ test('a guardrail trip on the one instance that sees traffic rolls every instanc
   assert.deepEqual([rb.source, rb.origin, rb.rule], ['fleet', 'a', 'error_rate']);
 });
 
+test('an alert-only trip followed by an admin rollback reaches the others as the admin\'s rollback, not as a trip', async (t) => {
+  const { m, ps } = await three(t, 'alert', { guardrails: { window: 20, minSamples: 10, maxErrorRate: 0.1, action: 'alert' } });
+  const [a, b] = ps as [TestProxy, TestProxy, TestProxy];
+  m.challenger.behave((_req, res) => {
+    res.writeHead(500).end();
+  });
+  for (let i = 0; i < 30 && !(await status(a)).guardrails.tripped; i++) assert.equal(await scored(a, `u-${i}`), 200);
+  assert.deepEqual((await status(a)).guardrails, { tripped: true, rule: 'error_rate' });
+  assert.equal((await status(b)).traffic.challenger, 0.5, 'an alert is not a lever');
+  assert.equal(await adminPost(a, '/rollback'), 200);
+  await until('b rolled back', async () => (await status(b)).traffic.challenger === 0);
+  assert.deepEqual((await status(b)).guardrails, { tripped: false, rule: null });
+  await b.shutdown();
+  const rb = readJsonl(path.join(b.dir, 'events.jsonl')).find((e) => e.type === 'rollback')!;
+  assert.deepEqual([rb.source, rb.origin, rb.rule], ['fleet', 'a', undefined]);
+});
+
 test('Redis killed while traffic flows: every request answered; a lever taken meanwhile reaches the others when it is back', async (t) => {
   const { ps } = await three(t, 'outage');
   const [a, b, c] = ps as [TestProxy, TestProxy, TestProxy];
