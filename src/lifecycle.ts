@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp, type AdminDeps } from './admin/app.js';
 import type { LoadedConfig } from './config/types.js';
+import { startFleet } from './fleet/start.js';
 import { startGuardrails } from './guardrails/start.js';
 import { Metrics } from './metrics.js';
 import { pairLine } from './records/pair-line.js';
@@ -102,6 +103,7 @@ export async function openControl(core: Core, admin: Omit<AdminDeps, 'runtime' |
     throw err;
   }
   let stop: (() => void) | null = null;
+  let fleet: ReturnType<typeof startFleet> = null;
   let stopped = false;
   return {
     admin: app,
@@ -111,11 +113,13 @@ export async function openControl(core: Core, admin: Omit<AdminDeps, 'runtime' |
       if (stop !== null || stopped) return;
       readiness.serving();
       runtime.started();
-      stop = startGuardrails(runtime);
+      fleet = startFleet(runtime);
+      stop = startGuardrails(runtime, { share: fleet ?? undefined });
     },
     stopGuardrails() {
       stopped = true;
       stop?.();
+      void fleet?.close();
     },
   };
 }

@@ -17,6 +17,8 @@ export interface CcrouterPeerOptions {
   challengerTimeoutMs?: number;
   /** `traffic.challenger` (default 0.10). */
   challengerFraction?: number;
+  /** A `fleet` section: levers shared through this Redis. */
+  fleet?: { name: string; redis: string; instance: string };
 }
 
 export function ccrouterConfig(opts: CcrouterPeerOptions, logDir: string): Record<string, unknown> {
@@ -32,6 +34,7 @@ export function ccrouterConfig(opts: CcrouterPeerOptions, logDir: string): Recor
     traffic: { control: 0.05, challenger: opts.challengerFraction ?? 0.1, shadow: opts.shadow },
     logging: { dir: logDir },
     shutdownGraceMs: 3000,
+    ...(opts.fleet ? { fleet: opts.fleet } : {}),
   };
 }
 

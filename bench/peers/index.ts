@@ -4,6 +4,7 @@
  */
 import type { PeerInfo } from '../lib/results.js';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasCommand, start, type Proc } from '../lib/proc.js';
@@ -12,6 +13,15 @@ import { startNginx } from './nginx.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const UPSTREAM_SCRIPT = path.join(HERE, 'upstream.mjs');
+
+/** A port free on 127.0.0.1 at the time of asking. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** A model server (bench/peers/upstream.mjs) answering after `delayMs`, on `cpus` (null: unpinned). */
 export async function startUpstream(name: string, delayMs: number, cpus: string | null): Promise<{ proc: Proc; url: string }> {
@@ -141,6 +151,26 @@ export const PEERS: PeerDef[] = [
     true,
     { shadow: true, challengerTimeoutMs: 1000, challengerFraction: 0 },
   ),
+  {
+    id: 'ccr-fleet',
+    label: 'ccrouter shadow, fleet',
+    what: 'ccr-shadow with `fleet` (levers shared through a redis-server of its own on 127.0.0.1): what the fleet costs the request path',
+    ccrouter: true,
+    slowChallenger: false,
+    shadow: true,
+    needs: 'redis-server',
+    onRequest: true,
+    async start(ctx) {
+      const port = await freePort();
+      fs.mkdirSync(ctx.dir, { recursive: true });
+      // Unpinned: Redis is the fleet's, not the proxy's; it answers two reads a second here.
+      await start('redis', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', ctx.dir],
+        { cpus: null, ready: /Ready to accept connections/ });
+      const fleet = { name: 'bench', redis: `redis://127.0.0.1:${port}`, instance: 'bench-1' };
+      const r = await startCcrouter('ccr-fleet', ctx.ccrouter, { champion: ctx.upstreams.champion, challenger: ctx.upstreams.challenger, shadow: true, fleet }, ctx.dir, ctx.cpus);
+      return { url: r.url, proc: r.proc, logDir: r.logDir };
+    },
+  },
   {
     id: 'nginx-pass',
     label: 'nginx proxy_pass',

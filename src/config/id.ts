@@ -21,7 +21,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** First 12 hex characters of SHA-256 over the canonical JSON of the effective config. */
+/**
+ * First 12 hex characters of SHA-256 over the canonical JSON of the effective config, `fleet` left
+ * out: it names this instance and where levers are shared, not what is served, so that every instance
+ * of a fleet on the same file has the same id (docs/config.md, "The config id").
+ */
 export function configId(config: Config): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 12);
+  const served = config.fleet === undefined ? config : { ...config, fleet: undefined };
+  return createHash('sha256').update(canonicalJson(served)).digest('hex').slice(0, 12);
 }

@@ -13,7 +13,7 @@ import { readConfigOffThread, type OffThreadOptions } from './off-thread.js';
 import type { Config, LoadedConfig } from './types.js';
 
 /** Keys that need a restart: the running process keeps their old values. */
-export const RESTART_KEYS = ['listen', 'admin', 'logging.dir', 'limits', 'shutdownGraceMs', 'shutdownDelayMs'] as const;
+export const RESTART_KEYS = ['listen', 'admin', 'logging.dir', 'limits', 'shutdownGraceMs', 'shutdownDelayMs', 'fleet'] as const;
 
 /**
  * `loaded`: the file was read and is valid. `sameConfig`: its content changed, but nothing that takes
@@ -52,6 +52,7 @@ export async function reloadConfig(
       limits: cur.limits,
       shutdownGraceMs: cur.shutdownGraceMs,
       shutdownDelayMs: cur.shutdownDelayMs,
+      fleet: cur.fleet,
       logging: Object.freeze({ ...config.logging, dir: cur.logging.dir }),
     });
   }

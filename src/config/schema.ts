@@ -10,6 +10,7 @@ import { readAssignment } from './sections/assignment.js';
 import { readLimits, readListeners } from './sections/listeners.js';
 import { readLogging } from './sections/logging.js';
 import { readModels } from './sections/models.js';
+import { readFleet } from './sections/fleet.js';
 import { readCalibration, readGuardrails } from './sections/optional.js';
 import { readRoutes } from './sections/routes.js';
 import { DEFAULTS, type Built } from './sections/rules.js';
@@ -20,7 +21,7 @@ import { FALLBACKS, MODES, type Config } from './types.js';
 const MAX_SHUTDOWN_DELAY_MS = 3_600_000;
 
 const ROOT_KEYS = ['listen', 'admin', 'models', 'routes', 'passthrough', 'decision', 'assignment', 'traffic', 'control',
-  'fallback', 'mode', 'limits', 'shutdownGraceMs', 'shutdownDelayMs', 'logging', 'guardrails', 'ramp', 'calibration'] as const;
+  'fallback', 'mode', 'limits', 'shutdownGraceMs', 'shutdownDelayMs', 'logging', 'guardrails', 'ramp', 'calibration', 'fleet'] as const;
 
 /**
  * Check a parsed config (YAML/JSON data, variables already substituted) and fill in the defaults.
@@ -59,13 +60,14 @@ function readConfig(root: Section): Built<Config> | undefined {
   const logging = readLogging(root);
   const guardrails = readGuardrails(root);
   const calibration = readCalibration(root);
+  const fleet = readFleet(root);
   if (listen === undefined || admin === undefined || models === undefined || routes === undefined ||
     passthrough === undefined || threshold === undefined || assignment === undefined || traffic === undefined ||
     fallback === undefined || mode === undefined || limits === undefined || shutdownGraceMs === undefined ||
     shutdownDelayMs === undefined || logging === undefined) return undefined;
   return {
     listen, admin, models, routes, passthrough, decision: { threshold }, assignment, traffic, control, fallback, mode,
-    limits, shutdownGraceMs, shutdownDelayMs, logging, guardrails, ramp, calibration,
+    limits, shutdownGraceMs, shutdownDelayMs, logging, guardrails, ramp, calibration, fleet,
   };
 }
 

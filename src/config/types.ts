@@ -124,6 +124,15 @@ export interface CalibrationConfig {
   readonly inject?: string;
 }
 
+export interface FleetConfig {
+  /** Instances with the same name and Redis share their levers (keys under `ccrouter:<name>:`). */
+  readonly name: string;
+  /** `redis://` or `rediss://` URL. */
+  readonly redis: string;
+  /** This instance's name in events, pair records and Redis values (default: the host name). */
+  readonly instance: string;
+}
+
 export interface Config {
   readonly listen: Endpoint;
   readonly admin: AdminConfig;
@@ -143,6 +152,7 @@ export interface Config {
   readonly guardrails?: GuardrailsConfig;
   readonly ramp?: RampConfig;
   readonly calibration?: CalibrationConfig;
+  readonly fleet?: FleetConfig;
 }
 
 /** A loaded config with its id (first 12 hex chars of SHA-256 over the canonical JSON). */

@@ -53,6 +53,7 @@ function agree(a: boolean | number | null): string {
 /** `record` as one line (with its newline), stamped `time` (epoch ms). */
 export function pairLine(r: PairRecord, time: number): string {
   let s = '{"level":30,"time":' + time + ',"msg":"pair","requestId":' + str(r.requestId) + ',"route":' + known(r.route) + ',"config":' + known(r.config);
+  if (r.instance !== undefined) s += ',"instance":' + known(r.instance);
   if (r.unit !== undefined) s += ',"unit":' + (r.unit === null ? 'null' : str(r.unit));
   s += ',"assigned":' + word(r.assigned) + ',"bucket":' + num(r.bucket) + ',"group":' + word(r.group) + ',"served":' + word(r.served) + ',"fallback":' + bool(r.fallback) + ',"champion":' + outcome(r.champion) + ',"challenger":' + outcome(r.challenger) + ',"agree":' + agree(r.agree) + (r.instances !== undefined ? ',"instances":' + num(r.instances) : '') + ',"fields":' + JSON.stringify(r.fields);
   // JSON.stringify leaves out undefined values; `request`/`response` hold any JSON value or null.

@@ -25,6 +25,8 @@ export interface PairRecord {
   requestId: string;
   route: string;
   config: string;
+  /** With `fleet`: this instance's name. */
+  instance?: string;
   unit?: string | null;
   assigned: 'key' | 'random' | null;
   bucket: number | null;
@@ -53,7 +55,7 @@ export interface OutcomeRecord {
 
 export type EventType =
   | 'start' | 'config_loaded' | 'config_rejected' | 'bypass' | 'rollback'
-  | 'guardrail_tripped' | 'ramp_step' | 'shutdown';
+  | 'guardrail_tripped' | 'ramp_step' | 'shutdown' | 'fleet_connected' | 'fleet_disconnected';
 
 export function skipped(version: string, message: string, calibrated = false): ModelOutcome {
   const o: ModelOutcome = { version, status: null, latencyMs: null, score: null, decision: null, error: { kind: 'skipped', message } };

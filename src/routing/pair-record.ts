@@ -61,6 +61,7 @@ export function pairRecord(snap: Snapshot, route: PreparedRoute, requestId: stri
     agree: agreement(champion, challenger),
     fields: fieldsOf(full ? f.json : undefined, snap.fields),
   };
+  if (cfg.fleet !== undefined) record.instance = cfg.fleet.instance;
   // Written only for more than one instance: a single-instance request is recorded as it always was.
   if (batch !== null) record.instances = batch;
   const unit = snap.unitFor(f.key);

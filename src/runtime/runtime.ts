@@ -41,6 +41,7 @@ export class Runtime {
   readonly #counters: (own: Counters) => Counters;
   readonly #configListeners = new Set<() => void>();
   readonly #stateListeners = new Set<(state: RuntimeState) => void>();
+  readonly #statusParts = new Map<string, () => object>();
   #file: LoadedConfig;
   #applied: LeverValues;
   #random: RandomSource;
@@ -98,19 +99,26 @@ export class Runtime {
 
   /** An event stamped with the effective config id and fractions in force after it. */
   event(type: EventType, extra: Record<string, unknown> = {}): void {
-    const t = this.#snapshot.config.traffic;
-    this.recorder.event({ type, config: this.#snapshot.id, traffic: { control: t.control, challenger: t.challenger }, ...extra });
+    const { traffic: t, fleet } = this.#snapshot.config;
+    const instance = fleet === undefined ? {} : { instance: fleet.instance };
+    this.recorder.event({ type, config: this.#snapshot.id, ...instance, traffic: { control: t.control, challenger: t.challenger }, ...extra });
   }
 
-  setBypass(on: boolean, source: string): void {
+  /** `extra`: more fields for the event (a lever adopted from the fleet names its `origin`). */
+  setBypass(on: boolean, source: string, extra: Record<string, unknown> = {}): void {
     this.levers.setBypass(on);
-    this.event('bypass', { on, source });
+    this.event('bypass', { on, source, ...extra });
   }
 
   /** Challenger fraction forced to 0 until the next config load. */
-  rollback(source: string): void {
+  rollback(source: string, extra: Record<string, unknown> = {}): void {
     this.levers.rollback();
-    this.event('rollback', { source });
+    this.event('rollback', { source, ...extra });
+  }
+
+  /** A block `/status` shows under `key` (the fleet's), read at each call. */
+  addStatus(key: string, read: () => object): void {
+    this.#statusParts.set(key, read);
   }
 
   /**
@@ -155,6 +163,7 @@ export class Runtime {
 
   status(): object {
     const s = this.#snapshot;
+    const parts = Object.fromEntries([...this.#statusParts].map(([key, read]) => [key, read()]));
     return {
       mode: s.config.mode,
       config: s.id,
@@ -163,6 +172,7 @@ export class Runtime {
       counters: this.#counters(this.recorder.counters()),
       guardrails: this.levers.guardrail,
       ramp: this.levers.ramp,
+      ...parts,
     };
   }
 
