@@ -10,11 +10,15 @@ import { impactSection, labelData, labelsSection } from './sections/labels.js';
 import { modelQuantiles, modelsSection } from './sections/models.js';
 import { bothScoredScan, cellScan } from './sections/scan.js';
 import { segmentsSection } from './sections/segments.js';
+import { timelineSection } from './sections/timeline.js';
 import { windowAndTraffic } from './sections/traffic.js';
 import type { ChartData, Report } from './types.js';
 import { verdictOf } from './verdict.js';
 
-export type ReportOptions = LoadOptions;
+export type ReportOptions = LoadOptions & {
+  /** Timeline bucket in ms (`--bucket`); default from the window's length (sections/timeline.ts). */
+  bucketMs?: number;
+};
 
 /** The report and, when `charts` is set, the series the HTML charts draw. */
 export async function analyze(opts: ReportOptions & { charts?: boolean }): Promise<{ report: Report; charts: ChartData | null }> {
@@ -37,13 +41,19 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
     const rhoP = start(phase('spearman', () => spearmanQuery(db)));
     const labelledP = start(store.labelled.then(() => phase('label figures', () => labelData(db, segmented))));
     const segmentsP = segmented ? start(labelledP.then((d) => phase('segments', () => segmentsSection(db, d)))) : undefined;
+    const timelineP = start(cellsP.then((cs) => {
+      const ts = cs.flatMap((c) => (c.min_t === null || c.max_t === null ? [] : [c.min_t, c.max_t]));
+      const [from, to] = ts.length ? [Math.min(...ts), Math.max(...ts)] : [null, null];
+      return phase('timeline', () => timelineSection(db, from, to, opts.bucketMs));
+    }));
     const cells = await cellsP;
-    const [{ window, traffic }, { agreement, psi }, quantiles, data, segments] = await Promise.all([
+    const [{ window, traffic }, { agreement, psi }, quantiles, data, segments, timeline] = await Promise.all([
       phase('window and traffic', () => windowAndTraffic(db, cells, store.malformedLines)),
       Promise.all([bothP, rhoP]).then(([both, rho]) => phase('agreement and psi', () => agreementSection(db, cells, both, rho))),
       quantilesP,
       labelledP,
       segmentsP,
+      timelineP,
     ]);
     const models = modelsSection(cells, quantiles);
     const labels = labelsSection(data, store.outcomes);
@@ -55,6 +65,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       drift: { psi },
       labels,
       impact: impactSection(cells, data),
+      timeline,
       ...(segments ? { segments } : {}),
       verdict: verdictOf(labels.paired),
     };

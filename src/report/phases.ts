@@ -16,6 +16,7 @@ export type ReportPhase =
   | 'segments'
   | 'window and traffic'
   | 'agreement and psi'
+  | 'timeline'
   | 'charts';
 
 /**

@@ -19,6 +19,7 @@ import {
 } from '../../src/stats/index.js';
 import type { GroupName, ModelSummary, Report, Role, Segment } from '../../src/report/types.js';
 import { verdictOf } from '../../src/report/verdict.js';
+import { referenceTimeline } from './timeline-reference.js';
 
  
 type Obj = Record<string, any>;
@@ -32,6 +33,7 @@ export interface ReferenceInput {
   until?: number;
   segment?: string;
   malformedLines?: number;
+  bucketMs?: number;
 }
 
 const ROLES: Role[] = ['champion', 'challenger'];
@@ -243,6 +245,7 @@ export function referenceReport(input: ReferenceInput): Report {
       challenger: strip(imp.challenger),
       challengerVsChampion: compareProportions(imp.challenger.pos, imp.challenger.labeled, imp.champion.pos, imp.champion.labeled),
     },
+    timeline: referenceTimeline(recs, labelFor, input.bucketMs),
     verdict: 'insufficient_data',
   };
   report.verdict = verdictOf(report.labels.paired);
