@@ -12,6 +12,7 @@ import { jsonText, neutralize } from '../report/format.js';
 import { renderHtml } from '../report/render-html.js';
 import { renderText } from '../report/render-text.js';
 import { MAX_TIME } from '../report/schema.js';
+import { parseBucket } from '../report/sections/timeline.js';
 
 export { analyze, buildReport, renderHtml, renderText };
 export { labelledScores, openLogs, type LabelledScore, type LoadOptions } from '../report/load.js';
@@ -30,6 +31,7 @@ Options:
   --segment FIELD     break figures down by the record field fields.FIELD
   --since T           only records with time >= T (ISO 8601 or epoch milliseconds)
   --until T           only records with time < T
+  --bucket DURATION   timeline bucket (30s, 5m, 1h, 1d; default: from the window's length)
   -h, --help          show this help
 `;
 
@@ -90,6 +92,7 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
         segment: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
+        bucket: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -108,6 +111,7 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
   if (since !== undefined && until !== undefined && since >= until) {
     throw new CCR_ERR_USAGE(`--since (${values.since}) must be earlier than --until (${values.until})`);
   }
+  const bucketMs = values.bucket !== undefined ? parseBucket(values.bucket) : undefined;
   return {
     help: false,
     format,
@@ -118,6 +122,7 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
       ...(values.segment !== undefined ? { segment: values.segment } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
+      ...(bucketMs !== undefined ? { bucketMs } : {}),
     },
   };
 }

@@ -2,7 +2,8 @@
  * `--format html`: one self-contained page (inline CSS and SVG, no script, no request) with the
  * same figures as the text report plus charts.
  */
-import { renderCharts } from './charts.js';
+import { EVENT_COLOR, renderCharts, type RenderedCharts } from './charts.js';
+import { formatBucket } from './sections/timeline.js';
 import { dash, dec, flagsOf, int, iso, metricRows, modelRows, neutralize, pct, pval, verdictDetail } from './format.js';
 import { GROUPS, ROLES, type ChartData, type Report } from './types.js';
 
@@ -37,6 +38,7 @@ h2 { font-size: 18px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1
 .flags { list-style: none; padding: 0; margin: 16px 0 0; }
 .flags li { background: #fff4e5; border-left: 4px solid #e8a33d; padding: 8px 12px; margin: 6px 0; border-radius: 4px; }
 .flags li.ok { background: #edf7ee; border-color: #5aa469; }
+.chip { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 table { border-collapse: collapse; background: white; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); padding: 0 0 4px; }
 th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; }
@@ -51,7 +53,9 @@ p.note { color: var(--muted); font-size: 14px; max-width: 760px; }
 
 /** The full HTML page. `charts` comes with the report from `analyze({ charts: true })`. */
 export async function renderHtml(r: Report, charts: ChartData | null): Promise<string> {
-  const svg = charts ? await renderCharts(charts) : { scores: null, latency: null, traffic: null, pr: null };
+  const svg: RenderedCharts = charts
+    ? await renderCharts(charts, r.window, r.timeline)
+    : { scores: null, latency: null, traffic: null, pr: null, roc: null, timeline: null };
   const name = (role: 'champion' | 'challenger') => r.models[role].version ?? role;
   const flags = flagsOf(r);
   const m = ROLES.map((role) => r.models[role]);
@@ -122,7 +126,8 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
     ]);
   }
   parts.push(row(pairedTable, atTable));
-  parts.push(`<div class="grid">${figure(svg.pr, 'Precision–recall over labelled records')}</div>`);
+  parts.push(`<div class="grid">${figure(svg.pr, `Precision–recall over labelled records; filled circle: each model\u2019s own decisions (${name('champion')} champion, ${name('challenger')} challenger)`)}` +
+    `${figure(svg.roc, 'ROC over labelled records; filled circle: each model\u2019s own decisions; dashed: chance')}</div>`);
 
   parts.push('<h2>Impact</h2>');
   parts.push(tableHtml(['group', 'records', 'labelled', 'positive rate', '95% CI (Wilson)', 'decision rate'],
@@ -135,6 +140,8 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
     ['95% CI (Wald)', d.ci ? `${pct(d.ci[0], 3)} – ${pct(d.ci[1], 3)}` : dash],
     ['p-value (pooled z)', pval(d.pValue)],
   ]));
+
+  parts.push(...timelineHtml(r, charts, svg));
 
   if (r.segments) {
     parts.push('<h2>Segments</h2>');
@@ -153,4 +160,28 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
 ${parts.join('\n')}
 </main></body></html>
 `;
+}
+
+/** The timeline section: four series over time with the events marked, and the events listed. */
+function timelineHtml(r: Report, charts: ChartData | null, svg: RenderedCharts): string[] {
+  const t = r.timeline;
+  const parts = ['<h2>Timeline</h2>'];
+  parts.push(`<p class="note">${esc(int(t.rows.length))} buckets of ${esc(formatBucket(t.bucketMs))} with records (empty buckets are ` +
+    'left out and drawn as gaps). Numbered lines mark the events listed below: config loads, ramp steps, rollbacks, ' +
+    'guardrail trips and the kill switch.</p>');
+  if (svg.timeline) {
+    const tl = svg.timeline;
+    parts.push(`<div class="grid">${figure(tl.decisionRate, 'Decision rate per bucket')}${figure(tl.errorRate, 'Error rate per bucket (over calls)')}` +
+      `${figure(tl.latencyP99, 'Latency p99 per bucket (calls)')}${figure(tl.score, 'Score p90 and p95 per bucket')}</div>`);
+  }
+  const events = charts?.events ?? [];
+  if (events.length) {
+    const rows = events.map((e, i) =>
+      `<tr><th scope="row">${i + 1}</th><td>${esc(iso(e.t))}</td>` +
+      `<td style="text-align:left"><span class="chip" style="background:${EVENT_COLOR.get(e.type) ?? '#999'}"></span>${esc(e.type)}</td>` +
+      `<td style="text-align:left">${esc(e.config ?? dash)}</td><td style="text-align:left">${esc(e.detail)}</td></tr>`).join('');
+    parts.push(`<table><caption>Events in the window${charts!.eventsOmitted ? ` (the first ${events.length}; ${charts!.eventsOmitted} more not shown)` : ''}</caption>` +
+      `<thead><tr><th>#</th><th>time (UTC)</th><th>event</th><th>config</th><th>what</th></tr></thead><tbody>${rows}</tbody></table>`);
+  }
+  return parts;
 }

@@ -1,5 +1,6 @@
 /** `--format text`: the report as compact aligned tables, verdict and flags first. */
 import { dash, dec, flagsOf, int, iso, metricRows, modelRows, pct, printable, pval, verdictDetail } from './format.js';
+import { timelineLines } from './render-timeline.js';
 import { GROUPS, ROLES, type Report } from './types.js';
 
 type Align = 'l' | 'r';
@@ -94,6 +95,8 @@ export function renderText(r: Report): string {
   const d = im.challengerVsChampion;
   out.push(`  challenger − champion positive rate ${d.diff === null ? dash : `${d.diff >= 0 ? '+' : ''}${pct(d.diff, 3)}`}` +
     `${d.ci ? ` (95% CI ${pct(d.ci[0], 3)} – ${pct(d.ci[1], 3)})` : ''}, p ${pval(d.pValue)}`);
+
+  out.push('', ...timelineLines(r.timeline, (rows) => table(rows)));
 
   if (r.segments) {
     out.push('', 'SEGMENTS');

@@ -86,6 +86,9 @@ function modelOf(r: Row, p: 'c' | 'h'): TimelineModel {
  * buckets is a usage error naming the flag.
  */
 export async function timelineSection(db: Queries, from: number | null, to: number | null, bucketMs?: number): Promise<Timeline> {
+  if (bucketMs !== undefined && !(Number.isSafeInteger(bucketMs) && bucketMs >= 1)) {
+    throw new CCR_ERR_USAGE(`--bucket: must be a whole number of milliseconds >= 1, got ${String(bucketMs)}`);
+  }
   const b = bucketMs ?? defaultBucket(from, to);
   if (from === null || to === null) return { bucketMs: b, rows: [] };
   const n = bucketCount(from, to, b);
