@@ -90,7 +90,8 @@ const NUMBERED_MARKERS = 40;
 /** Vertical rules at each event, numbered as in the events table (1-based). */
 function markerLayers(events: ChartData['events'], x: object): object[] {
   if (events.length === 0) return [];
-  const values = events.map((e, i) => ({ t: e.t, type: e.type, n: String(i + 1) }));
+  // Numbers of events close in time would print over each other: each sits one line below the last.
+  const values = events.map((e, i) => ({ t: e.t, type: e.type, n: String(i + 1), y: (i % 4) * 11 }));
   const layers: object[] = [{
     data: { values },
     mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.8 },
@@ -100,7 +101,7 @@ function markerLayers(events: ChartData['events'], x: object): object[] {
     layers.push({
       data: { values },
       mark: { type: 'text', baseline: 'top', dx: 3, dy: 2, align: 'left', fontSize: 10 },
-      encoding: { x, y: { value: 0 }, text: { field: 'n' },
+      encoding: { x, y: { field: 'y', type: 'quantitative', scale: null }, text: { field: 'n' },
         color: { field: 'type', type: 'nominal', scale: EVENT_COLORS, legend: null } },
     });
   }
@@ -133,12 +134,12 @@ function timelineSpec(t: Timeline, events: ChartData['events'], from: number, to
       x: timeX(from, to),
       y: { field: 'v', type: 'quantitative', title: yTitle, ...(yFormat ? { axis: { format: yFormat } } : {}) },
       color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: null },
-      ...(series.length > 1 ? { strokeDash: { field: 'series', type: 'nominal', title: null, scale: { domain: series.map((s) => s.name), range: [[1, 0], [5, 3]] } } } : {}),
+      ...(series.length > 1 ? { strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain: series.map((s) => s.name), range: [[1, 0], [5, 3]] } } } : {}),
       detail: { field: 'series', type: 'nominal' },
     },
   };
   return {
-    ...base, width: 440, height: 150,
+    ...base, width: 400, height: 150,
     layer: [line, ...markerLayers(events, timeX(from, to))],
     resolve: { scale: { color: 'independent' } },
   } as TopLevelSpec;

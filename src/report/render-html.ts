@@ -126,8 +126,11 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
     ]);
   }
   parts.push(row(pairedTable, atTable));
-  parts.push(`<div class="grid">${figure(svg.pr, `Precision–recall over labelled records; filled circle: each model\u2019s own decisions (${name('champion')} champion, ${name('challenger')} challenger)`)}` +
-    `${figure(svg.roc, 'ROC over labelled records; filled circle: each model\u2019s own decisions; dashed: chance')}</div>`);
+  if (svg.pr || svg.roc) {
+    parts.push(`<p class="note">Over labelled records: how each model ranks (the curves, as its threshold moves) and where its own ` +
+      `decisions put it (filled circles). Champion ${esc(name('champion'))}, challenger ${esc(name('challenger'))}.</p>`);
+  }
+  parts.push(`<div class="grid">${figure(svg.pr, 'Precision–recall')}${figure(svg.roc, 'ROC (dashed: chance)')}</div>`);
 
   parts.push('<h2>Impact</h2>');
   parts.push(tableHtml(['group', 'records', 'labelled', 'positive rate', '95% CI (Wilson)', 'decision rate'],
@@ -181,7 +184,7 @@ function timelineHtml(r: Report, charts: ChartData | null, svg: RenderedCharts):
       `<td style="text-align:left"><span class="chip" style="background:${EVENT_COLOR.get(e.type) ?? '#999'}"></span>${esc(e.type)}</td>` +
       `<td style="text-align:left">${esc(e.config ?? dash)}</td><td style="text-align:left">${esc(e.detail)}</td></tr>`).join('');
     parts.push(`<table><caption>Events in the window${charts!.eventsOmitted ? ` (the first ${events.length}; ${charts!.eventsOmitted} more not shown)` : ''}</caption>` +
-      `<thead><tr><th>#</th><th>time (UTC)</th><th>event</th><th>config</th><th>what</th></tr></thead><tbody>${rows}</tbody></table>`);
+      `<thead><tr><th>#</th><th>time (UTC)</th><th style="text-align:left">event</th><th style="text-align:left">config</th><th style="text-align:left">what</th></tr></thead><tbody>${rows}</tbody></table>`);
   }
   return parts;
 }
