@@ -239,7 +239,7 @@ test('HTML: timeline charts with every marked event as a numbered line, events l
   }
   assert.match(page, /<th scope="row">3<\/th><td>2026-03-24T00:00:00Z<\/td>/);
   assert.match(page, /challenger_error_rate = 0\.07 \(limit 0\.05\)/);
-  assert.match(page, /<figcaption>ROC over labelled records/);
+  assert.match(page, /<svg[^>]*>[\s\S]*?<\/svg><figcaption>Precision–recall<\/figcaption><\/figure><figure><svg[\s\S]*?<\/svg><figcaption>ROC/);
 
   const text = io();
   assert.equal(await runReport(['--logs', dir], text.io), 0);
