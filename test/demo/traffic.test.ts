@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { transactions } from '../../src/demo/data.js';
 import { startDemoModels } from '../../src/demo/models.js';
-import { sendTraffic } from '../../src/demo/traffic.js';
+import { sendTraffic, timelineBucketMs } from '../../src/demo/traffic.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -137,4 +137,14 @@ test('drives the demo models directly (no ccrouter in between)', async (t) => {
   const result = await sendTraffic({ url: models.challenger.url, path: '/score', requests: 200, concurrency: 8 });
   assert.equal(result.ok, 200);
   assert.equal(result.failed, 0);
+});
+
+test('timelineBucketMs: the smallest round step giving at most 40 buckets over the run', () => {
+  assert.equal(timelineBucketMs(0), 100);
+  assert.equal(timelineBucketMs(4000), 100);
+  assert.equal(timelineBucketMs(4001), 250);
+  assert.equal(timelineBucketMs(8000), 250);
+  assert.equal(timelineBucketMs(30_000), 1000);
+  assert.equal(timelineBucketMs(10 * 60_000), 15_000);
+  assert.equal(timelineBucketMs(1e12), 3_600_000);
 });
