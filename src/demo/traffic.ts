@@ -46,11 +46,11 @@ export interface TrafficResult {
 const BUCKET_STEPS_MS = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
 
 /**
- * A timeline bucket for a run of `durationMs`: the smallest round step giving at most 40 buckets,
+ * A timeline bucket for a run of `durationMs`: the smallest round step giving at most 20 buckets,
  * so the report's timeline (docs/report.md, "timeline") shows the run's course, not one point.
  */
 export function timelineBucketMs(durationMs: number): number {
-  return BUCKET_STEPS_MS.find((b) => durationMs / b <= 40) ?? BUCKET_STEPS_MS[BUCKET_STEPS_MS.length - 1]!;
+  return BUCKET_STEPS_MS.find((b) => durationMs / b <= 20) ?? BUCKET_STEPS_MS[BUCKET_STEPS_MS.length - 1]!;
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);

@@ -124,15 +124,18 @@ function timelinePoints(t: Timeline, series: { name: string; pick: (m: TimelineM
 }
 
 function timelineSpec(t: Timeline, events: ChartData['events'], from: number, to: number,
-  series: { name: string; pick: (m: TimelineModel) => number | null }[], yTitle: string, yFormat?: string): TopLevelSpec {
+  series: { name: string; pick: (m: TimelineModel) => number | null }[], yTitle: string, yFormat?: string, yAtLeast?: number): TopLevelSpec {
   const values = timelinePoints(t, series);
+  // A rate that stays 0 everywhere would leave the axis one tick tall: show a small range above it.
+  const top = values.reduce((m, v) => Math.max(m, v.v ?? 0), 0);
+  const yScale = yAtLeast !== undefined && top < yAtLeast ? { scale: { domain: [0, yAtLeast] } } : {};
   const few = t.rows.length <= 60;
   const line = {
     data: { values },
     mark: { type: 'line', point: few ? { size: 12 } : false, invalid: 'break-paths-show-domains', strokeWidth: 1.5 },
     encoding: {
       x: timeX(from, to),
-      y: { field: 'v', type: 'quantitative', title: yTitle, ...(yFormat ? { axis: { format: yFormat } } : {}) },
+      y: { field: 'v', type: 'quantitative', title: yTitle, ...(yFormat ? { axis: { format: yFormat } } : {}), ...yScale },
       color: { field: 'model', type: 'nominal', scale: MODEL_COLORS, title: null },
       ...(series.length > 1 ? { strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain: series.map((s) => s.name), range: [[1, 0], [5, 3]] } } } : {}),
       detail: { field: 'series', type: 'nominal' },
@@ -197,8 +200,8 @@ export interface RenderedCharts {
 export async function renderCharts(data: ChartData, window: { from: number | null; to: number | null }, timeline: Timeline): Promise<RenderedCharts> {
   const { from, to } = window;
   const timed = from !== null && to !== null;
-  const tl = (series: { name: string; pick: (m: TimelineModel) => number | null }[], title: string, format?: string) =>
-    toSvg(timelineSpec(timeline, data.events, from!, to!, series, title, format));
+  const tl = (series: { name: string; pick: (m: TimelineModel) => number | null }[], title: string, format?: string, atLeast?: number) =>
+    toSvg(timelineSpec(timeline, data.events, from!, to!, series, title, format, atLeast));
   const [scores, latency, traffic, pr, roc, timelineCharts] = await Promise.all([
     data.scores.length ? toSvg(histogramSpec(data.scores, 'score')) : null,
     data.latency.length ? toSvg(histogramSpec(data.latency, 'latency (ms)')) : null,
@@ -208,7 +211,7 @@ export async function renderCharts(data: ChartData, window: { from: number | nul
     timed && timeline.rows.length
       ? Promise.all([
         tl([{ name: 'decision rate', pick: (m) => m.decisionRate }], 'decision rate', '.0%'),
-        tl([{ name: 'error rate', pick: (m) => m.errorRate }], 'error rate', '.1%'),
+        tl([{ name: 'error rate', pick: (m) => m.errorRate }], 'error rate', '.1%', 0.01),
         tl([{ name: 'latency p99', pick: (m) => m.latencyP99 }], 'latency p99 (ms)'),
         tl([{ name: 'p90', pick: (m) => m.scoreP90 }, { name: 'p95', pick: (m) => m.scoreP95 }], 'score p90 (solid), p95 (dashed)'),
       ]).then(([decisionRate, errorRate, latencyP99, score]) => ({ decisionRate, errorRate, latencyP99, score }))

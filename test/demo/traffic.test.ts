@@ -141,12 +141,12 @@ test('drives the demo models directly (no ccrouter in between)', async (t) => {
   assert.equal(result.failed, 0);
 });
 
-test('timelineBucketMs: the smallest round step giving at most 40 buckets over the run', () => {
+test('timelineBucketMs: the smallest round step giving at most 20 buckets over the run', () => {
   assert.equal(timelineBucketMs(0), 100);
-  assert.equal(timelineBucketMs(4000), 100);
-  assert.equal(timelineBucketMs(4001), 250);
-  assert.equal(timelineBucketMs(8000), 250);
-  assert.equal(timelineBucketMs(30_000), 1000);
-  assert.equal(timelineBucketMs(10 * 60_000), 15_000);
+  assert.equal(timelineBucketMs(2000), 100);
+  assert.equal(timelineBucketMs(2001), 250);
+  assert.equal(timelineBucketMs(10_000), 500);
+  assert.equal(timelineBucketMs(10_200), 1000);
+  assert.equal(timelineBucketMs(10 * 60_000), 30_000);
   assert.equal(timelineBucketMs(1e12), 3_600_000);
 });
