@@ -41,7 +41,9 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
     const rhoP = start(phase('spearman', () => spearmanQuery(db)));
     const labelledP = start(store.labelled.then(() => phase('label figures', () => labelData(db, segmented))));
     const segmentsP = segmented ? start(labelledP.then((d) => phase('segments', () => segmentsSection(db, d)))) : undefined;
-    const timelineP = start(cellsP.then((cs) => {
+    // After the percentiles: its per-bucket percentiles hold as many values as theirs, and the two
+    // at once would double the report's peak memory.
+    const timelineP = start(Promise.all([cellsP, quantilesP]).then(([cs]) => {
       const ts = cs.flatMap((c) => (c.min_t === null || c.max_t === null ? [] : [c.min_t, c.max_t]));
       const [from, to] = ts.length ? [Math.min(...ts), Math.max(...ts)] : [null, null];
       return phase('timeline', () => timelineSection(db, from, to, opts.bucketMs));
