@@ -55,8 +55,15 @@ export async function chartData(db: Queries, report: Report): Promise<ChartData>
     for (const x of t) traffic.push({ t: from + count(x.b) * width, group: x.grp as GroupName, n: count(x.n) });
   }
 
-  const [curves, operating, marked] = await Promise.all([rankCurves(db), operatingPoints(db), timelineEvents(db, from, to)]);
-  return { scores, latency, traffic, ...curves, operating, events: marked.events, eventsOmitted: marked.omitted };
+  const [curves, operating, marked, coverage] = await Promise.all([rankCurves(db), operatingPoints(db), timelineEvents(db, from, to), coverageByDay(db)]);
+  return { scores, latency, traffic, ...curves, operating, events: marked.events, eventsOmitted: marked.omitted, coverage };
+}
+
+/** Records and labelled records per UTC day: where labels have not arrived yet. */
+async function coverageByDay(db: Queries): Promise<ChartData['coverage']> {
+  const r = await db.rows(`SELECT floor(time / 86400000) * 86400000 AS day, count(*) AS records, count(label) AS labelled
+    FROM rec_label WHERE time IS NOT NULL GROUP BY ALL ORDER BY day`);
+  return r.map((x) => ({ day: num(x.day)!, records: count(x.records), labelled: count(x.labelled) }));
 }
 
 /**

@@ -165,6 +165,18 @@ function curveSpec(values: object[], points: object[], x: { field: string; title
   return { ...base, width: 300, height: 260, layer: layers } as TopLevelSpec;
 }
 
+/** Records per day (light) with the labelled ones (dark) in front: the gap is what has no label yet. */
+function coverageSpec(values: ChartData['coverage']): TopLevelSpec {
+  const year = new Date(values[0]!.day).getUTCFullYear();
+  const points = values.flatMap((v) => [{ day: v.day, n: v.records, what: 'records' }, { day: v.day, n: v.labelled, what: 'labelled' }]);
+  return chart(points, { type: 'bar', width: { band: 0.9 } }, {
+    x: { field: 'day', type: 'temporal', timeUnit: 'utcyearmonthdate', title: `day (UTC), ${year}`, axis: { format: '%b %d', labelOverlap: true } },
+    y: { field: 'n', type: 'quantitative', title: 'records per day', stack: null },
+    color: { field: 'what', type: 'nominal', title: null, scale: { domain: ['records', 'labelled'], range: ['#c9d3e0', '#4c78a8'] } },
+    order: { field: 'what', sort: 'descending' },
+  });
+}
+
 function prSpec(data: ChartData): TopLevelSpec {
   const points = data.operating.filter((p) => p.recall !== null && p.precision !== null);
   return curveSpec(data.pr, points, { field: 'recall', title: 'recall' }, { field: 'precision', title: 'precision' }, false);
@@ -193,6 +205,7 @@ export interface RenderedCharts {
   traffic: string | null;
   pr: string | null;
   roc: string | null;
+  coverage: string | null;
   timeline: { decisionRate: string; errorRate: string; latencyP99: string; score: string } | null;
 }
 
@@ -202,12 +215,13 @@ export async function renderCharts(data: ChartData, window: { from: number | nul
   const timed = from !== null && to !== null;
   const tl = (series: { name: string; pick: (m: TimelineModel) => number | null }[], title: string, format?: string, atLeast?: number) =>
     toSvg(timelineSpec(timeline, data.events, from!, to!, series, title, format, atLeast));
-  const [scores, latency, traffic, pr, roc, timelineCharts] = await Promise.all([
+  const [scores, latency, traffic, pr, roc, coverage, timelineCharts] = await Promise.all([
     data.scores.length ? toSvg(histogramSpec(data.scores, 'score')) : null,
     data.latency.length ? toSvg(histogramSpec(data.latency, 'latency (ms)')) : null,
     data.traffic.length && timed ? toSvg(trafficSpec(data.traffic, from, to)) : null,
     data.pr.length ? toSvg(prSpec(data)) : null,
     data.roc.length ? toSvg(rocSpec(data)) : null,
+    data.coverage.some((d) => d.labelled > 0) ? toSvg(coverageSpec(data.coverage)) : null,
     timed && timeline.rows.length
       ? Promise.all([
         tl([{ name: 'decision rate', pick: (m) => m.decisionRate }], 'decision rate', '.0%'),
@@ -217,5 +231,5 @@ export async function renderCharts(data: ChartData, window: { from: number | nul
       ]).then(([decisionRate, errorRate, latencyP99, score]) => ({ decisionRate, errorRate, latencyP99, score }))
       : null,
   ]);
-  return { scores, latency, traffic, pr, roc, timeline: timelineCharts };
+  return { scores, latency, traffic, pr, roc, coverage, timeline: timelineCharts };
 }

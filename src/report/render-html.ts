@@ -55,7 +55,7 @@ p.note { color: var(--muted); font-size: 14px; max-width: 760px; }
 export async function renderHtml(r: Report, charts: ChartData | null): Promise<string> {
   const svg: RenderedCharts = charts
     ? await renderCharts(charts, r.window, r.timeline)
-    : { scores: null, latency: null, traffic: null, pr: null, roc: null, timeline: null };
+    : { scores: null, latency: null, traffic: null, pr: null, roc: null, coverage: null, timeline: null };
   const name = (role: 'champion' | 'challenger') => r.models[role].version ?? role;
   const flags = flagsOf(r);
   const m = ROLES.map((role) => r.models[role]);
@@ -130,7 +130,8 @@ export async function renderHtml(r: Report, charts: ChartData | null): Promise<s
     parts.push(`<p class="note">Over labelled records: how each model ranks (the curves, as its threshold moves) and where its own ` +
       `decisions put it (filled circles). Champion ${esc(name('champion'))}, challenger ${esc(name('challenger'))}.</p>`);
   }
-  parts.push(`<div class="grid">${figure(svg.pr, 'Precision–recall')}${figure(svg.roc, 'ROC (dashed: chance)')}</div>`);
+  parts.push(`<div class="grid">${figure(svg.pr, 'Precision–recall')}${figure(svg.roc, 'ROC (dashed: chance)')}` +
+    `${figure(svg.coverage, 'Label coverage by day (UTC): records, and those labelled so far')}</div>`);
 
   parts.push('<h2>Impact</h2>');
   parts.push(tableHtml(['group', 'records', 'labelled', 'positive rate', '95% CI (Wilson)', 'decision rate'],

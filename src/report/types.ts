@@ -159,4 +159,6 @@ export interface ChartData {
   events: { t: number; type: string; config: string | null; detail: string }[];
   /** Marked events left out beyond the bound. */
   eventsOmitted: number;
+  /** Records and labelled records per UTC day (`day`: epoch ms of its midnight), ascending. */
+  coverage: { day: number; records: number; labelled: number }[];
 }

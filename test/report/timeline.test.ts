@@ -180,7 +180,7 @@ function timelineOf(from: number, to: number, n: number): Timeline {
   return { bucketMs: Math.max(1, Math.floor(step)), rows: Array.from({ length: n }, (_, i) => ({ start: from + i * step, records: 10, labelled: 0, champion: m, challenger: m })) };
 }
 
-const noCharts: ChartData = { scores: [], latency: [], traffic: [], pr: [], roc: [], operating: [], events: [], eventsOmitted: 0 };
+const noCharts: ChartData = { scores: [], latency: [], traffic: [], pr: [], roc: [], operating: [], events: [], eventsOmitted: 0, coverage: [] };
 
 test('time ticks stay readable: seconds for a 30 s window, dates for a three-month one', async (t) => {
   const shortFrom = Date.UTC(2026, 4, 1, 13, 59, 50);
@@ -226,6 +226,12 @@ test('HTML: timeline charts with every marked event as a numbered line, events l
     'challenger 30%, control 10%', 'challenger 10% → 30%', 'challenger_error_rate = 0.07 (limit 0.05)', 'challenger to 0 (guardrail)',
     'kill switch on', 'kill switch off',
   ]);
+  // Coverage by day: weekdays only, summing to the window's records and labels.
+  const { report } = await analyze({ logs: dir });
+  assert.equal(charts!.coverage.length, 20);
+  assert.ok(charts!.coverage.every((d) => (d.day - T0) % DAY === 0 && ((d.day - T0) / DAY) % 7 < 5));
+  assert.equal(charts!.coverage.reduce((s, d) => s + d.records, 0), report.window.records);
+  assert.equal(charts!.coverage.reduce((s, d) => s + d.labelled, 0), report.labels.n);
   const html = io();
   assert.equal(await runReport(['--logs', dir, '--format', 'html'], html.io), 0);
   const page = html.out.join('');
@@ -240,6 +246,7 @@ test('HTML: timeline charts with every marked event as a numbered line, events l
   assert.match(page, /<th scope="row">3<\/th><td>2026-03-24T00:00:00Z<\/td>/);
   assert.match(page, /challenger_error_rate = 0\.07 \(limit 0\.05\)/);
   assert.match(page, /<svg[^>]*>[\s\S]*?<\/svg><figcaption>Precision–recall<\/figcaption><\/figure><figure><svg[\s\S]*?<\/svg><figcaption>ROC/);
+  assert.match(page, /<figcaption>Label coverage by day \(UTC\)/);
 
   const text = io();
   assert.equal(await runReport(['--logs', dir], text.io), 0);
