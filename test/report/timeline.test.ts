@@ -280,3 +280,27 @@ test('referenceTimeline agrees with itself on records without a time (left out)'
   assert.equal(tl.rows.length, 1);
   assert.equal(tl.rows[0]!.records, 2);
 });
+
+test('events whose details have the wrong types are still marked, and the report does not fail', async (t) => {
+  const dir = tempDir(t);
+  const ev = (time: number, type: string, extra: Obj) => ({ time, msg: 'event', type, config: 'c1', traffic: { control: 0.1, challenger: 0.2 }, ...extra });
+  writeLogs(dir, {
+    'pairs.jsonl': [pair({ time: T0, config: 'c1' }), pair({ time: T0 + 100_000, config: 'c1' })],
+    'events.jsonl': [
+      ev(T0, 'config_loaded', {}),
+      ev(T0 + 50_000, 'guardrail_tripped', { rule: { x: 1 }, value: 'abc', limit: [1] }),
+      ev(T0 + 60_000, 'rollback', { source: 5 }),
+      ev(T0 + 70_000, 'ramp_step', { from: 'a', to: null }),
+      ev(T0 + 80_000, 'not_an_event_type', {}),
+    ],
+  });
+  const { report, charts } = await analyze({ logs: dir, charts: true });
+  assert.equal(report.window.malformedLines, 0);
+  assert.equal(report.traffic.srm.config, 'c1');
+  assert.deepEqual(charts!.events.map((e) => [e.type, e.detail]), [
+    ['config_loaded', 'challenger 20%, control 10%'],
+    ['guardrail_tripped', '{"x":1}'],
+    ['rollback', 'challenger to 0 (5)'],
+    ['ramp_step', 'challenger ? → ?'],
+  ]);
+});
