@@ -3,6 +3,7 @@
  * time ticks, against a plain second implementation (timeline-reference.ts) on logs spread over weeks.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import seedrandom from 'seedrandom';
 import { analyze, buildReport, runReport } from '../../src/commands/report.js';
@@ -303,4 +304,20 @@ test('events whose details have the wrong types are still marked, and the report
     ['rollback', 'challenger to 0 (5)'],
     ['ramp_step', 'challenger ? → ?'],
   ]);
+});
+
+// Computed with numpy by test/fixtures/report/make-timeline.py (pasted output; CI needs no numpy):
+//   python3 test/fixtures/report/make-timeline.py > test/fixtures/report/timeline-weeks.json
+const numpyFixture = JSON.parse(readFileSync(new URL('../fixtures/report/timeline-weeks.json', import.meta.url), 'utf8')) as
+  { pairs: Obj[]; outcomes: Obj[]; expected: Record<string, Timeline> };
+
+test('numpy reference: three weeks with weekends and a week without traffic, day and 6 h buckets', async (t) => {
+  const dir = tempDir(t);
+  writeLogs(dir, { 'pairs.jsonl': numpyFixture.pairs, 'outcomes.jsonl': numpyFixture.outcomes });
+  const byDefault = await buildReport({ logs: dir });
+  assert.equal(byDefault.timeline.bucketMs, DAY);
+  assert.equal(diff(byDefault.timeline, numpyFixture.expected[String(DAY)]), null);
+  const sixHours = await buildReport({ logs: dir, bucketMs: parseBucket('6h') });
+  assert.equal(diff(sixHours.timeline, numpyFixture.expected[String(6 * HOUR)]), null);
+  assert.equal(numpyFixture.expected[String(DAY)]!.rows.length, 10);
 });
