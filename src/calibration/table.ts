@@ -1,7 +1,7 @@
 /**
  * Score normalization tables (docs/calibration.md): per model version, a non-decreasing map from a
- * raw score to the precision among labelled records scoring at least that much. Pure functions
- * over arrays.
+ * raw score to the precision among labelled records scoring at least that much, fitted by weighted
+ * isotonic regression. Pure functions over arrays.
  */
 import { CCR_ERR_CALIBRATION, CCR_ERR_USAGE } from '../errors.js';
 
@@ -72,13 +72,49 @@ export function buildTable(rows: ReadonlyArray<CalibrationRow>, version: string)
   for (let i = n - 1; i >= 0; i--) positivesFrom[i] = positivesFrom[i + 1]! + rows[order[i]!]!.label;
 
   const points = percentilePoints(sorted);
-  const table: CalibrationTable = points.map((t) => {
+  const raw = new Float64Array(points.length);
+  const weights = new Float64Array(points.length);
+  points.forEach((t, i) => {
     const from = firstAtLeast(sorted, t);
-    return [t, positivesFrom[from]! / (n - from)];
+    weights[i] = n - from;
+    raw[i] = positivesFrom[from]! / weights[i]!;
   });
-  // Table value at point i = min of the raw values at points i..last: non-decreasing by construction.
-  for (let i = table.length - 2; i >= 0; i--) table[i]![1] = Math.min(table[i]![1], table[i + 1]![1]);
-  return table;
+  const fitted = isotonic(raw, weights);
+  return points.map((t, i) => [t, fitted[i]!]);
+}
+
+/**
+ * The weighted isotonic (non-decreasing) regression of `y` with weights `w` (pool adjacent
+ * violators): adjacent values that decrease are replaced by their weighted mean until none does.
+ * A thin top point (few records, noisy precision) is thus pooled with its neighbours in proportion
+ * to how few records it stands for, instead of pulling every point below it down
+ * (docs/calibration.md, "How the table is built").
+ */
+export function isotonic(y: ArrayLike<number>, w: ArrayLike<number>): Float64Array {
+  const k = y.length;
+  // Blocks of pooled points: their weighted mean, total weight and how many points they cover.
+  const mean = new Float64Array(k);
+  const weight = new Float64Array(k);
+  const size = new Int32Array(k);
+  let blocks = 0;
+  for (let i = 0; i < k; i++) {
+    mean[blocks] = y[i]!;
+    weight[blocks] = w[i]!;
+    size[blocks] = 1;
+    blocks++;
+    while (blocks > 1 && mean[blocks - 2]! > mean[blocks - 1]!) {
+      const a = blocks - 2;
+      const b = blocks - 1;
+      const total = weight[a]! + weight[b]!;
+      mean[a] = (mean[a]! * weight[a]! + mean[b]! * weight[b]!) / total;
+      weight[a] = total;
+      size[a] = size[a]! + size[b]!;
+      blocks--;
+    }
+  }
+  const out = new Float64Array(k);
+  for (let b = 0, i = 0; b < blocks; b++) for (let j = 0; j < size[b]!; j++) out[i++] = mean[b]!;
+  return out;
 }
 
 /** Index of the first element of ascending `xs` that is >= t (xs.length when none). */

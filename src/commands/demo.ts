@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { loadConfigObject } from '../config/load.js';
 import { CCR_ERR_USAGE } from '../errors.js';
 import { startDemoModels } from '../demo/models.js';
-import { sendTraffic } from '../demo/traffic.js';
+import { sendTraffic, timelineBucketMs } from '../demo/traffic.js';
 import { startServer } from '../server.js';
 import { runReport } from './report.js';
 
@@ -78,7 +78,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       assignment: { unit: 'header:x-user-id', salt: 'demo-fraud-v8', seed: 42 },
       traffic: { control: 0.1, challenger: 0.2, shadow: true },
       control: { patch: { decision: 'approve' } },
-      logging: { dir: out, fields: { country: '/country' } },
+      // `amount` lets the report weigh what each model catches in money (--value amount).
+      logging: { dir: out, fields: { country: '/country', amount: '/amount' } },
       shutdownGraceMs: 5000,
       ...(values.calibration ? { calibration: { file: path.resolve(values.calibration), inject: '/normalized_score' } } : {}),
     },
@@ -86,6 +87,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   );
   say(`ccrouter demo: champion ${models.champion.version} at ${models.champion.url}, challenger ${models.challenger.version} at ${models.challenger.url}`);
   const server = await startServer(loaded, { env, defaultMetrics: false });
+  let bucketMs = 1000;
   try {
     say(`ccrouter demo: proxy on ${server.url} (admin ${server.adminUrl}), config ${loaded.id}; sending ${requests} requests`);
     const traffic = await sendTraffic({
@@ -97,6 +99,7 @@ export async function runDemo(argv: string[]): Promise<number> {
       onProgress: tty ? (done, total) => { if (done % 250 === 0 || done === total) process.stderr.write(`\r  ${done}/${total} requests`); } : undefined,
     });
     if (tty) process.stderr.write('\n');
+    bucketMs = timelineBucketMs(traffic.endedAt - traffic.startedAt);
     say(`ccrouter demo: ${traffic.ok} answered 2xx, ${traffic.failed} failed; groups ${JSON.stringify(traffic.byGroup)}`);
 
     const body = traffic.outcomes.map((o) => JSON.stringify(o)).join('\n');
@@ -110,9 +113,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
 
   const html = path.join(out, 'report.html');
-  const htmlCode = await runReport(['--logs', out, '--format', 'html', '--out', html]);
+  const reportArgs = ['--logs', out, '--value', 'amount', '--bucket', `${bucketMs}ms`];
+  const htmlCode = await runReport([...reportArgs, '--format', 'html', '--out', html]);
   if (htmlCode !== 0) return htmlCode;
-  const textCode = await runReport(['--logs', out, '--format', 'text']);
+  const textCode = await runReport([...reportArgs, '--format', 'text']);
   say(`ccrouter demo: records and report in ${out} (open ${html})`);
   return textCode;
 }

@@ -13,6 +13,7 @@ import { renderHtml } from '../report/render-html.js';
 import { renderText } from '../report/render-text.js';
 import { parseMemory } from '../report/database.js';
 import { MAX_TIME } from '../report/schema.js';
+import { parseBucket } from '../report/sections/timeline.js';
 
 export { analyze, buildReport, renderHtml, renderText };
 export { labelledScores, openLogs, type LabelledScore, type LoadOptions } from '../report/load.js';
@@ -39,6 +40,7 @@ Options:
   --sequential        accuracy verdict on the always-valid sequential p-value
   --memory SIZE       memory the report may use (default 2g); beyond it work spills to a temporary directory
   --strict            fail on a Parquet file that cannot be read as pair records instead of skipping it
+  --bucket DURATION   timeline bucket (30s, 5m, 1h, 1d; default: from the window's length)
   -h, --help          show this help
 `;
 
@@ -105,6 +107,7 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
         mature: { type: 'string' },
         verdict: { type: 'string' },
         sequential: { type: 'boolean' },
+        bucket: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -133,6 +136,7 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
   if (since !== undefined && until !== undefined && since >= until) {
     throw new CCR_ERR_USAGE(`--since (${values.since}) must be earlier than --until (${values.until})`);
   }
+  const bucketMs = values.bucket !== undefined ? parseBucket(values.bucket) : undefined;
   return {
     help: false,
     format,
@@ -149,6 +153,7 @@ export function parseReportArgs(argv: string[]): ParsedArgs {
       ...(mature !== undefined ? { mature } : {}),
       ...(verdict !== undefined ? { verdict } : {}),
       ...(values.sequential ? { sequential: true } : {}),
+      ...(bucketMs !== undefined ? { bucketMs } : {}),
     },
   };
 }

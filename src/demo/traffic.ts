@@ -38,6 +38,19 @@ export interface TrafficResult {
   outcomes: Array<{ requestId: string; label: 0 | 1 }>;
   /** Time to the end of each answer's body, in completion order (unanswered requests excluded). */
   latencyMs: number[];
+  /** Wall-clock epoch ms when the first request went out and when the last one ended. */
+  startedAt: number;
+  endedAt: number;
+}
+
+const BUCKET_STEPS_MS = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+
+/**
+ * A timeline bucket for a run of `durationMs`: the smallest round step giving at most 20 buckets,
+ * so the report's timeline (docs/report.md, "timeline") shows the run's course, not one point.
+ */
+export function timelineBucketMs(durationMs: number): number {
+  return BUCKET_STEPS_MS.find((b) => durationMs / b <= 20) ?? BUCKET_STEPS_MS[BUCKET_STEPS_MS.length - 1]!;
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
@@ -58,7 +71,7 @@ export async function sendTraffic(opts: TrafficOptions): Promise<TrafficResult> 
   const path = base.pathname.replace(/\/$/, '') + (opts.path ?? '/predict');
   const unitHeader = opts.unitHeader ?? 'x-user-id';
   const total = opts.requests;
-  const result: TrafficResult = { sent: 0, ok: 0, failed: 0, byGroup: {}, outcomes: [], latencyMs: [] };
+  const result: TrafficResult = { sent: 0, ok: 0, failed: 0, byGroup: {}, outcomes: [], latencyMs: [], startedAt: Date.now(), endedAt: 0 };
   const stream = transactions(opts.seed ?? 1, total);
   const pool = new Pool(base.origin, { connections: concurrency, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
   let done = 0;
@@ -101,6 +114,7 @@ export async function sendTraffic(opts: TrafficOptions): Promise<TrafficResult> 
   try {
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(total, 1)) }, worker));
   } finally {
+    result.endedAt = Date.now();
     await pool.close();
   }
   if (stopped) throw stopped.error;

@@ -15,6 +15,7 @@ import { sequentialQuery } from './sections/sequential.js';
 import { modelQuantiles, modelsSection } from './sections/models.js';
 import { bothScoredScan, cellScan } from './sections/scan.js';
 import { segmentsSection } from './sections/segments.js';
+import { timelineSection } from './sections/timeline.js';
 import { windowAndTraffic } from './sections/traffic.js';
 import { flagsOf, type VerdictTest } from './format.js';
 import type { ChartData, Report, VerdictMetric } from './types.js';
@@ -25,6 +26,8 @@ export type ReportOptions = LoadOptions & {
   verdict?: VerdictMetric;
   /** Accuracy verdict on the always-valid sequential p-value (`--sequential`). */
   sequential?: boolean;
+  /** Timeline bucket in ms (`--bucket`); default from the window's length (sections/timeline.ts). */
+  bucketMs?: number;
 };
 
 /** The report and, when `charts` is set, the series the HTML charts draw. */
@@ -53,13 +56,21 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       clusteredPaired(db), sequentialQuery(db), aucTestQuery(db), matchedQuery(db, valued), impactMoments(db),
     ]))));
     const segmentsP = segmented ? start(labelledP.then((d) => phase('segments', () => segmentsSection(db, d)))) : undefined;
+    // After the percentiles: its per-bucket percentiles hold as many values as theirs, and the two
+    // at once would double the report's peak memory.
+    const timelineP = start(Promise.all([cellsP, quantilesP]).then(([cs]) => {
+      const ts = cs.flatMap((c) => (c.min_t === null || c.max_t === null ? [] : [c.min_t, c.max_t]));
+      const [from, to] = ts.length ? [Math.min(...ts), Math.max(...ts)] : [null, null];
+      return phase('timeline', () => timelineSection(db, from, to, opts.bucketMs));
+    }));
     const cells = await cellsP;
-    const [{ window, traffic }, { agreement, psi }, quantiles, data, segments] = await Promise.all([
+    const [{ window, traffic }, { agreement, psi }, quantiles, data, segments, timeline] = await Promise.all([
       phase('window and traffic', () => windowAndTraffic(db, cells, store.malformedLines)),
       Promise.all([bothP, rhoP]).then(([both, rho]) => phase('agreement and psi', () => agreementSection(db, cells, both, rho))),
       quantilesP,
       labelledP,
       segmentsP,
+      timelineP,
     ]);
     const models = modelsSection(cells, quantiles);
     const [[clustered, sequentialPValue, aucTest, matched, moments], maturity] = await Promise.all([
@@ -81,6 +92,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       drift: { psi },
       labels,
       impact: impactSection(cells, data, moments),
+      timeline,
       ...(segments ? { segments } : {}),
       verdict: verdictOf(labels, how),
       flags: [],

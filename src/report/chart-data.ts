@@ -1,4 +1,5 @@
 /** The series behind the HTML charts, aggregated in DuckDB so they stay small at any log size. */
+import { timelineEvents } from './sections/timeline.js';
 import { count, num, type Queries } from './sql.js';
 import type { ChartData, GroupName, Report } from './types.js';
 
@@ -54,11 +55,22 @@ export async function chartData(db: Queries, report: Report): Promise<ChartData>
     for (const x of t) traffic.push({ t: from + count(x.b) * width, group: x.grp as GroupName, n: count(x.n) });
   }
 
-  return { scores, latency, traffic, pr: await prCurves(db) };
+  const [curves, operating, marked, coverage] = await Promise.all([rankCurves(db), operatingPoints(db), timelineEvents(db, from, to), coverageByDay(db)]);
+  return { scores, latency, traffic, ...curves, operating, events: marked.events, eventsOmitted: marked.omitted, coverage };
 }
 
-/** Precision–recall at PR_STEPS thresholds evenly spread over each model's labelled scores. */
-async function prCurves(db: Queries): Promise<ChartData['pr']> {
+/** Records and labelled records per UTC day: where labels have not arrived yet. */
+async function coverageByDay(db: Queries): Promise<ChartData['coverage']> {
+  const r = await db.rows(`SELECT floor(time / 86400000) * 86400000 AS day, count(*) AS records, count(label) AS labelled
+    FROM rec_label WHERE time IS NOT NULL GROUP BY ALL ORDER BY day`);
+  return r.map((x) => ({ day: num(x.day)!, records: count(x.records), labelled: count(x.labelled) }));
+}
+
+/**
+ * Precision–recall and ROC at PR_STEPS thresholds evenly spread over each model's labelled scores.
+ * ROC starts at (0, 0): above the highest score nothing is predicted positive.
+ */
+async function rankCurves(db: Queries): Promise<Pick<ChartData, 'pr' | 'roc'>> {
   const r = await db.rows(`WITH s AS (
       SELECT 'champion' AS model, c_score AS v, label FROM labelled WHERE c_score IS NOT NULL
       UNION ALL SELECT 'challenger', h_score, label FROM labelled WHERE h_score IS NOT NULL),
@@ -67,21 +79,43 @@ async function prCurves(db: Queries): Promise<ChartData['pr']> {
       CASE WHEN b.hi > b.lo THEN least(floor((v - b.lo) / (b.hi - b.lo) * ${PR_STEPS}), ${PR_STEPS - 1}) ELSE 0 END::INTEGER AS bin,
       count(*) AS n, sum(label) AS p
     FROM s JOIN b USING (model) GROUP BY ALL ORDER BY s.model, bin DESC`);
-  const out: ChartData['pr'] = [];
+  const pr: ChartData['pr'] = [];
+  const roc: ChartData['roc'] = [];
   for (const model of ['champion', 'challenger'] as const) {
     const bins = r.filter((x) => x.model === model);
     const positives = bins.reduce((s, x) => s + count(x.p), 0);
+    const negatives = bins.reduce((s, x) => s + count(x.n), 0) - positives;
     if (bins.length === 0 || positives === 0) continue;
     const lo = num(bins[0]!.lo) ?? 0;
     const hi = num(bins[0]!.hi) ?? 0;
+    if (negatives > 0) roc.push({ model, threshold: hi, fpr: 0, tpr: 0 });
     let tp = 0;
     let predicted = 0;
     // Bins come highest first: lowering the threshold one bin at a time adds that bin's records.
     for (const x of bins) {
       tp += count(x.p);
       predicted += count(x.n);
-      out.push({ model, threshold: lo + (count(x.bin) * (hi - lo)) / PR_STEPS, recall: tp / positives, precision: tp / predicted });
+      const threshold = lo + (count(x.bin) * (hi - lo)) / PR_STEPS;
+      pr.push({ model, threshold, recall: tp / positives, precision: tp / predicted });
+      if (negatives > 0) roc.push({ model, threshold, fpr: (predicted - tp) / negatives, tpr: tp / positives });
     }
+  }
+  return { pr, roc };
+}
+
+/** Each model's decisions over its labelled scored records (as `labels` counts them) as one point. */
+async function operatingPoints(db: Queries): Promise<ChartData['operating']> {
+  const cols = (p: 'c' | 'h') => ['tp', 'fp', 'fn', 'tn'].map((cell) => {
+    const dec = cell === 'tp' || cell === 'fp' ? `${p}_dec` : `NOT ${p}_dec`;
+    return `count(*) FILTER (WHERE ${p}_score IS NOT NULL AND ${dec} AND label = ${cell === 'tp' || cell === 'fn' ? 1 : 0}) AS ${p}_${cell}`;
+  }).join(', ');
+  const r = await db.one(`SELECT ${cols('c')}, ${cols('h')} FROM labelled`);
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+  const out: ChartData['operating'] = [];
+  for (const [model, p] of [['champion', 'c'], ['challenger', 'h']] as const) {
+    const [tp, fp, fn, tn] = ['tp', 'fp', 'fn', 'tn'].map((cell) => count(r[`${p}_${cell}`])) as [number, number, number, number];
+    if (tp + fp + fn + tn === 0) continue;
+    out.push({ model, recall: ratio(tp, tp + fn), precision: ratio(tp, tp + fp), fpr: ratio(fp, fp + tn) });
   }
   return out;
 }

@@ -18,6 +18,7 @@ export type ReportPhase =
   | 'segments'
   | 'window and traffic'
   | 'agreement and psi'
+  | 'timeline'
   | 'charts';
 
 /**

@@ -2,7 +2,8 @@
  * `--format html`: one self-contained page (inline CSS and SVG, no script, no request) with the
  * same figures as the text report plus charts.
  */
-import { renderCharts } from './charts.js';
+import { EVENT_COLOR, renderCharts, type RenderedCharts } from './charts.js';
+import { formatBucket } from './sections/timeline.js';
 import {
   amount, byConfigRows, byDayRows, dash, dec, flagsOf, impactRows, int, iso, matchedRows, metricRows, modelRows, neutralize, pct, pval,
   verdictDetail, type VerdictTest,
@@ -40,6 +41,7 @@ h2 { font-size: 18px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1
 .flags { list-style: none; padding: 0; margin: 16px 0 0; }
 .flags li { background: #fff4e5; border-left: 4px solid #e8a33d; padding: 8px 12px; margin: 6px 0; border-radius: 4px; }
 .flags li.ok { background: #edf7ee; border-color: #5aa469; }
+.chip { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 table { border-collapse: collapse; background: white; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); padding: 0 0 4px; }
 th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; }
@@ -54,7 +56,9 @@ p.note { color: var(--muted); font-size: 14px; max-width: 760px; }
 
 /** The full HTML page. `charts` comes with the report from `analyze({ charts: true })`. */
 export async function renderHtml(r: Report, charts: ChartData | null, basis?: VerdictTest): Promise<string> {
-  const svg = charts ? await renderCharts(charts) : { scores: null, latency: null, traffic: null, pr: null };
+  const svg: RenderedCharts = charts
+    ? await renderCharts(charts, r.window, r.timeline)
+    : { scores: null, latency: null, traffic: null, pr: null, roc: null, coverage: null, timeline: null };
   const name = (role: 'champion' | 'challenger') => r.models[role].version ?? role;
   const flags = flagsOf(r);
   const m = ROLES.map((role) => r.models[role]);
@@ -146,7 +150,12 @@ export async function renderHtml(r: Report, charts: ChartData | null, basis?: Ve
     const [head, ...rows] = byDayRows(l.byDay);
     parts.push(tableHtml(head!, rows, 'Label coverage by day (UTC)'));
   }
-  parts.push(`<div class="grid">${figure(svg.pr, 'Precision–recall over labelled records')}</div>`);
+  if (svg.pr || svg.roc) {
+    parts.push(`<p class="note">Over labelled records: how each model ranks (the curves, as its threshold moves) and where its own ` +
+      `decisions put it (filled circles). Champion ${esc(name('champion'))}, challenger ${esc(name('challenger'))}.</p>`);
+  }
+  parts.push(`<div class="grid">${figure(svg.pr, 'Precision–recall')}${figure(svg.roc, 'ROC (dashed: chance)')}` +
+    `${figure(svg.coverage, 'Label coverage by day (UTC): records, and those labelled so far')}</div>`);
 
   parts.push('<h2>Impact</h2>');
   const [impactHead, ...impactBody] = impactRows(im);
@@ -163,6 +172,8 @@ export async function renderHtml(r: Report, charts: ChartData | null, basis?: Ve
         ]
       : []),
   ]));
+
+  parts.push(...timelineHtml(r, charts, svg));
 
   if (r.segments) {
     parts.push('<h2>Segments</h2>');
@@ -181,4 +192,28 @@ export async function renderHtml(r: Report, charts: ChartData | null, basis?: Ve
 ${parts.join('\n')}
 </main></body></html>
 `;
+}
+
+/** The timeline section: four series over time with the events marked, and the events listed. */
+function timelineHtml(r: Report, charts: ChartData | null, svg: RenderedCharts): string[] {
+  const t = r.timeline;
+  const parts = ['<h2>Timeline</h2>'];
+  parts.push(`<p class="note">${esc(int(t.rows.length))} buckets of ${esc(formatBucket(t.bucketMs))} with records (empty buckets are ` +
+    'left out and drawn as gaps). Numbered lines mark the events listed below: config loads, ramp steps, rollbacks, ' +
+    'guardrail trips and the kill switch.</p>');
+  if (svg.timeline) {
+    const tl = svg.timeline;
+    parts.push(`<div class="grid">${figure(tl.decisionRate, 'Decision rate per bucket')}${figure(tl.errorRate, 'Error rate per bucket (over calls)')}` +
+      `${figure(tl.latencyP99, 'Latency p99 per bucket (calls)')}${figure(tl.score, 'Score p90 and p95 per bucket')}</div>`);
+  }
+  const events = charts?.events ?? [];
+  if (events.length) {
+    const rows = events.map((e, i) =>
+      `<tr><th scope="row">${i + 1}</th><td>${esc(iso(e.t))}</td>` +
+      `<td style="text-align:left"><span class="chip" style="background:${EVENT_COLOR.get(e.type) ?? '#999'}"></span>${esc(e.type)}</td>` +
+      `<td style="text-align:left">${esc(e.config ?? dash)}</td><td style="text-align:left">${esc(e.detail)}</td></tr>`).join('');
+    parts.push(`<table><caption>Events in the window${charts!.eventsOmitted ? ` (the first ${events.length}; ${charts!.eventsOmitted} more not shown)` : ''}</caption>` +
+      `<thead><tr><th>#</th><th>time (UTC)</th><th style="text-align:left">event</th><th style="text-align:left">config</th><th style="text-align:left">what</th></tr></thead><tbody>${rows}</tbody></table>`);
+  }
+  return parts;
 }

@@ -3,6 +3,7 @@ import {
   byDayRows, byConfigRows, dash, dec, flagsOf, impactRows, int, iso, matchedRows, metricRows, modelRows, pct, printable, pval,
   signedPct, valueDiffLine, verdictDetail, type VerdictTest,
 } from './format.js';
+import { timelineLines } from './render-timeline.js';
 import { GROUPS, ROLES, type Report } from './types.js';
 
 type Align = 'l' | 'r';
@@ -115,6 +116,8 @@ export function renderText(r: Report, basis?: VerdictTest): string {
   out.push(`  challenger − champion positive rate ${signedPct(d.diff)}` +
     `${d.ci ? ` (95% CI ${pct(d.ci[0], 3)} – ${pct(d.ci[1], 3)})` : ''}, p ${pval(d.pValue)}`);
   if (d.value) out.push(`  ${valueDiffLine(d.value)}`);
+
+  out.push('', ...timelineLines(r.timeline, (rows) => table(rows)));
 
   if (r.segments) {
     out.push('', 'SEGMENTS');

@@ -180,8 +180,14 @@ export function pairTable(segment: string | undefined, value?: string): LineTabl
 const fraction = (expr: string) => `CASE WHEN ${expr} BETWEEN 0 AND 1 THEN ${expr} END`;
 
 export const EVENTS: LineTable = {
-  columns: { time: 'DOUBLE', msg: 'VARCHAR', type: 'VARCHAR', config: 'VARCHAR', traffic: { control: 'DOUBLE', challenger: 'DOUBLE' } },
-  select: `time, msg, type, config, ${fraction('traffic.control')} AS control, ${fraction('traffic.challenger')} AS challenger`,
+  columns: {
+    time: 'DOUBLE', msg: 'VARCHAR', type: 'VARCHAR', config: 'VARCHAR', traffic: { control: 'DOUBLE', challenger: 'DOUBLE' },
+    // What the timeline's event markers say (report/sections/timeline.ts).
+    rule: 'VARCHAR', source: 'VARCHAR', on: 'BOOLEAN', from: 'DOUBLE', to: 'DOUBLE', value: 'DOUBLE', limit: 'DOUBLE',
+  },
+  select: `time, msg, type, config, ${fraction('traffic.control')} AS control, ${fraction('traffic.challenger')} AS challenger,
+    rule, source, "on" AS bypass_on, "from" AS ramp_from, "to" AS ramp_to, ${bounded('value', MAX_MAGNITUDE)} AS value,
+    ${bounded('"limit"', MAX_MAGNITUDE)} AS lim`,
   suspect: 'time IS NULL AND msg IS NULL AND type IS NULL AND config IS NULL AND control IS NULL AND challenger IS NULL',
 };
 

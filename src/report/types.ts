@@ -165,6 +165,23 @@ export interface Segment {
   challenger: ModelMetrics;
 }
 
+/** One model in one timeline bucket: docs/report.md "models" figures within the bucket. */
+export interface TimelineModel {
+  calls: number;
+  errorRate: number | null;
+  latencyP99: number | null;
+  scoreP50: number | null;
+  scoreP90: number | null;
+  scoreP95: number | null;
+  decisionRate: number | null;
+}
+
+/** docs/report.md, "timeline": non-empty buckets of `bucketMs`, ascending. */
+export interface Timeline {
+  bucketMs: number;
+  rows: { start: number; records: number; labelled: number; champion: TimelineModel; challenger: TimelineModel }[];
+}
+
 export interface Report {
   window: ReportWindow;
   traffic: Traffic;
@@ -174,6 +191,7 @@ export interface Report {
   labels: Labels;
   impact: Impact;
   /** Present with `--segment FIELD`. */
+  timeline: Timeline;
   segments?: Record<string, Segment>;
   verdict: Verdict;
   /** The codes of every warning the text report prints (format.ts, flagsOf). */
@@ -202,4 +220,14 @@ export interface ChartData {
   traffic: { t: number; group: GroupName; n: number }[];
   /** Precision–recall points per model over labelled records (empty without labels). */
   pr: { model: Role; threshold: number; recall: number; precision: number }[];
+  /** ROC points per model over labelled records, from (0, 0) to (1, 1) (empty without both classes). */
+  roc: { model: Role; threshold: number; fpr: number; tpr: number }[];
+  /** Each model's decisions on labelled records as one point of each curve (null where undefined). */
+  operating: { model: Role; recall: number | null; precision: number | null; fpr: number | null }[];
+  /** Config loads, ramp steps, rollbacks, guardrail trips and kill-switch changes in the window. */
+  events: { t: number; type: string; config: string | null; detail: string }[];
+  /** Marked events left out beyond the bound. */
+  eventsOmitted: number;
+  /** Records and labelled records per UTC day (`day`: epoch ms of its midnight), ascending. */
+  coverage: { day: number; records: number; labelled: number }[];
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
-  buildCalibration, buildTable, MIN_LABELLED_RECORDS, percentilePoints, type CalibrationRow, type CalibrationTable,
+  buildCalibration, buildTable, isotonic, MIN_LABELLED_RECORDS, percentilePoints, type CalibrationRow, type CalibrationTable,
 } from '../../src/calibration/table.js';
 
 interface FixtureCase {
@@ -12,7 +12,9 @@ interface FixtureCase {
   table: CalibrationTable;
 }
 
-// Computed with numpy by make-fixture.py (pasted output; CI needs no numpy).
+// Computed with scikit-learn 1.2.1 (IsotonicRegression) and numpy 1.24.2 by make-fixture.py, checked there
+// against a written-out PAVA: /usr/bin/python3 test/fixtures/calibration/make-fixture.py > tables.json
+// (pasted output; CI needs no python).
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/calibration/tables.json', import.meta.url), 'utf8')) as { cases: FixtureCase[] };
 const rowsOf = (c: FixtureCase): CalibrationRow[] => c.rows.map(([score, label]) => ({ score, label }));
 
@@ -26,12 +28,12 @@ function assertTableClose(actual: CalibrationTable, expected: CalibrationTable, 
 }
 
 for (const c of fixture.cases) {
-  test(`numpy reference: ${c.name} (${c.rows.length} records, ${c.table.length} points)`, () => {
+  test(`scikit-learn reference: ${c.name} (${c.rows.length} records, ${c.table.length} points)`, () => {
     assertTableClose(buildTable(rowsOf(c), c.version), c.table, c.name);
   });
 }
 
-test('fixture sanity: the cases cover ties, the running minimum and the 50-record minimum', () => {
+test('fixture sanity: the cases cover ties, pooling, a negative top record and the 50-record minimum', () => {
   const names = fixture.cases.map((c) => c.name);
   assert.ok(names.includes('ties-101') && names.includes('minimum-50') && names.includes('top-record-negative-537'));
   assert.ok(fixture.cases.some((c) => c.rows.length === MIN_LABELLED_RECORDS));
@@ -45,29 +47,45 @@ test('by hand: 25 records at 0.2 (5 positives) and 25 at 0.8 (20 positives)', ()
   assertTableClose(buildTable(rows, 'v'), [[0.2, 0.5], [0.206, 0.8], [0.5, 0.8], [0.794, 0.8], [0.8, 0.8]], 'hand');
 });
 
-test('by hand: the table value is the minimum of the raw values from that point on', () => {
-  // 10 distinct scores, 5 records each. Positives per score, lowest first: 1 3 0 5 5 2 5 5 5 5.
-  const positives = [1, 3, 0, 5, 5, 2, 5, 5, 5, 5];
+test('by hand: decreasing raw values are pooled into their weighted mean (weights: records at or above the point)', () => {
+  // 101 records (every percentile lands on a record, so the points are the ten scores 0..9): ten per
+  // score, eleven at 9. Positives per score, lowest first: 2 6 0 10 10 4 10 10 10 11.
+  const counts = [10, 10, 10, 10, 10, 10, 10, 10, 10, 11];
+  const positives = [2, 6, 0, 10, 10, 4, 10, 10, 10, 11];
   const rows: CalibrationRow[] = [];
   positives.forEach((p, s) => {
-    for (let i = 0; i < 5; i++) rows.push({ score: s, label: i < p ? 1 : 0 });
+    for (let i = 0; i < counts[s]!; i++) rows.push({ score: s, label: i < p ? 1 : 0 });
   });
   const table = buildTable(rows, 'v');
-  // raw at score s = positives at scores >= s / records there; then the minimum over the tail.
-  const raw = positives.map((_, s) => positives.slice(s).reduce((a, b) => a + b, 0) / (5 * (10 - s)));
-  const expectedAtIntegers = raw.map((_, s) => Math.min(...raw.slice(s)));
-  for (const [score, value] of table) {
-    // Between two scores t only keeps the records above it: same as the next integer score.
-    const s = Math.ceil(score);
-    assert.equal(value, expectedAtIntegers[s], `at ${score}`);
-  }
-  // raw(score 5) = 22/25 = 0.88 < raw(score 4): the minimum pulls score 3 and 4 down to 0.88 too.
-  assert.equal(table.find(([s]) => s === 4)![1], 0.88);
-  assert.equal(table.find(([s]) => s === 3)![1], 0.88);
-  for (let i = 1; i < table.length; i++) {
-    assert.ok(table[i]![0] > table[i - 1]![0], 'scores increase');
-    assert.ok(table[i]![1] >= table[i - 1]![1], 'values never decrease');
-  }
+  assert.deepEqual(table.map(([score]) => score), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  // raw(s) = positives at scores >= s / records there: 73/101 71/91 65/81 65/71 55/61 45/51 1 1 1 1;
+  // n(s) = 101 91 81 71 61 51 41 31 21 11. raw(3) > raw(4) > raw(5): the three pool into
+  // (65 + 55 + 45) / (71 + 61 + 51) = 55/61. A running minimum would have given them 45/51 instead.
+  const expected = [73 / 101, 71 / 91, 65 / 81, 55 / 61, 55 / 61, 55 / 61, 1, 1, 1, 1];
+  table.forEach(([score, value], i) => assert.ok(Math.abs(value - expected[i]!) <= 1e-15, `at ${score}: ${value} != ${expected[i]}`));
+});
+
+test('isotonic: the pool-adjacent-violators fit on small vectors worked by hand', () => {
+  const fit = (y: number[], w: number[]) => [...isotonic(y, w)];
+  assert.deepEqual(fit([1, 2, 3], [1, 1, 1]), [1, 2, 3]);
+  assert.deepEqual(fit([3, 1], [1, 3]), [1.5, 1.5]);
+  // 0.5 (weight 1) then 0 (weight 1) pool to 0.25; then 0.2 < 0.25 pools all three: (0.5 + 0 + 0.4) / 4.
+  assert.deepEqual(fit([0.5, 0, 0.2], [1, 1, 2]), [0.225, 0.225, 0.225]);
+  assert.deepEqual(fit([], []), []);
+  assert.deepEqual(fit([0.7], [5]), [0.7]);
+});
+
+test('top-record-negative: a lone negative at the top score is pooled, not a table of zeros', () => {
+  const c = fixture.cases.find((x) => x.name === 'top-record-negative-537')!;
+  const table = buildTable(rowsOf(c), c.version);
+  const rows = rowsOf(c);
+  const rate = rows.filter((r) => r.label === 1).length / rows.length;
+  // The lowest point holds every record: its value is close to the overall positive rate, the top
+  // end well above it, and nothing is 0.
+  assert.ok(table.every(([, v]) => v > 0.3), `values ${table.map(([, v]) => v)}`);
+  assert.ok(Math.abs(table[0]![1] - rate) < 0.05);
+  assert.ok(table.at(-1)![1] > 0.85);
+  for (let i = 1; i < table.length; i++) assert.ok(table[i]![1] >= table[i - 1]![1], 'values never decrease');
 });
 
 test('percentiles that fall on a record are its score exactly (no ulp above, which would drop its ties)', () => {

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { transactions } from '../../src/demo/data.js';
 import { startDemoModels } from '../../src/demo/models.js';
-import { sendTraffic } from '../../src/demo/traffic.js';
+import { sendTraffic, timelineBucketMs } from '../../src/demo/traffic.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -107,7 +107,9 @@ test('an unreachable server fails every request without throwing', async () => {
   await new Promise<void>((r) => server.close(() => r()));
   const progress: number[] = [];
   const result = await sendTraffic({ url: `http://127.0.0.1:${port}`, requests: 5, onProgress: (d) => progress.push(d) });
-  assert.deepEqual(result, { sent: 5, ok: 0, failed: 5, byGroup: {}, outcomes: [], latencyMs: [] });
+  const { startedAt, endedAt, ...counts } = result;
+  assert.deepEqual(counts, { sent: 5, ok: 0, failed: 5, byGroup: {}, outcomes: [], latencyMs: [] });
+  assert.ok(startedAt <= endedAt);
   assert.equal(progress.length, 5);
 });
 
@@ -137,4 +139,14 @@ test('drives the demo models directly (no ccrouter in between)', async (t) => {
   const result = await sendTraffic({ url: models.challenger.url, path: '/score', requests: 200, concurrency: 8 });
   assert.equal(result.ok, 200);
   assert.equal(result.failed, 0);
+});
+
+test('timelineBucketMs: the smallest round step giving at most 20 buckets over the run', () => {
+  assert.equal(timelineBucketMs(0), 100);
+  assert.equal(timelineBucketMs(2000), 100);
+  assert.equal(timelineBucketMs(2001), 250);
+  assert.equal(timelineBucketMs(10_000), 500);
+  assert.equal(timelineBucketMs(10_200), 1000);
+  assert.equal(timelineBucketMs(10 * 60_000), 30_000);
+  assert.equal(timelineBucketMs(1e12), 3_600_000);
 });

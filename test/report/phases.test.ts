@@ -8,7 +8,7 @@ import { diff } from './reference.js';
 
 const EVERY_PHASE: ReportPhase[] = [
   'load pairs', 'load events and outcomes', 'label join', 'cells', 'both-scored scan', 'percentiles', 'spearman',
-  'label figures', 'paired and clustered figures', 'maturity', 'segments', 'window and traffic', 'agreement and psi', 'charts',
+  'label figures', 'paired and clustered figures', 'maturity', 'segments', 'window and traffic', 'agreement and psi', 'timeline', 'charts',
 ];
 
 test('phases run one at a time give the same report as the default, and each phase runs once', async (t) => {

@@ -25,6 +25,7 @@ import {
 } from '../../src/stats/index.js';
 import type { ConfigSrm, FlagCode, GroupName, MatchedModel, ModelSummary, Report, Role, Segment, VerdictMetric } from '../../src/report/types.js';
 import { verdictOf } from '../../src/report/verdict.js';
+import { referenceTimeline } from './timeline-reference.js';
 
  
 type Obj = Record<string, any>;
@@ -42,6 +43,7 @@ export interface ReferenceInput {
   mature?: number;
   verdict?: VerdictMetric;
   sequential?: boolean;
+  bucketMs?: number;
 }
 
 const ROLES: Role[] = ['champion', 'challenger'];
@@ -354,6 +356,7 @@ export function referenceReport(input: ReferenceInput): Report {
         ...(valued ? { value: compareRatios(imp.challenger.val, imp.champion.val) } : {}),
       },
     },
+    timeline: referenceTimeline(recs, labelFor, input.bucketMs),
     verdict: 'insufficient_data',
     flags: [],
   };

@@ -1,0 +1,10 @@
+import { transactions, probability } from './src/demo/data.ts';
+import { CHAMPION_MODEL, CHALLENGER_MODEL } from './src/demo/models.ts';
+const rows = [...transactions(1, 3000)].map(({ body, label }) => ({ a: body.amount, y: label, pc: probability(CHAMPION_MODEL, body), ph: probability(CHALLENGER_MODEL, body) }));
+const fa = rows.filter((r) => r.y).reduce((s, r) => s + r.a, 0);
+const f = rows.filter((r) => r.y).length;
+const rate = rows.filter((r) => r.pc >= 0.5).length / rows.length;
+const own = (key: 'pc' | 'ph') => { const t = rows.filter((r) => r[key] >= 0.5); return `dr ${(t.length / rows.length).toFixed(3)} rec ${(t.filter((r) => r.y).length / f).toFixed(3)} vrec ${(t.filter((r) => r.y).reduce((s, r) => s + r.a, 0) / fa).toFixed(3)}`; };
+const k = Math.round(rate * rows.length);
+const top = (key: 'pc' | 'ph') => { const t = rows.slice().sort((x, y) => y[key] - x[key]).slice(0, k); return `rec ${(t.filter((r) => r.y).length / f).toFixed(3)} vrec ${(t.filter((r) => r.y).reduce((s, r) => s + r.a, 0) / fa).toFixed(3)}`; };
+console.log(`own: champ ${own('pc')} | chall ${own('ph')} || matched@${rate.toFixed(3)}: champ ${top('pc')} | chall ${top('ph')}`);
