@@ -9,16 +9,15 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { rootCertificates } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import type { ModelConfig } from '../config/types.js';
 import { DEFAULTS } from '../config/sections/rules.js';
 import { CCR_ERR_BAD_STATUS } from '../errors.js';
 import { Chunks } from '../util/chunks.js';
-import { readPemCertificates } from '../util/pem.js';
 import { CallAborted, classifyTransportError, type TransportErrorKind } from './classify.js';
 import { ModelRequest } from './model-request.js';
 import { firstContentEncoding, rawHeaderList } from './raw-headers.js';
+import { trustedCas } from './tls.js';
 
 export interface CallRequest {
   method: string;
@@ -220,14 +219,11 @@ export class ModelClient {
     this.maxConnections = options.connections ?? SERVED_CONNECTIONS;
     this.responseBytes = options.responseBytes ?? DEFAULTS.responseBytes;
     let ca: string[] | undefined;
-    if (model.ca !== undefined) {
-      try {
-        // Added to the usual roots, not instead of them.
-        ca = [...rootCertificates, readPemCertificates(model.ca)];
-      } catch (err) {
-        // Checked when the config was read; gone since: calls fail, visibly, rather than the process.
-        this.#unusable = `models.${options.role ?? 'model'}.ca: ${(err as Error).message}`;
-      }
+    try {
+      ca = trustedCas(model, options.role ?? 'model');
+    } catch (err) {
+      // Checked when the config was read; gone since: calls fail, visibly, rather than the process.
+      this.#unusable = (err as Error).message;
     }
     this.#pool = new Pool(url.origin, {
       connections: this.maxConnections,
