@@ -147,8 +147,8 @@ test('the minimal and the full example in docs/config.md are valid', () => {
   const doc = readFileSync(fileURLToPath(new URL('../../docs/config.md', import.meta.url)), 'utf8');
   const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^routes:/m.test(b));
   // The minimal example first, the full one last; the per-model-server examples between them are valid too.
-  assert.ok(blocks.length >= 2);
-  const loaded = blocks.map((b) => loadConfigObject(parseConfigText(b, 'docs/config.md'), { KSERVE_TOKEN: 't', MLFLOW_TOKEN: 't' }));
+  assert.ok(blocks.length >= 6, 'the minimal, KServe v2, TF Serving, MLflow, plain JSON and full examples');
+  const loaded = blocks.map((b) => loadConfigObject(parseConfigText(b, 'docs/config.md'), { KSERVE_TOKEN: 't', MLFLOW_TOKEN: 't', SCORING_API_KEY: 'k' }));
   const [minimalDoc, full] = [loaded[0], loaded.at(-1)];
   assert.deepEqual(Object.keys(minimalDoc!.config.models), ['champion', 'challenger']);
   // the full example in the docs is the example file, comments aside
