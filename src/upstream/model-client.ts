@@ -144,9 +144,10 @@ class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
       this.#fail(err);
       return;
     }
-    // A declared length over the limit fails at once, before any of the body is read.
+    // A declared length over the limit fails at once, before any of the body is read (204 and 304
+    // carry no body whatever their content-length says).
     const declared = headers['content-length'];
-    if (typeof declared === 'string' && Number(declared) > this.client.responseBytes) return this.#tooLarge();
+    if (typeof declared === 'string' && status !== 204 && status !== 304 && Number(declared) > this.client.responseBytes) return this.#tooLarge();
     this.#status = status;
     this.#rawHeaders = rawHeaderList(controller.rawHeaders, headers);
     this.#contentEncoding = firstContentEncoding(headers);
@@ -270,10 +271,20 @@ export class ModelClient {
 
   async close(): Promise<void> {
     await this.#pool.close();
+    this.#disarm();
   }
 
   async destroy(): Promise<void> {
     await this.#pool.destroy();
+    this.#disarm();
+  }
+
+  /** No call is left to expire: a long `timeoutMs` must not keep a closed client's timer (and the process) alive. */
+  #disarm(): void {
+    if (this.#timer !== null && this.#head === null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
   }
 
   #link(call: ModelCall): void {

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
+import { loadConfigObject } from '../../src/config/load.js';
 import { startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
 import { hasOpenssl, makeCertificates, startHttpsUpstream } from '../helpers/tls.js';
 import { scoreBehaviour, startUpstream, type Behaviour, type Upstream } from '../helpers/upstream.js';
@@ -241,4 +242,19 @@ test('a declared content-length over limits.responseBytes fails the call before 
   assert.equal(res.status, 502);
   assert.equal(res.body.error, 'upstream_too_large');
   assert.match(res.body.message, /16777216 bytes/);
+});
+
+test('a reload that changes a model\'s headers or paths applies to the next requests (a new pool for the new settings)', async (t) => {
+  const ch = await upstream(t, scoreBehaviour(0.8));
+  const cl = await upstream(t, scoreBehaviour(0.3));
+  const raw = (headers: Record<string, string | null>, paths?: Record<string, string>) => testConfig(ch.url, cl.url, tempDir(), {
+    models: { champion: { url: ch.url, version: 'v-champ' }, challenger: { url: cl.url, version: 'v-chall', headers, ...(paths ? { paths } : {}) } },
+    traffic: ALL_CHAMPION,
+  });
+  const p = await proxy(t, raw({ authorization: 'Bearer one' }));
+  assert.equal((await post(p, '/predict')).status, 200);
+  p.runtime.loadFileConfig(loadConfigObject(raw({ authorization: 'Bearer two' }, { '/predict': '/v2/predict' })));
+  assert.equal((await post(p, '/predict')).status, 200);
+  await p.shutdown();
+  assert.deepEqual(cl.received.map((r) => [r.url, r.headers.authorization]), [['/predict', 'Bearer one'], ['/v2/predict', 'Bearer two']]);
 });
