@@ -26,6 +26,8 @@ const CASES: Array<[string, (c: Raw) => void, ...string[]]> = [
     'models.challenger.paths./predict: must be a path starting with "/", without spaces, query or fragment, got "v1/models/x:predict"'],
   ['a paths target with a query', (c) => { c.models.champion.paths = { '/predict': '/p?x=1' }; },
     'models.champion.paths./predict: must be a path starting with "/", without spaces, query or fragment, got "/p?x=1"'],
+  ['a paths target with a control byte', (c) => { c.models.champion.paths = { '/predict': '/p\u0001' }; },
+    'models.champion.paths./predict: must be a path starting with "/", without spaces, query or fragment, got "/p\\u0001"'],
   ['a paths target that is a number', (c) => { c.models.champion.paths = { '/predict': 7 }; },
     'models.champion.paths./predict: must be a path string, got number 7'],
   ['paths as a list', (c) => { c.models.champion.paths = ['/p']; }, 'models.champion.paths: must be a mapping, got a list'],

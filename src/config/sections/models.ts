@@ -24,8 +24,16 @@ const RESERVED_HEADERS = new Set([
 ]);
 // What Node lets through as a header value: no control bytes but tab.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// A path a request line can carry: starts with "/", no whitespace, control bytes, query or fragment.
-const PATH = /^\/[^\s?#\x00-\x1f\x7f]*$/;
+// A path a request line can carry: starts with "/", no whitespace, query or fragment (control bytes: below).
+const PATH = /^\/[^\s?#]*$/;
+
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 
 /** `routes` (undefined when they failed to read): a `paths` entry must name a scored route's path. */
 export function readModels(root: Section, routes: readonly RouteConfig[] | undefined): Built<Config['models']> | undefined {
@@ -101,7 +109,7 @@ function readPaths(m: Section, scored: ReadonlySet<string> | undefined): Record<
       ok = bad(m, p, `is not the path of a scored route (routes have ${known})`);
     } else if (typeof to !== 'string') {
       ok = bad(m, p, `must be a path string, got ${m.describe(to, p)}`);
-    } else if (!PATH.test(to)) {
+    } else if (!PATH.test(to) || hasControl(to)) {
       ok = bad(m, p, `must be a path starting with "/", without spaces, query or fragment, got ${m.quote(to, p)}`);
     } else {
       setOwn(out, from, to);
