@@ -8,6 +8,7 @@
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import replyFrom from '@fastify/reply-from';
+import { trustedCas } from './upstream/tls.js';
 import type { HttpErrorCode } from './errors.js';
 import type { Runtime } from './runtime/runtime.js';
 import { writeError } from './http/answer.js';
@@ -73,7 +74,8 @@ export async function buildApp(rt: Runtime): Promise<{ app: FastifyInstance; sta
     base: '',
     undici: {
       connections: 256,
-      connect: { timeout: cfg.models.champion.timeoutMs },
+      // The champion's `ca` as at start-up: this pool lives as long as the listener.
+      connect: { timeout: cfg.models.champion.timeoutMs, ca: trustedCas(cfg.models.champion, 'champion') },
       headersTimeout: limits.requestTimeoutMs,
       bodyTimeout: limits.requestTimeoutMs,
     },

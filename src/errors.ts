@@ -36,6 +36,7 @@ export const HTTP_ERRORS = {
   headers_too_large: { status: 431, message: 'request header section is over 16 KiB' },
   internal_error: { status: 500, message: 'ccrouter failed on this request' },
   upstream_connect: { status: 502, message: 'the model could not be reached or its answer was broken' },
+  upstream_too_large: { status: 502, message: "the model's answer was larger than limits.responseBytes" },
   shutting_down: { status: 503, message: 'the model call was canceled at shutdown' },
   write_failed: { status: 503, message: 'the data could not be written' },
   upstream_timeout: { status: 504, message: 'the model did not answer in time' },

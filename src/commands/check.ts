@@ -77,5 +77,15 @@ export function printConfig(config: Config, sources: EnvSources): string {
     node.comment = typeof value === 'string' ? ' from the environment' : ` from the environment: a ${typeof value}`;
     doc.setIn(segments, node);
   }
+  // A model's header values are credentials more often than not: never printed, even when written in the file.
+  for (const role of ['champion', 'challenger'] as const) {
+    for (const [name, value] of Object.entries(config.models[role].headers ?? {})) {
+      const at = ['models', role, 'headers', name];
+      if (value === null || (doc.getIn(at, true) as { comment?: string } | undefined)?.comment) continue;
+      const node = doc.createNode('[not printed]');
+      node.comment = ' a header value';
+      doc.setIn(at, node);
+    }
+  }
   return doc.toString();
 }

@@ -42,8 +42,8 @@ export function validateConfig(raw: unknown, sources: EnvSources = NO_SOURCES): 
 
 function readConfig(root: Section): Built<Config> | undefined {
   const { listen, admin } = readListeners(root);
-  const models = readModels(root);
   const routes = readRoutes(root);
+  const models = readModels(root, routes);
   const passthrough = root.bool('passthrough', true);
   const threshold = root.section('decision', ['threshold']).num('threshold', DEFAULTS.threshold);
   const assignment = readAssignment(root);

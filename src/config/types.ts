@@ -15,12 +15,14 @@ export const FALLBACKS = ['champion', 'none'] as const;
 export const MODES = ['normal', 'bypass'] as const;
 export const LOGGED_UNITS = ['raw', 'hash', 'omit'] as const;
 export const GUARDRAIL_ACTIONS = ['rollback', 'alert'] as const;
+export const GUARDRAIL_RULES = ['error_rate', 'latency_p99_ratio', 'decision_rate_ratio', 'score_psi'] as const;
 
 export type Preset = (typeof PRESETS)[number];
 export type Fallback = (typeof FALLBACKS)[number];
 export type Mode = (typeof MODES)[number];
 export type LoggedUnit = (typeof LOGGED_UNITS)[number];
 export type GuardrailAction = (typeof GUARDRAIL_ACTIONS)[number];
+export type GuardrailRuleName = (typeof GUARDRAIL_RULES)[number];
 
 export interface Endpoint {
   readonly host: string;
@@ -40,6 +42,15 @@ export interface ModelConfig {
   readonly timeoutMs: number;
   /** Overrides `decision.threshold` for this model (ignored with calibration). */
   readonly threshold?: number;
+  /**
+   * Headers set on every call to this model, names lower-cased; null removes the caller's header of
+   * that name (docs/requests.md#what-each-model-receives). A null-prototype-safe mapping (setOwn).
+   */
+  readonly headers?: Readonly<Record<string, string | null>>;
+  /** Scored route path → this model's path (before the URL's path prefix). */
+  readonly paths?: Readonly<Record<string, string>>;
+  /** A PEM file of extra CA certificates trusted for this (https) model, as written. */
+  readonly ca?: string;
 }
 
 export interface RouteConfig {
@@ -80,6 +91,8 @@ export interface ControlConfig {
 
 export interface LimitsConfig {
   readonly bodyBytes: number;
+  /** A model answer larger than this is a failed call of kind `too_large`. */
+  readonly responseBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
 }
@@ -109,7 +122,10 @@ export interface GuardrailsConfig {
   readonly maxLatencyP99Ratio?: number;
   readonly maxDecisionRateRatio?: number;
   readonly maxScorePsi?: number;
+  /** The action of every rule without its own in `actions`. */
   readonly action: GuardrailAction;
+  /** Per-rule actions, by rule name (`error_rate`, ...). */
+  readonly actions?: Readonly<Partial<Record<GuardrailRuleName, GuardrailAction>>>;
 }
 
 export interface RampConfig {

@@ -1,12 +1,12 @@
 /**
  * Guardrails on a running proxy (docs/operations.md#guardrails): every pair record the recorder
- * publishes goes into the window, the rules are checked after each one, and the first breach trips
- * the guardrail once per config load.
+ * publishes goes into the window, and after each one every rule with a limit is judged on its own,
+ * with its own action: a rule that tripped never silences another.
  */
-import type { GuardrailsConfig } from '../config/types.js';
+import type { GuardrailAction, GuardrailsConfig } from '../config/types.js';
 import type { PairRecord } from '../records/types.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { RULES, findBreach, type Breach } from './rules.js';
+import { RULES, watchRules, type Breach, type RuleWatch } from './rules.js';
 import { GuardrailWindow } from './window.js';
 
 export interface GuardrailsOptions {
@@ -15,14 +15,16 @@ export interface GuardrailsOptions {
 }
 
 interface State {
-  config: GuardrailsConfig;
   window: GuardrailWindow;
-  tripped: boolean;
+  watches: RuleWatch[];
+  /** A guardrail rolled the challenger back since the config load (at most once per load). */
+  rolledBack: boolean;
 }
 
 /**
  * Follow the runtime's pair records with the file config's `guardrails` (none: nothing is checked).
- * The window and the score reference restart at each config load. Returns a function that detaches.
+ * The window, the score reference and every rule's state restart at each config load. Returns a
+ * function that detaches.
  */
 export function attachGuardrails(rt: Runtime, options: GuardrailsOptions = {}): () => void {
   let state = stateFor(rt.fileConfig.config.guardrails);
@@ -30,20 +32,27 @@ export function attachGuardrails(rt: Runtime, options: GuardrailsOptions = {}): 
   for (const { rule } of RULES) rt.metrics.guardrailTrips.inc({ rule }, 0);
 
   const onPair = (record: PairRecord) => {
-    if (state === null || state.tripped) return;
+    if (state === null) return;
     if (!state.window.observe(record)) return;
-    const breach = findBreach(state.window, state.config);
-    if (breach !== null) trip(state, breach);
+    for (const watch of state.watches) {
+      const breach = watch.check(state.window);
+      if (breach !== null) trip(state, breach, watch.action);
+    }
   };
 
-  const trip = (s: State, breach: Breach) => {
-    s.tripped = true;
+  const trip = (s: State, breach: Breach, action: GuardrailAction) => {
     rt.levers.trip(breach.rule);
     rt.metrics.guardrailTrips.inc({ rule: breach.rule });
-    rt.event('guardrail_tripped', { rule: breach.rule, value: breach.value, limit: breach.limit });
+    rt.event('guardrail_tripped', { rule: breach.rule, value: breach.value, limit: breach.limit, action });
     options.onTrip?.(breach);
-    if (s.config.action === 'rollback') rt.rollback('guardrail');
+    if (action === 'rollback' && !s.rolledBack) {
+      s.rolledBack = true;
+      rollBack();
+    }
   };
+
+  // The one place a guardrail moves traffic.
+  const rollBack = () => rt.rollback('guardrail');
 
   const offPair = rt.recorder.onPair(onPair);
   const offConfig = rt.onConfigLoad(() => {
@@ -57,6 +66,7 @@ export function attachGuardrails(rt: Runtime, options: GuardrailsOptions = {}): 
 
 function stateFor(config: GuardrailsConfig | undefined): State | null {
   // No section, or a section with no limit (`guardrails: {}`): nothing to check, nothing to keep.
-  if (config === undefined || RULES.every((r) => config[r.limit] === undefined)) return null;
-  return { config, window: new GuardrailWindow({ window: config.window, minSamples: config.minSamples }), tripped: false };
+  const watches = config === undefined ? [] : watchRules(config);
+  if (config === undefined || watches.length === 0) return null;
+  return { window: new GuardrailWindow({ window: config.window, minSamples: config.minSamples }), watches, rolledBack: false };
 }

@@ -1,6 +1,6 @@
 /** The probe's text output: one row per perturbation kind, champion and challenger side by side. */
 import { PERTURBATION_KINDS } from './perturb.js';
-import type { ModelTally, ProbeResult } from './summary.js';
+import { failuresOf, type ModelTally, type ProbeResult } from './summary.js';
 
 const MODEL_COLUMNS = ['4xx', '5xx', 'conn', 'noScore', '|Δscore|'] as const;
 // Past this many, the field list of a failing kind is cut: the JSON output (--out) has them all.
@@ -26,6 +26,12 @@ export function renderText(r: ProbeResult): string {
   const lead = widths[0]! + widths[1]! + 4;
   lines.push(' '.repeat(lead) + center(`champion ${r.models.champion.version}`, span(2)) + '  ' + center(`challenger ${r.models.challenger.version}`, span(2 + MODEL_COLUMNS.length)).trimEnd());
   lines.push(fmt(header), ...rows.map(fmt), '');
+  const original = r.results.champion.original;
+  const unscored = failuresOf(original, 'original');
+  if (unscored > 0) {
+    // Nothing can be compared on samples the champion does not score: the samples or the route are wrong.
+    lines.push(`note: the champion did not score ${unscored} of ${original.calls} untouched sample${original.calls === 1 ? '' : 's'}; check --samples and the config's first route`);
+  }
   if (r.challengerWorse.length === 0) {
     lines.push('result: ok, the challenger fails on no kind where the champion does not');
   } else {

@@ -32,7 +32,8 @@ export async function probeModels(loaded: LoadedConfig, samples: readonly JsonOb
   const pointer = scorePointer(route);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const variants = deriveVariants(samples);
-  const clients = ROLES.map((role) => new ModelClient(config.models[role], { connections: concurrency }));
+  // Each model on its own path, with its own headers and CA, its answers bounded as the proxy bounds them.
+  const clients = ROLES.map((role) => new ModelClient(config.models[role], { connections: concurrency, responseBytes: config.limits.responseBytes, role }));
   const outcomes: Record<Role, CallOutcome[]> = { champion: new Array(variants.length), challenger: new Array(variants.length) };
 
   let next = 0;
@@ -56,8 +57,8 @@ export async function probeModels(loaded: LoadedConfig, samples: readonly JsonOb
 }
 
 /**
- * The probe's reading of an answer (docs/probe.md, "Reading the result"): >= 500 and transport
- * failures are failures, a 2xx needs a numeric score.
+ * The probe's reading of an answer (docs/probe.md, "Reading the result"): its class; which classes
+ * are failures depends on the variant's kind (summary.ts, isFailure).
  */
 export async function classify(result: CallResult, pointer: Pointer): Promise<CallOutcome> {
   if (!result.ok) return { type: 'connectionError', message: `${result.kind}: ${result.message}` };

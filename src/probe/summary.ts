@@ -9,7 +9,7 @@ export type CallOutcome =
 
 export interface ModelTally {
   calls: number;
-  /** Not a failure: rejecting a bad body with a 4xx is the right answer. Shown for information. */
+  /** A failure on `original` only: rejecting a perturbed body with a 4xx is the right answer. */
   status4xx: number;
   status5xx: number;
   /** No answer: connect error, reset, or the model's `timeoutMs` passed. */
@@ -58,10 +58,19 @@ const COUNTER = {
   noScore: 'noScore',
 } as const;
 
-const isFailure = (o: CallOutcome): boolean => o.type === 'status5xx' || o.type === 'connectionError' || o.type === 'noScore';
+/**
+ * Whether an answer to a variant of `kind` is a failure (docs/probe.md#reading-the-result): the
+ * untouched samples must be scored, so there anything but a scored 2xx is one (a 4xx included); a
+ * perturbed body may rightly be refused with a 4xx.
+ */
+export function isFailure(kind: PerturbationKind, o: CallOutcome): boolean {
+  if (o.type === 'score') return false;
+  return kind === 'original' || o.type !== 'status4xx';
+}
 
-export function failuresOf(t: ModelTally): number {
-  return t.status5xx + t.connectionErrors + t.noScore;
+/** A tally's failures, as isFailure counts them for its kind. */
+export function failuresOf(t: ModelTally, kind: PerturbationKind): number {
+  return t.status5xx + t.connectionErrors + t.noScore + (kind === 'original' ? t.status4xx : 0);
 }
 
 export function summarize({ loaded, samples, variants, outcomes }: SummaryInput): ProbeResult {
@@ -72,13 +81,13 @@ export function summarize({ loaded, samples, variants, outcomes }: SummaryInput)
   for (const model of ['champion', 'challenger'] as const) {
     let listed = 0;
     outcomes[model].forEach((o, i) => {
-      if (o.type === 'score' || !isFailure(o) || listed++ >= MAX_FAILURES_LISTED) return;
       const v = variants[i]!;
+      if (o.type === 'score' || !isFailure(v.kind, o) || listed++ >= MAX_FAILURES_LISTED) return;
       failures.push({ model, kind: v.kind, field: v.field, sample: v.sample, error: o.message });
     });
   }
   const challengerWorse = PERTURBATION_KINDS
-    .filter((k) => failuresOf(results.challenger[k]) > 0 && failuresOf(results.champion[k]) === 0)
+    .filter((k) => failuresOf(results.challenger[k], k) > 0 && failuresOf(results.champion[k], k) === 0)
     .map((kind) => ({ kind, fields: failedFields(variants, outcomes.challenger, kind) }));
   return {
     config: loaded.id,
@@ -131,7 +140,7 @@ function emptyTally(): ModelTally {
 function failedFields(variants: readonly Variant[], outcomes: readonly CallOutcome[], kind: PerturbationKind): string[] {
   const fields = new Set<string>();
   variants.forEach((v, i) => {
-    if (v.kind === kind && v.field !== null && isFailure(outcomes[i]!)) fields.add(v.field);
+    if (v.kind === kind && v.field !== null && isFailure(kind, outcomes[i]!)) fields.add(v.field);
   });
   return [...fields];
 }

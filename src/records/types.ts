@@ -1,7 +1,7 @@
 /** Record shapes (docs/records.md). */
 import type { Group, Role } from '../config/types.js';
 
-export type OutcomeErrorKind = 'timeout' | 'connect' | 'status' | 'parse' | 'skipped' | 'canceled';
+export type OutcomeErrorKind = 'timeout' | 'connect' | 'status' | 'parse' | 'too_large' | 'skipped' | 'canceled';
 export type RequestErrorKind = 'bad_request' | 'too_large' | 'client_abort' | 'client_timeout' | 'internal_error';
 
 export interface ModelOutcome {

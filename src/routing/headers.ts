@@ -1,6 +1,7 @@
 /** Header handling for both directions (docs/reliability.md): hop-by-hop removal, request id, forwarding. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { setOwn } from '../util/json-pointer.js';
 
 /** Headers of one connection, never of the message, in either direction (with those `connection` names). */
 export const CONNECTION_HEADERS = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -85,13 +86,25 @@ export function answerHeaders(headers: IncomingHttpHeaders | null, rewritten: bo
 
 const PASS_THROUGH_DROP = [...CONNECTION_HEADERS, 'expect'];
 
-/** Pass-through request headers (reply-from already removed `connection` and what it names). */
-export function passThroughHeaders(headers: Record<string, string | string[] | undefined>, requestId: string, peer: string | undefined): Record<string, string | string[] | undefined> {
+/**
+ * Pass-through request headers (reply-from already removed `connection` and what it names), with the
+ * champion's own `models.champion.headers` set and removed last, as on its scored calls.
+ */
+export function passThroughHeaders(
+  headers: Record<string, string | string[] | undefined>, requestId: string, peer: string | undefined,
+  own?: Readonly<Record<string, string | null>>,
+): Record<string, string | string[] | undefined> {
   for (const name of PASS_THROUGH_DROP) delete headers[name];
   headers['x-request-id'] = requestId;
   if (peer) {
     const prior = headers['x-forwarded-for'];
     headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+  }
+  if (own !== undefined) {
+    for (const [name, value] of Object.entries(own)) {
+      if (value === null) delete headers[name];
+      else setOwn(headers, name, value);
+    }
   }
   return headers;
 }

@@ -57,7 +57,7 @@ export function passThrough(reply: FastifyReply, snap: Snapshot, path: string): 
   void reply.from(path, {
     getUpstream: () => origin,
     rewriteRequestHeaders: (request, headers) =>
-      passThroughHeaders(headers as Record<string, string | string[] | undefined>, request.id, request.raw.socket.remoteAddress) as IncomingHttpHeaders,
+      passThroughHeaders(headers as Record<string, string | string[] | undefined>, request.id, request.raw.socket.remoteAddress, snap.config.models.champion.headers) as IncomingHttpHeaders,
     rewriteHeaders: sanitizeHeaders,
     // Never retried: reply-from would ask the champion again up to ten times when it answers a GET
     // with 503. A proxy passes the champion's 503 on; retrying is the caller's choice

@@ -57,6 +57,7 @@ export function sendServed(res: ServerResponse, close: boolean, snap: Snapshot, 
 export function failure(cfg: Config, role: Role, kind: TransportErrorKind): [HttpErrorCode, string] {
   const model = `the ${role} (${cfg.models[role].version})`;
   if (kind === 'timeout') return ['upstream_timeout', `${model} did not answer within models.${role}.timeoutMs (${cfg.models[role].timeoutMs} ms)`];
+  if (kind === 'too_large') return ['upstream_too_large', `${model} answered more than limits.responseBytes (${cfg.limits.responseBytes} bytes)`];
   if (kind === 'canceled') return ['shutting_down', `the call to ${model} was still running when shutdownGraceMs (${cfg.shutdownGraceMs} ms) ran out`];
   return ['upstream_connect', `${model} could not be reached or its answer was broken`];
 }

@@ -40,10 +40,11 @@ export class ModelClients {
     const m = config.models[role];
     // Served and shadow calls share a model's pool; shadow calls may hold shadowLimit connections.
     const connections = config.traffic.shadowLimit + SERVED_CONNECTIONS;
-    const key = JSON.stringify([m.url, m.timeoutMs, connections]);
+    // Everything the client is built from: a reload that changes any of it gets a new pool.
+    const key = JSON.stringify([m.url, m.timeoutMs, connections, config.limits.responseBytes, m.ca ?? null, m.headers ?? null, m.paths ?? null, role]);
     let client = this.#byKey.get(key);
     if (!client) {
-      client = new ModelClient(m, { connections });
+      client = new ModelClient(m, { connections, responseBytes: config.limits.responseBytes, role });
       this.#byKey.set(key, client);
     }
     return client;

@@ -1,10 +1,10 @@
 /** Mapping transport failures to outcome kinds (docs/records.md, "Model outcome"), by `err.code`, not instanceof. */
 
-export type TransportErrorKind = 'timeout' | 'connect' | 'canceled';
+export type TransportErrorKind = 'timeout' | 'connect' | 'canceled' | 'too_large';
 
 /** Reasons ccrouter aborts a call with; undici rejects with the signal's reason as is. */
 export class CallAborted extends Error {
-  constructor(readonly kind: 'timeout' | 'canceled', message: string) {
+  constructor(readonly kind: 'timeout' | 'canceled' | 'too_large', message: string) {
     super(message);
     this.name = 'CallAborted';
   }

@@ -11,16 +11,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import type { ModelConfig } from '../config/types.js';
+import { DEFAULTS } from '../config/sections/rules.js';
 import { CCR_ERR_BAD_STATUS } from '../errors.js';
 import { Chunks } from '../util/chunks.js';
 import { CallAborted, classifyTransportError, type TransportErrorKind } from './classify.js';
-
+import { ModelRequest } from './model-request.js';
+import { trustedCas } from './tls.js';
 
 export interface CallRequest {
   method: string;
-  /** Path and query as received; the model URL's path is prepended. */
+  /** Path and query as received; the model's own path for it (`paths`) and the URL's path prefix apply. */
   url: string;
-  /** Flat [name, value, name, value, ...] list, hop-by-hop headers already removed. */
+  /** Flat [name, value, name, value, ...] list, hop-by-hop headers already removed; the model's `headers` apply. */
   headers: string[];
   body: Buffer | null;
 }
@@ -55,6 +57,10 @@ export interface Call {
 export interface ModelClientOptions {
   /** Connections per origin at most (undici's default is unlimited; here SERVED_CONNECTIONS). */
   connections?: number;
+  /** `limits.responseBytes`: a longer answer fails the call (kind `too_large`) as it arrives. */
+  responseBytes?: number;
+  /** `role` of the model, for messages naming its settings. */
+  role?: string;
 }
 
 /**
@@ -134,6 +140,10 @@ class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
       this.#fail(err);
       return;
     }
+    // A declared length over the limit fails at once, before any of the body is read (204 and 304
+    // carry no body whatever their content-length says).
+    const declared = headers['content-length'];
+    if (typeof declared === 'string' && status !== 204 && status !== 304 && Number(declared) > this.client.responseBytes) return this.#tooLarge();
     this.#status = status;
     this.#headers = headers;
     const encoding = headers['content-encoding'];
@@ -141,7 +151,15 @@ class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
   }
 
   onResponseData(_controller: Controller, chunk: Buffer): void {
+    if (this.#settled) return;
     this.add(chunk);
+    // Counted as it arrives: an endless answer never sits in memory whole.
+    if (this.size > this.client.responseBytes) this.#tooLarge();
+  }
+
+  #tooLarge(): void {
+    this.take();
+    this.abortWith(new CallAborted('too_large', `answer larger than limits.responseBytes (${this.client.responseBytes} bytes)`));
   }
 
   onResponseEnd(): void {
@@ -179,8 +197,12 @@ export class ModelClient {
   readonly model: ModelConfig;
   /** The pool's connection limit. */
   readonly maxConnections: number;
+  /** An answer longer than this fails the call (kind `too_large`). */
+  readonly responseBytes: number;
   readonly #pool: Pool;
-  readonly #prefix: string;
+  readonly #request: ModelRequest;
+  /** Why every call fails at once (the CA file could not be read when the pool was made); null: it can be called. */
+  readonly #unusable: string | null = null;
   // Deadline list: oldest first (all calls share timeoutMs), one timer for all of them.
   #head: ModelCall | null = null;
   #tail: ModelCall | null = null;
@@ -191,11 +213,19 @@ export class ModelClient {
   constructor(model: ModelConfig, options: ModelClientOptions = {}) {
     this.model = model;
     const url = new URL(model.url);
-    this.#prefix = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+    this.#request = new ModelRequest(model);
     this.maxConnections = options.connections ?? SERVED_CONNECTIONS;
+    this.responseBytes = options.responseBytes ?? DEFAULTS.responseBytes;
+    let ca: string[] | undefined;
+    try {
+      ca = trustedCas(model, options.role ?? 'model');
+    } catch (err) {
+      // Checked when the config was read; gone since: calls fail, visibly, rather than the process.
+      this.#unusable = (err as Error).message;
+    }
     this.#pool = new Pool(url.origin, {
       connections: this.maxConnections,
-      connect: { timeout: model.timeoutMs },
+      connect: ca === undefined ? { timeout: model.timeoutMs } : { timeout: model.timeoutMs, ca },
       // The deadline list bounds every call; undici's own per-request timers would only add work.
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -214,7 +244,9 @@ export class ModelClient {
   call(req: CallRequest, listener: CallListener): Call {
     const call = new ModelCall(this, performance.now(), listener);
     this.#link(call);
-    this.#pool.dispatch({ method: req.method, path: this.#prefix + req.url, headers: req.headers, body: req.body }, call);
+    const r = this.#request;
+    if (this.#unusable !== null) call.onResponseError(null, new Error(this.#unusable));
+    else this.#pool.dispatch({ method: req.method, path: r.target(req.url), headers: r.headers(req.headers), body: req.body }, call);
     call.dispatching = false;
     return call;
   }
@@ -236,10 +268,20 @@ export class ModelClient {
 
   async close(): Promise<void> {
     await this.#pool.close();
+    this.#disarm();
   }
 
   async destroy(): Promise<void> {
     await this.#pool.destroy();
+    this.#disarm();
+  }
+
+  /** No call is left to expire: a long `timeoutMs` must not keep a closed client's timer (and the process) alive. */
+  #disarm(): void {
+    if (this.#timer !== null && this.#head === null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
   }
 
   #link(call: ModelCall): void {

@@ -55,6 +55,22 @@ test('a valid config: effective settings as YAML, then the id; exit 0', async (t
   assert.equal(printed.traffic.shadowLimit, 1024);
 });
 
+test('a model header value written in the file is never printed (credentials); one from the environment shows as written', async (t) => {
+  const file = tempFile(t, 'headers.yaml', `
+models:
+  champion: { url: http://127.0.0.1:9001, version: v1, headers: { authorization: "Bearer literal-secret", cookie: null } }
+  challenger: { url: http://127.0.0.1:9002, version: v2, headers: { x-api-key: "\${KEY}", X-Other: "\${KEY}" } }
+routes: [{ path: /predict, score: /score }]
+`);
+  const io = capture({ KEY: 'env-secret' });
+  assert.equal(await runCheck(['--config', file], io), 0);
+  assert.doesNotMatch(io.out(), /literal-secret|env-secret/);
+  const printed = parse(io.out()) as Record<string, any>;
+  assert.deepEqual(printed.models.champion.headers, { authorization: '[not printed]', cookie: null });
+  // A name stored lower-cased no longer matches its spelling in the file: not printed either.
+  assert.deepEqual(printed.models.challenger.headers, { 'x-api-key': '${KEY}', 'x-other': '[not printed]' });
+});
+
 test('an invalid config: file and every path on stderr; exit 1', async (t) => {
   const file = tempFile(t, 'bad.yaml', `${GOOD}traffic: { control: 0.6, challenger: 0.5 }\nfallback: maybe\n`);
   const io = capture({ PORT: '8088' });

@@ -127,7 +127,9 @@ test('the example config/ccrouter.yaml is valid and documents the SPEC 3 example
   assert.equal(config.models.challenger.threshold, 0.6);
   assert.equal(config.assignment.unit, 'header:x-user-id');
   assert.deepEqual(config.traffic, { control: 0.05, challenger: 0.1, shadow: true, shadowLimit: 1024 });
-  assert.deepEqual(config.limits, { bodyBytes: 1048576, headersTimeoutMs: 10000, requestTimeoutMs: 30000 });
+  assert.deepEqual(config.limits, { bodyBytes: 1048576, responseBytes: 16777216, headersTimeoutMs: 10000, requestTimeoutMs: 30000 });
+  assert.deepEqual({ ...config.models.challenger.paths }, { '/v2/models/fraud/infer': '/v2/models/fraud-v8/infer' });
+  assert.deepEqual({ ...config.guardrails?.actions }, { decision_rate_ratio: 'alert' });
   assert.deepEqual(config.ramp, { steps: [0.01, 0.05, 0.1, 0.3], every: 600000 });
   assert.equal(config.logging.rotate?.size, 100 * 1024 * 1024);
   for (const key of ['guardrails', 'ramp'] as const) assert.ok(config[key], key);
@@ -144,8 +146,10 @@ test('the example config/ccrouter.yaml is valid and documents the SPEC 3 example
 test('the minimal and the full example in docs/config.md are valid', () => {
   const doc = readFileSync(fileURLToPath(new URL('../../docs/config.md', import.meta.url)), 'utf8');
   const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^routes:/m.test(b));
-  assert.equal(blocks.length, 2);
-  const [minimalDoc, full] = blocks.map((b) => loadConfigObject(parseConfigText(b, 'docs/config.md'), {}));
+  // The minimal example first, the full one last; the per-model-server examples between them are valid too.
+  assert.ok(blocks.length >= 6, 'the minimal, KServe v2, TF Serving, MLflow, plain JSON and full examples');
+  const loaded = blocks.map((b) => loadConfigObject(parseConfigText(b, 'docs/config.md'), { KSERVE_TOKEN: 't', MLFLOW_TOKEN: 't', SCORING_API_KEY: 'k' }));
+  const [minimalDoc, full] = [loaded[0], loaded.at(-1)];
   assert.deepEqual(Object.keys(minimalDoc!.config.models), ['champion', 'challenger']);
   // the full example in the docs is the example file, comments aside
   assert.equal(full!.id, loadConfigFile(EXAMPLE, {}).id);

@@ -217,7 +217,7 @@ describe('validateConfig defaults and normalization', () => {
       control: {},
       fallback: 'champion',
       mode: 'normal',
-      limits: { bodyBytes: 1048576, headersTimeoutMs: 10000, requestTimeoutMs: 30000 },
+      limits: { bodyBytes: 1048576, responseBytes: 16777216, headersTimeoutMs: 10000, requestTimeoutMs: 30000 },
       shutdownGraceMs: 10000,
       shutdownDelayMs: 0,
       logging: { dir: './logs', unit: 'raw', fields: {}, bodies: false, redact: [] },
@@ -243,14 +243,14 @@ describe('validateConfig defaults and normalization', () => {
   test('durations and sizes become milliseconds and bytes', () => {
     const raw = minimal();
     raw.models.champion.timeoutMs = '250ms';
-    raw.limits = { bodyBytes: '2m', headersTimeoutMs: '5s', requestTimeoutMs: '1m' };
+    raw.limits = { bodyBytes: '2m', responseBytes: '3m', headersTimeoutMs: '5s', requestTimeoutMs: '1m' };
     raw.shutdownGraceMs = 0;
     raw.shutdownDelayMs = '5s';
     raw.logging = { rotate: { size: '1G', keep: 3 } };
     raw.ramp = { steps: [0.01], every: '1h' };
     const c = validateConfig(raw);
     assert.equal(c.models.champion.timeoutMs, 250);
-    assert.deepEqual(c.limits, { bodyBytes: 2 * 1024 ** 2, headersTimeoutMs: 5000, requestTimeoutMs: 60000 });
+    assert.deepEqual(c.limits, { bodyBytes: 2 * 1024 ** 2, responseBytes: 3 * 1024 ** 2, headersTimeoutMs: 5000, requestTimeoutMs: 60000 });
     assert.equal(c.shutdownGraceMs, 0);
     assert.equal(c.shutdownDelayMs, 5000);
     assert.deepEqual(c.logging.rotate, { size: 1024 ** 3, keep: 3 });

@@ -25,7 +25,7 @@ test('config typed as writable while frozen: the type refuses every write the va
 });
 
 test('a section type and its builder drifting apart: every key must be written, none added', () => {
-  const model = { url: 'http://127.0.0.1:9001', version: 'v1', timeoutMs: 1000, threshold: undefined };
+  const model = { url: 'http://127.0.0.1:9001', version: 'v1', timeoutMs: 1000, threshold: undefined, headers: undefined, paths: undefined, ca: undefined };
   const built: Built<ModelConfig> = model;
   // @ts-expect-error an optional key left out
   const missing: Built<ModelConfig> = { url: model.url, version: model.version, timeoutMs: model.timeoutMs };

@@ -186,7 +186,7 @@ test('action: alert writes guardrail_tripped but keeps the challenger serving', 
   const pairs = await p.stopAndRead();
   const events = readJsonl(path.join(dir, 'events.jsonl'));
   assert.deepEqual(events.map((e) => e.type), ['start', 'guardrail_tripped', 'shutdown']);
-  assert.deepEqual({ ...events[1], time: 0 }, { level: 30, time: 0, msg: 'event', type: 'guardrail_tripped', config: status.config, traffic: { control: 0, challenger: 0.5 }, rule: 'error_rate', value: 1, limit: 0.02 });
+  assert.deepEqual({ ...events[1], time: 0 }, { level: 30, time: 0, msg: 'event', type: 'guardrail_tripped', config: status.config, traffic: { control: 0, challenger: 0.5 }, rule: 'error_rate', value: 1, limit: 0.02, action: 'alert' });
   assert.ok(pairs.some((r) => String(r.requestId).startsWith('after-') && r.group === 'challenger'), 'no rollback: the challenger group still exists');
 });
 

@@ -138,7 +138,7 @@ test('a challenger that cuts the socket on long strings and never scores an empt
 });
 
 test('a challenger that hangs past its timeoutMs: a connection error, not a stuck probe', async (t) => {
-  const s = await setup(t, fine, (doc) => (doc['country'] === 'Ünïcødé ✓ 中文 🚀' ? 'hang' : 0.5), { timeoutMs: 300 });
+  const s = await setup(t, fine, (doc) => (doc['country'] === 'Ünïcødé ✓ 中文 🚀' ? 'hang' : 0.5), { timeoutMs: 1500 });
   const { code, result } = await probe(s);
   assert.equal(code, 1);
   assert.deepEqual(result!.challengerWorse, [{ kind: 'non_ascii', fields: ['/country'] }]);
@@ -159,6 +159,56 @@ test('both failing on the same kind is not the challenger being worse: exit 0', 
   const s = await setup(t, crashOnNull, (doc) => (hasNull(doc) ? 'destroy' : 0.5));
   const { code } = await probe(s);
   assert.equal(code, 0);
+});
+
+/** Whether `doc` is one of the samples untouched. */
+const isSample = (doc: Record<string, unknown>): boolean => SAMPLES.some((x) => JSON.stringify(x) === JSON.stringify(doc));
+const notFound = { status: 404, body: { error: 'model not found' } };
+
+test('a challenger that answers 404 to everything, the untouched samples included, fails the probe: exit 1 on original', async (t) => {
+  const s = await setup(t, fine, () => notFound);
+  const { code, out, result } = await probe(s);
+  assert.equal(code, 1);
+  assert.match(out, /result: CHALLENGER WORSE, it fails where the champion does not on: original\n/);
+  assert.match(out, /^ {2}original {2}whole body$/m);
+  assert.deepEqual(result!.challengerWorse, [{ kind: 'original', fields: [] }]);
+  assert.deepEqual(result!.results.challenger.original, { calls: 2, status4xx: 2, status5xx: 0, connectionErrors: 0, noScore: 0, meanAbsScoreDelta: null });
+  // The 4xx column shows the rest; a 404 to a perturbed body is no failure.
+  assert.equal(result!.results.challenger.null.status4xx, 8);
+  assert.deepEqual(result!.failures.filter((f) => f.model === 'challenger').map((f) => [f.kind, f.sample, f.error]), [['original', 0, 'status 404'], ['original', 1, 'status 404']]);
+  assert.match(out, /^original\s+2\s+0\s+0\s+0\s+0\s+-\s+2\s+0\s+0\s+0\s+-$/m);
+});
+
+test('a challenger that 404s only perturbed bodies, as the champion does, passes: exit 0', async (t) => {
+  const strict = (doc: Record<string, unknown>) => (isSample(doc) ? 0.5 : notFound);
+  const s = await setup(t, strict, strict);
+  const { code, out, result } = await probe(s);
+  assert.equal(code, 0);
+  assert.match(out, /result: ok/);
+  assert.doesNotMatch(out, /^note:/m);
+  assert.deepEqual(result!.challengerWorse, []);
+  assert.equal(result!.results.challenger.original.status4xx, 0);
+  assert.equal(result!.results.challenger.field_removed.status4xx, 8);
+  assert.deepEqual(result!.failures, []);
+});
+
+test('a champion that does not score the untouched samples: the probe says the samples or route are wrong', async (t) => {
+  const s = await setup(t, () => notFound, () => notFound);
+  const { code, out } = await probe(s);
+  assert.equal(code, 0, 'the challenger is no worse than the champion');
+  assert.match(out, /^note: the champion did not score 2 of 2 untouched samples; check --samples and the config's first route$/m);
+});
+
+test('each model is probed on its own path with its own headers (models.<role>.paths, headers)', async (t) => {
+  const s = await setup(t, fine, fine);
+  const cfg = JSON.parse(readFileSync(s.config, 'utf8'));
+  cfg.models.challenger.paths = { '/predict': '/v1/models/m-new:predict' };
+  cfg.models.challenger.headers = { authorization: 'Bearer new', 'x-ccrouter-extra': 'yes' };
+  writeFileSync(s.config, JSON.stringify(cfg));
+  const { code } = await probe(s);
+  assert.equal(code, 0);
+  assert.ok(s.champion.seen.every((r) => r.url === '/predict' && r.headers.authorization === undefined));
+  assert.ok(s.challenger.seen.every((r) => r.url === '/v1/models/m-new:predict' && r.headers.authorization === 'Bearer new' && r.headers['x-ccrouter-role'] === 'probe'));
 });
 
 test('both fine: exit 0, every kind tallied for both models, 4xx on malformed JSON is no failure', async (t) => {

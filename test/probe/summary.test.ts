@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfigObject } from '../../src/config/load.js';
 import { deriveVariants } from '../../src/probe/perturb.js';
-import { summarize, tallyModel, type CallOutcome } from '../../src/probe/summary.js';
+import { failuresOf, isFailure, summarize, tallyModel, type CallOutcome } from '../../src/probe/summary.js';
 
 const score = (s: number): CallOutcome => ({ type: 'score', score: s });
 
@@ -52,10 +52,18 @@ test('challengerWorse: kinds where the challenger fails and the champion never d
   });
   const r = summarize({ loaded: { config, id }, samples: 1, variants, outcomes: { champion, challenger } });
   assert.deepEqual(r.challengerWorse, [{ kind: 'null', fields: ['/s'] }, { kind: 'empty_object', fields: [] }]);
+  assert.equal(failuresOf(r.results.challenger.malformed_json, 'malformed_json'), 0, 'a 4xx to a perturbed body is no failure');
   assert.equal(r.route, 'POST /predict');
   assert.equal(r.results.challenger.malformed_json.status4xx, 1);
   assert.deepEqual(
     r.failures.map((f) => [f.model, f.kind, f.field]),
     [['champion', 'long_string', '/s'], ['challenger', 'null', '/s'], ['challenger', 'long_string', '/s'], ['challenger', 'empty_object', null]],
   );
+});
+
+test('original: anything but a scored 2xx is a failure, a 4xx included', () => {
+  assert.equal(isFailure('original', { type: 'status4xx', message: 'status 404' }), true);
+  assert.equal(isFailure('null', { type: 'status4xx', message: 'status 404' }), false);
+  assert.equal(isFailure('original', { type: 'score', score: 0.2 }), false);
+  assert.equal(isFailure('original', { type: 'noScore', message: 'status 204' }), true);
 });

@@ -6,7 +6,7 @@ import { DEFAULTS, PORT, type Built } from './rules.js';
 const KEYS = {
   listen: ['host', 'port'],
   admin: ['host', 'port', 'tokenEnv'],
-  limits: ['bodyBytes', 'headersTimeoutMs', 'requestTimeoutMs'],
+  limits: ['bodyBytes', 'responseBytes', 'headersTimeoutMs', 'requestTimeoutMs'],
 } as const;
 
 /** `listen` and `admin`, read together: the admin port must not take the public one. */
@@ -38,11 +38,12 @@ function sameInterface(a: string | undefined, b: string | undefined): boolean {
 export function readLimits(root: Section): Built<LimitsConfig> | undefined {
   const s = root.section('limits', KEYS.limits);
   const bodyBytes = s.size('bodyBytes', DEFAULTS.bodyBytes);
+  const responseBytes = s.size('responseBytes', DEFAULTS.responseBytes);
   const headersTimeoutMs = s.duration('headersTimeoutMs', DEFAULTS.headersTimeoutMs, 1);
   const requestTimeoutMs = s.duration('requestTimeoutMs', DEFAULTS.requestTimeoutMs, 1);
   if (headersTimeoutMs !== undefined && requestTimeoutMs !== undefined && headersTimeoutMs > requestTimeoutMs) {
     s.problem(s.at('headersTimeoutMs'), `must be <= limits.requestTimeoutMs (${s.quote(requestTimeoutMs, s.at('requestTimeoutMs'))}), got ${s.quote(headersTimeoutMs, s.at('headersTimeoutMs'))}`);
   }
-  if (bodyBytes === undefined || headersTimeoutMs === undefined || requestTimeoutMs === undefined) return undefined;
-  return { bodyBytes, headersTimeoutMs, requestTimeoutMs };
+  if (bodyBytes === undefined || responseBytes === undefined || headersTimeoutMs === undefined || requestTimeoutMs === undefined) return undefined;
+  return { bodyBytes, responseBytes, headersTimeoutMs, requestTimeoutMs };
 }

@@ -7,6 +7,7 @@ export const DEFAULTS = Object.freeze({
   timeoutMs: 1000,
   threshold: 0.5,
   bodyBytes: 1024 * 1024,
+  responseBytes: 16 * 1024 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   shutdownGraceMs: 10_000,
