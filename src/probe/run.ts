@@ -44,7 +44,7 @@ export async function probeModels(loaded: LoadedConfig, samples: readonly JsonOb
       const body = Buffer.from(renderVariant(samples, variants[i]!), 'utf8');
       const request = { method: route.method, url: route.path, headers: PROBE_HEADERS as string[], body };
       const results = await Promise.all(clients.map((c) => c.request(request)));
-      for (let r = 0; r < ROLES.length; r++) outcomes[ROLES[r]!][i] = await classify(results[r]!, pointer);
+      for (let r = 0; r < ROLES.length; r++) outcomes[ROLES[r]!][i] = await classify(results[r]!, pointer, config.limits.responseBytes);
       options.onProgress?.(++done, variants.length);
     }
   };
@@ -60,7 +60,7 @@ export async function probeModels(loaded: LoadedConfig, samples: readonly JsonOb
  * The probe's reading of an answer (docs/probe.md, "Reading the result"): its class; which classes
  * are failures depends on the variant's kind (summary.ts, isFailure).
  */
-export async function classify(result: CallResult, pointer: Pointer): Promise<CallOutcome> {
+export async function classify(result: CallResult, pointer: Pointer, maxBytes: number): Promise<CallOutcome> {
   if (!result.ok) return { type: 'connectionError', message: `${result.kind}: ${result.message}` };
   const { status } = result;
   if (status >= 500) return { type: 'status5xx', message: `status ${status}` };
@@ -69,7 +69,7 @@ export async function classify(result: CallResult, pointer: Pointer): Promise<Ca
   if (status < 200 || status >= 300) return { type: 'noScore', message: `status ${status}` };
   let body: Buffer;
   try {
-    body = await decodeBody(result.body, result.contentEncoding);
+    body = await decodeBody(result.body, result.contentEncoding, maxBytes);
   } catch (err) {
     return { type: 'noScore', message: `cannot decode body: ${(err as Error).message}` };
   }

@@ -69,7 +69,9 @@ export function prepareSnapshot(config: Config, id: string, clients: Record<Role
     const name = routeKey(r.method, r.path);
     const score = scorePointer(r);
     const batch = batchReading(r);
-    const scoring = (role: Role): Scoring => ({ version: config.models[role].version, pointer: score, threshold: thresholds[role], normalize, batch });
+    const scoring = (role: Role): Scoring => ({
+      version: config.models[role].version, pointer: score, threshold: thresholds[role], normalize, batch, maxBytes: config.limits.responseBytes,
+    });
     let byMethod = routes.get(r.path);
     if (byMethod === undefined) routes.set(r.path, (byMethod = new Map()));
     byMethod.set(r.method, { name, scoring: { champion: scoring('champion'), challenger: scoring('challenger') }, batch });

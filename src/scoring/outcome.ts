@@ -7,7 +7,7 @@ import type { ModelOutcome } from '../records/types.js';
 import type { CallOk, CallResult } from '../upstream/model-client.js';
 import type { Pointer } from '../util/json-pointer.js';
 import { readScores, type BatchReading, type RequestBatch } from './batch.js';
-import { decodeBody, needsDecoding, readScoreFrom } from './score.js';
+import { decodeBody, DecodedTooLarge, needsDecoding, readScoreFrom } from './score.js';
 
 export interface Evaluated {
   outcome: ModelOutcome;
@@ -25,6 +25,8 @@ export interface Scoring {
   normalize: Normalizer | null;
   /** A batch-aware route (a preset, or `instances`): how one score per instance is read. */
   batch?: BatchReading | null;
+  /** `limits.responseBytes`: a compressed answer decodes to at most this. */
+  maxBytes: number;
 }
 
 /**
@@ -36,9 +38,11 @@ export function evaluate(result: CallResult, s: Scoring, batch: RequestBatch | n
   if (result.ok && result.status < 400 && result.body.length > 0) {
     const encoding = result.contentEncoding;
     if (needsDecoding(encoding)) {
-      return decodeBody(result.body, encoding).then(
+      return decodeBody(result.body, encoding, s.maxBytes).then(
         (body) => scored(result, body, s, batch),
-        (err: Error) => failed(result, s, 'parse', `cannot decode ${encoding} body: ${err.message}`, batch),
+        (err: Error) => err instanceof DecodedTooLarge
+          ? failed(result, s, 'too_large', err.message, batch)
+          : failed(result, s, 'parse', `cannot decode ${encoding} body: ${err.message}`, batch),
       );
     }
   }

@@ -20,7 +20,7 @@ const inflate = promisify(zlib.inflate);
 const brotli = promisify(zlib.brotliDecompress);
 
 /** The content-encodings decoded; any other is passed on as is. */
-const DECODERS: ReadonlyMap<string, (body: Buffer) => Promise<Buffer>> = new Map([
+const DECODERS: ReadonlyMap<string, (body: Buffer, options: zlib.ZlibOptions | zlib.BrotliOptions) => Promise<Buffer>> = new Map([
   ['gzip', gunzip],
   ['x-gzip', gunzip],
   ['deflate', inflate],
@@ -34,10 +34,28 @@ export function needsDecoding(encoding: string | undefined): boolean {
   return decoderFor(encoding) !== undefined;
 }
 
-/** Decode a body per its content-encoding (gzip, deflate, br); other encodings are returned as is. */
-export async function decodeBody(body: Buffer, encoding: string | undefined): Promise<Buffer> {
+/**
+ * Decode a body per its content-encoding (gzip, deflate, br); other encodings are returned as is.
+ * The decoded body is bounded by `maxBytes` as the received one is (`limits.responseBytes`): a few
+ * KiB of gzip can expand to gigabytes. Beyond it, rejects with a `DecodedTooLarge`.
+ */
+export async function decodeBody(body: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
   const decode = decoderFor(encoding);
-  return decode === undefined || body.length === 0 ? body : decode(body);
+  if (decode === undefined || body.length === 0) return body;
+  try {
+    return await decode(body, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DecodedTooLarge(encoding!, maxBytes);
+    throw err;
+  }
+}
+
+/** A compressed answer whose decoded body would pass `limits.responseBytes`. */
+export class DecodedTooLarge extends Error {
+  override name = 'DecodedTooLarge';
+  constructor(encoding: string, maxBytes: number) {
+    super(`the ${encoding} answer decodes to more than limits.responseBytes (${maxBytes} bytes)`);
+  }
 }
 
 export type ScoreResult = { ok: true; score: number; json: unknown } | { ok: false; message: string };

@@ -92,7 +92,7 @@ function sync(e: Evaluated | Promise<Evaluated>): Evaluated {
   return e;
 }
 
-const RANKING: Scoring = { version: 'r1', pointer: parsePointer('/scores'), threshold: 0.5, normalize: null, batch: RANK };
+const RANKING: Scoring = { version: 'r1', pointer: parsePointer('/scores'), threshold: 0.5, normalize: null, batch: RANK, maxBytes: 1 << 24 };
 
 test('evaluate: more than one instance gives scores and decisions arrays, score and decision null', () => {
   const e = sync(evaluate(ok({ scores: [0.2, [0.1, 0.9], 0.5] }), RANKING, { n: 3 }));
@@ -126,6 +126,6 @@ test('evaluate: with calibration a batch records normalized per instance and dec
 });
 
 test('evaluate: a preset request without a batch field is read with the preset pointer, as before', () => {
-  const s: Scoring = { version: 'k', pointer: parsePointer('/outputs/0/data'), threshold: 0.5, normalize: null, batch: KSERVE };
+  const s: Scoring = { version: 'k', pointer: parsePointer('/outputs/0/data'), threshold: 0.5, normalize: null, batch: KSERVE, maxBytes: 1 << 24 };
   assert.equal(sync(evaluate(ok({ outputs: [{ data: [0.3, 0.6] }] }), s, null)).outcome.score, 0.6);
 });

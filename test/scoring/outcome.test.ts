@@ -5,7 +5,7 @@ import { evaluate, type Evaluated, type Scoring } from '../../src/scoring/outcom
 import type { CallFailed, CallOk } from '../../src/upstream/model-client.js';
 import { parsePointer } from '../../src/util/json-pointer.js';
 
-const SCORING: Scoring = { version: 'v7', pointer: parsePointer('/score'), threshold: 0.5, normalize: null };
+const SCORING: Scoring = { version: 'v7', pointer: parsePointer('/score'), threshold: 0.5, normalize: null, maxBytes: 1 << 20 };
 
 function ok(body: string | Buffer, status = 200, contentEncoding?: string): CallOk {
   return { ok: true, status, headers: {}, contentEncoding, body: typeof body === 'string' ? Buffer.from(body) : body, latencyMs: 12.5 };
@@ -84,4 +84,12 @@ test('with calibration: normalized recorded, the decision compares it; a version
   const failed = sync(evaluate(ok('{}', 503), s));
   assert.equal(failed.outcome.normalized, null, 'a failure records normalized: null with calibration');
   assert.equal('normalized' in sync(evaluate(ok('{}', 503), SCORING)).outcome, false, 'and no normalized field without');
+});
+
+test('regression: a gzip answer that decodes past limits.responseBytes is kind too_large, not decoded whole', async () => {
+  const bomb = zlib.gzipSync(Buffer.alloc(8 << 20)); // 8 MiB of zeros in a few KiB
+  const e = await evaluate(ok(bomb, 200, 'gzip'), SCORING);
+  assert.equal(e.outcome.error?.kind, 'too_large');
+  assert.equal(e.outcome.error?.message, `the gzip answer decodes to more than limits.responseBytes (${SCORING.maxBytes} bytes)`);
+  assert.equal(e.outcome.score, null);
 });
