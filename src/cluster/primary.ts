@@ -8,7 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { LoadedConfig } from '../config/types.js';
-import { closeCore, openCore, shutdownSequence, startControl } from '../lifecycle.js';
+import { closeCore, openControl, openCore, shutdownSequence } from '../lifecycle.js';
 import type { Counters } from '../runtime/recorder.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { fromView, isMessage, type ToPrimary, type ToWorker } from './messages.js';
@@ -75,9 +75,6 @@ export async function startPrimary(loaded: LoadedConfig, workers: number, argv: 
     });
     return w;
   };
-  for (let k = 1; k <= workers; k++) fork(k);
-  await Promise.all([...ready.values()]);
-
   // /metrics: every worker's registry and the primary's own (levers, reloads, guardrails) summed.
   const gather = async (): Promise<string> => {
     const id = ++metricsSeq;
@@ -95,7 +92,12 @@ export async function startPrimary(loaded: LoadedConfig, workers: number, argv: 
     return AggregatorRegistry.aggregate(results as never).metrics();
   };
 
-  const control = await startControl(core, { metrics: gather });
+  // The admin listener first, so that probes see /readyz `starting` while the workers start.
+  const control = await openControl(core, { metrics: gather });
+  for (let k = 1; k <= workers; k++) fork(k);
+  await Promise.all([...ready.values()]);
+
+  control.serving();
 
   // /readyz answers 503 for all the workers from the signal on; they drain after shutdownDelayMs.
   const shutdown = shutdownSequence(control.readiness, cfg.shutdownDelayMs, async () => {

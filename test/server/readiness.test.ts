@@ -9,6 +9,7 @@ import { closeCore, openControl, openCore } from '../../src/lifecycle.js';
 import { scoreBehaviour, startUpstream } from '../helpers/upstream.js';
 import { readJsonl, tempDir, testConfig } from '../helpers/proxy.js';
 import { spawnCli, waitForLine } from '../helpers/cli.js';
+import { freePort } from '../fleet/redis.js';
 
 type Ctx = { after(fn: () => unknown): void };
 
@@ -36,6 +37,32 @@ test('/readyz answers 503 starting while the admin listener is up and the public
   control.serving();
   assert.deepEqual(await probe(control.adminUrl, '/readyz'), { status: 200, body: { status: 'ready' } });
   control.stopGuardrails();
+});
+
+test('regression: serve --workers 2 answers /readyz 503 starting while its workers start (its admin listener used to open only after them)', { timeout: 90_000 }, async (t) => {
+  const { ch, cl } = await models(t);
+  const dir = tempDir();
+  const file = path.join(dir, 'c.yaml');
+  const port = await freePort();
+  fs.writeFileSync(file, stringify(testConfig(ch.url, cl.url, path.join(dir, 'logs'), { admin: { host: '127.0.0.1', port } })));
+  const child = spawnCli(['serve', '--config', file, '--workers', '2']);
+  t.after(() => { child.kill('SIGKILL'); });
+  const serving = waitForLine(child, /serving on (http:\/\/\S+)/);
+  let done = false;
+  void serving.then(() => (done = true), () => (done = true));
+  const seen: string[] = [];
+  while (!done) {
+    const answer = await probe(`http://127.0.0.1:${port}`, '/readyz').catch(() => null);
+    const state = (answer?.body as { status?: string } | undefined)?.status;
+    if (state !== undefined && seen.at(-1) !== state) seen.push(state);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await serving;
+  assert.deepEqual((await probe(`http://127.0.0.1:${port}`, '/readyz')).body, { status: 'ready' });
+  assert.equal(seen[0], 'starting', `states seen before it served: ${seen.join(', ')}`);
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
 });
 
 /**
