@@ -61,6 +61,9 @@ function send(port: number, args: string[]): Promise<string> {
 
 /** `port`: a port chosen beforehand (a test that starts an instance before its Redis). */
 export async function startRedis(port?: number): Promise<TestRedis> {
+  if (!fs.existsSync(REDIS_SERVER)) {
+    throw new Error(`${REDIS_SERVER} is missing: the fleet tests run a real Redis (Debian: apt-get install redis-server; .ci/run installs it)`);
+  }
   port ??= await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-redis-'));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
