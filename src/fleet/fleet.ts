@@ -10,7 +10,6 @@
  * stands once taken, a ramp origin stands once stored. Values that fail their check are counted and
  * never applied.
  */
-import { createHash } from 'node:crypto';
 import type { FleetConfig } from '../config/types.js';
 import type { RampOrigin, RampShare } from '../guardrails/ramp.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -18,7 +17,8 @@ import {
   fleetKeys, isLater, scopeId, parseBypass, parseRamp, parseRollback, parseVersion,
   type BypassValue, type FleetKeys, type RampValue,
 } from './keys.js';
-import { fleetMetrics, type FleetMetrics } from './metrics.js';
+import { FleetLink } from './link.js';
+import { fleetMetrics, SyncErrors } from './metrics.js';
 import { SET_BYPASS, SET_RAMP, SET_ROLLBACK } from './scripts.js';
 import { FleetStore } from './store.js';
 
@@ -50,14 +50,10 @@ export class Fleet implements RampShare {
   readonly #rt: Runtime;
   readonly #cfg: FleetConfig;
   readonly #keys: FleetKeys;
-  readonly #metrics: FleetMetrics;
-  readonly #tell: (line: string) => void;
+  readonly #link: FleetLink;
   readonly #store: FleetStore | null = null;
   readonly #timer: NodeJS.Timeout | null = null;
   readonly #offLevers: () => void;
-  #connected = false;
-  /** The connection's state has been announced once (connected, or not reachable at start). */
-  #announced = false;
   #version = 0;
   #seq = 0;
   /** The kill switch as this instance knows it; at 0: the file's, never written. */
@@ -73,16 +69,20 @@ export class Fleet implements RampShare {
   #adopting = false;
   #reading = false;
   #readAgain = false;
-  /** The last malformed value seen per key, so that one bad value is counted once. */
-  readonly #bad = new Map<string, string>();
+  readonly #errors: SyncErrors;
   #closed = false;
 
   constructor(rt: Runtime, cfg: FleetConfig, options: FleetOptions = {}) {
     this.#rt = rt;
     this.#cfg = cfg;
     this.#keys = fleetKeys(cfg.name);
-    this.#metrics = fleetMetrics(rt.metrics.registry);
-    this.#tell = options.tell ?? ((line) => void process.stderr.write(line + '\n'));
+    const metrics = fleetMetrics(rt.metrics.registry);
+    this.#errors = new SyncErrors(metrics.syncErrors);
+    this.#link = new FleetLink({
+      tell: options.tell ?? ((line) => void process.stderr.write(line + '\n')),
+      event: (type, fields) => rt.event(type, fields),
+      gauge: metrics.connected,
+    });
     this.#scope = scopeId(rt.fileConfig.config);
     this.#bypass = { on: rt.levers.bypass, at: 0, origin: cfg.instance, seq: 0 };
     this.#offLevers = rt.levers.onChange((change) => {
@@ -102,9 +102,7 @@ export class Fleet implements RampShare {
         message: () => this.#read(),
       });
     } catch (err) {
-      this.#announced = true;
-      this.#tell(`ccrouter: fleet.redis is not a usable Redis URL (${(err as Error).message}); serving with this instance's levers only until a restart with a good URL`);
-      rt.event('fleet_disconnected', { reason: 'invalid fleet.redis URL' });
+      this.#link.unusable((err as Error).message);
       return;
     }
     this.#store.start();
@@ -114,7 +112,7 @@ export class Fleet implements RampShare {
   }
 
   status(): FleetStatus {
-    return { name: this.#cfg.name, instance: this.#cfg.instance, connected: this.#connected, version: this.#version };
+    return { name: this.#cfg.name, instance: this.#cfg.instance, connected: this.#link.connected, version: this.#version };
   }
 
   async close(): Promise<void> {
@@ -123,7 +121,7 @@ export class Fleet implements RampShare {
     this.#offLevers();
     if (this.#timer) clearInterval(this.#timer);
     await this.#store?.close();
-    this.#metrics.connected.set(0);
+    this.#link.closed();
   }
 
   // --- RampShare: the ramp schedule's origin, per file config ---
@@ -144,26 +142,13 @@ export class Fleet implements RampShare {
 
   #up(): void {
     if (this.#closed) return;
-    if (!this.#connected) {
-      this.#connected = true;
-      this.#metrics.connected.set(1);
-      if (this.#announced) this.#tell('ccrouter: fleet: connected to Redis; levers are shared again');
-      this.#announced = true;
-      this.#rt.event('fleet_connected');
-    }
+    this.#link.up();
     // What was taken here meanwhile is written by the read (each value here later than Redis's).
     this.#read();
   }
 
   #down(reason: string): void {
-    if (this.#closed) return;
-    if (this.#connected || !this.#announced) {
-      this.#tell(`ccrouter: fleet: Redis ${this.#connected ? 'connection lost' : 'not reachable'} (${reason}); serving with the last levers known, retrying`);
-      this.#rt.event('fleet_disconnected', { reason: this.#connected ? 'connection lost' : 'not reachable' });
-    }
-    this.#connected = false;
-    this.#announced = true;
-    this.#metrics.connected.set(0);
+    if (!this.#closed) this.#link.down(reason);
   }
 
   // --- local levers → Redis ---
@@ -188,7 +173,7 @@ export class Fleet implements RampShare {
   #fileLoaded(): void {
     this.#rollbackRule = null;
     this.#scope = scopeId(this.#rt.fileConfig.config);
-    this.#bad.clear();
+    this.#errors.clear();
     // `mode` changed in the file: a kill switch change like any other.
     if (this.#rt.levers.bypass !== this.#bypass.on) this.#localBypass();
     this.#read();
@@ -222,7 +207,7 @@ export class Fleet implements RampShare {
     if (store === null || !store.up) return null;
     try {
       const reply = await store.command(['EVAL', script, '2', key, this.#keys.version, value, this.#keys.channel, message, ...args]);
-      if (!Array.isArray(reply) || reply.length !== 2) return this.#syncError();
+      if (!Array.isArray(reply) || reply.length !== 2) return this.#errors.count();
       this.#takeVersion(reply[1]);
       return reply[0] ?? null;
     } catch (err) {
@@ -246,7 +231,7 @@ export class Fleet implements RampShare {
     const keys = [this.#keys.bypass, this.#keys.rollback(fileId), this.#keys.ramp(ramp?.scope ?? fileId), this.#keys.version];
     store.command(['MGET', ...keys])
       .then((reply) => {
-        if (!Array.isArray(reply) || reply.length !== keys.length) return void this.#syncError();
+        if (!Array.isArray(reply) || reply.length !== keys.length) return void this.#errors.count();
         this.#takeVersion(reply[3]);
         this.#takeBypass(reply[0]);
         if (fileId === this.#scope) this.#takeRollback(keys[1]!, reply[1]);
@@ -262,16 +247,14 @@ export class Fleet implements RampShare {
   }
 
   #takeVersion(raw: unknown): void {
-    const p = parseVersion(raw);
-    if (!p.ok) return void this.#malformed(this.#keys.version, raw);
-    this.#bad.delete(this.#keys.version);
+    const p = this.#errors.checked(this.#keys.version, raw, parseVersion);
+    if (!p.ok) return;
     this.#version = p.value!;
   }
 
   #takeBypass(raw: unknown): void {
-    const p = parseBypass(raw);
-    if (!p.ok) return void this.#malformed(this.#keys.bypass, raw);
-    this.#bad.delete(this.#keys.bypass);
+    const p = this.#errors.checked(this.#keys.bypass, raw, parseBypass);
+    if (!p.ok) return;
     const stored = p.value;
     const local = this.#bypass;
     if (stored === null) {
@@ -285,9 +268,8 @@ export class Fleet implements RampShare {
   }
 
   #takeRollback(key: string, raw: unknown): void {
-    const p = parseRollback(raw);
-    if (!p.ok) return void this.#malformed(key, raw);
-    this.#bad.delete(key);
+    const p = this.#errors.checked(key, raw, parseRollback);
+    if (!p.ok) return;
     const stored = p.value;
     const levers = this.#rt.levers;
     if (stored === null) {
@@ -303,9 +285,8 @@ export class Fleet implements RampShare {
   }
 
   #takeRamp(key: string, r: SharedRamp, raw: unknown): void {
-    const p = parseRamp(raw);
-    if (!p.ok) return void this.#malformed(key, raw);
-    this.#bad.delete(key);
+    const p = this.#errors.checked(key, raw, parseRamp);
+    if (!p.ok) return;
     const stored = p.value;
     if (stored === null) return void this.#writeRamp();
     const local = r.value;
@@ -324,24 +305,9 @@ export class Fleet implements RampShare {
     }
   }
 
-  /** A value that failed its check: counted once per distinct value, never applied. */
-  #malformed(key: string, raw: unknown): void {
-    const text = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
-    // A digest, not the value: a key may hold anything, of any size.
-    const digest = createHash('sha256').update(text).digest('hex');
-    if (this.#bad.get(key) === digest) return;
-    this.#bad.set(key, digest);
-    this.#metrics.syncErrors.inc();
-  }
-
-  #syncError(): null {
-    this.#metrics.syncErrors.inc();
-    return null;
-  }
-
   /** A command that failed: counted when the connection was up (Redis refused it), else only waited out. */
   #failed(err: unknown): null {
-    if (this.#store?.up && !this.#closed && !/offline|closed|socket/i.test((err as Error)?.message ?? '')) this.#metrics.syncErrors.inc();
+    if (this.#store?.up && !this.#closed && !/offline|closed|socket/i.test((err as Error)?.message ?? '')) this.#errors.count();
     return null;
   }
 }

@@ -72,7 +72,7 @@ export function fleetKeys(name: string): FleetKeys {
 const MAX_VALUE_CHARS = 4096;
 const MAX_NAME_CHARS = 253;
 
-type Parsed<T> = { ok: true; value: T | null } | { ok: false };
+export type Parsed<T> = { ok: true; value: T | null } | { ok: false };
 
 /** null (absent) is fine; anything else must be a JSON object whose members pass `check`. */
 function parse<T>(raw: unknown, check: (o: Record<string, unknown>) => T | null): Parsed<T> {
