@@ -15,6 +15,7 @@ import { DEFAULTS } from '../config/sections/rules.js';
 import { CCR_ERR_BAD_STATUS } from '../errors.js';
 import { Chunks } from '../util/chunks.js';
 import { CallAborted, classifyTransportError, type TransportErrorKind } from './classify.js';
+import { DeadlineList, type DeadlineNode } from './deadlines.js';
 import { ModelRequest } from './model-request.js';
 import { trustedCas } from './tls.js';
 
@@ -87,7 +88,7 @@ type Controller = Dispatcher.DispatchController;
  * settled it lets go of everything (undici's controller holds its request: headers and body), so a
  * caller that keeps the Call handle keeps only this small object.
  */
-class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler {
+class ModelCall extends Chunks implements Call, Dispatcher.DispatchHandler, DeadlineNode<ModelCall> {
   prev: ModelCall | null = null;
   next: ModelCall | null = null;
   readonly deadline: number;
@@ -203,16 +204,13 @@ export class ModelClient {
   readonly #request: ModelRequest;
   /** Why every call fails at once (the CA file could not be read when the pool was made); null: it can be called. */
   readonly #unusable: string | null = null;
-  // Deadline list: oldest first (all calls share timeoutMs), one timer for all of them.
-  #head: ModelCall | null = null;
-  #tail: ModelCall | null = null;
-  #count = 0;
-  #timer: NodeJS.Timeout | null = null;
-  readonly #sweep = () => this.#expire();
+  readonly #calls: DeadlineList<ModelCall>;
 
   constructor(model: ModelConfig, options: ModelClientOptions = {}) {
     this.model = model;
     const url = new URL(model.url);
+    const expired = `no complete answer within ${model.timeoutMs} ms`;
+    this.#calls = new DeadlineList((call) => call.abortWith(new CallAborted('timeout', expired)));
     this.#request = new ModelRequest(model);
     this.maxConnections = options.connections ?? SERVED_CONNECTIONS;
     this.responseBytes = options.responseBytes ?? DEFAULTS.responseBytes;
@@ -234,7 +232,7 @@ export class ModelClient {
   }
 
   get inflight(): number {
-    return this.#count;
+    return this.#calls.size;
   }
 
   /**
@@ -243,7 +241,7 @@ export class ModelClient {
    */
   call(req: CallRequest, listener: CallListener): Call {
     const call = new ModelCall(this, performance.now(), listener);
-    this.#link(call);
+    this.#calls.add(call);
     const r = this.#request;
     if (this.#unusable !== null) call.onResponseError(null, new Error(this.#unusable));
     else this.#pool.dispatch({ method: req.method, path: r.target(req.url), headers: r.headers(req.headers), body: req.body }, call);
@@ -259,67 +257,22 @@ export class ModelClient {
   /** Cancel every call in flight (shutdown grace expired). */
   cancelAll(message: string): void {
     const reason = new CallAborted('canceled', message);
-    for (let c = this.#head; c !== null; ) {
-      const next = c.next;
-      c.abortWith(reason);
-      c = next;
-    }
+    this.#calls.forEach((c) => c.abortWith(reason));
   }
 
   async close(): Promise<void> {
     await this.#pool.close();
-    this.#disarm();
+    this.#calls.disarm();
   }
 
   async destroy(): Promise<void> {
     await this.#pool.destroy();
-    this.#disarm();
-  }
-
-  /** No call is left to expire: a long `timeoutMs` must not keep a closed client's timer (and the process) alive. */
-  #disarm(): void {
-    if (this.#timer !== null && this.#head === null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
-  }
-
-  #link(call: ModelCall): void {
-    this.#count++;
-    if (this.#tail === null) {
-      this.#head = this.#tail = call;
-    } else {
-      call.prev = this.#tail;
-      this.#tail.next = call;
-      this.#tail = call;
-    }
-    if (this.#timer === null) this.#arm(call.deadline - call.start);
+    this.#calls.disarm();
   }
 
   /** @internal: a settled call leaves the deadline list. */
   unlink(call: ModelCall): void {
-    if (call.prev === null && this.#head !== call) return; // not linked
-    this.#count--;
-    if (call.prev !== null) call.prev.next = call.next;
-    else this.#head = call.next;
-    if (call.next !== null) call.next.prev = call.prev;
-    else this.#tail = call.prev;
-    call.prev = call.next = null;
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(this.#sweep, Math.max(1, Math.ceil(ms)));
-  }
-
-  /** Abort the calls past their deadline; re-arm for the oldest one left. */
-  #expire(): void {
-    this.#timer = null;
-    const now = performance.now();
-    const ms = this.model.timeoutMs;
-    while (this.#head !== null && this.#head.deadline <= now) {
-      this.#head.abortWith(new CallAborted('timeout', `no complete answer within ${ms} ms`));
-    }
-    if (this.#head !== null) this.#arm(this.#head.deadline - now);
+    this.#calls.remove(call);
   }
 }
 
