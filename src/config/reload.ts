@@ -75,40 +75,11 @@ export function watchConfigFile(file: string, onChange: () => void, debounceMs =
   const abs = path.resolve(file);
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
-  // At most the config's size bound is read: a larger file is refused by the reload all the same.
-  // A FIFO or a device would block the read: the reload refuses it without reading.
-  const hash = (buf: Buffer, bytesRead: number) => createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex');
-  const digest = async (): Promise<string | null> => {
-    try {
-      if (!(await fs.promises.stat(abs)).isFile()) return 'not a regular file';
-      const fh = await fs.promises.open(abs, 'r');
-      try {
-        const buf = Buffer.alloc(CONFIG_BOUNDS.bytes + 1);
-        return hash(buf, (await fh.read(buf, 0, buf.length, 0)).bytesRead);
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      return null;
-    }
-  };
   // The digest of the content last seen (null: unreadable). The first one is read before this
   // returns: a change made as soon as the process announces itself must not become the baseline.
-  let last: string | null = (() => {
-    let fd: number | undefined;
-    try {
-      if (!fs.statSync(abs).isFile()) return 'not a regular file';
-      fd = fs.openSync(abs, 'r');
-      const buf = Buffer.alloc(CONFIG_BOUNDS.bytes + 1);
-      return hash(buf, fs.readSync(fd, buf, 0, buf.length, 0));
-    } catch {
-      return null;
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
-    }
-  })();
-  const look = async () => {
-    const seen = await digest();
+  let last = contentDigest(abs);
+  const look = () => {
+    const seen = contentDigest(abs);
     if (stopped || seen === last) return;
     last = seen;
     onChange();
@@ -117,7 +88,7 @@ export function watchConfigFile(file: string, onChange: () => void, debounceMs =
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
-      void look();
+      look();
     }, debounceMs);
   });
   watcher.on('error', () => undefined);
@@ -126,4 +97,23 @@ export function watchConfigFile(file: string, onChange: () => void, debounceMs =
     if (timer) clearTimeout(timer);
     watcher.close();
   };
+}
+
+/**
+ * SHA-256 of a file's first `CONFIG_BOUNDS.bytes + 1` bytes (a larger file is refused by the reload
+ * all the same), null when it cannot be read. A FIFO or a device would block the read: it is not
+ * read (the reload refuses it).
+ */
+function contentDigest(abs: string): string | null {
+  let fd: number | undefined;
+  try {
+    if (!fs.statSync(abs).isFile()) return 'not a regular file';
+    fd = fs.openSync(abs, 'r');
+    const buf = Buffer.alloc(CONFIG_BOUNDS.bytes + 1);
+    return createHash('sha256').update(buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0))).digest('hex');
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }

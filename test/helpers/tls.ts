@@ -5,9 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Behaviour, Received, Upstream } from './upstream.js';
+import { serveUpstream, type Behaviour, type Upstream } from './upstream.js';
 import { tempDir } from './proxy.js';
 
 export interface TestCertificates {
@@ -42,32 +41,11 @@ export function makeCertificates(): TestCertificates {
 }
 
 /** An https model server with `certs`' server certificate, behaving as `behaviour`. */
-export async function startHttpsUpstream(certs: TestCertificates, behaviour: Behaviour): Promise<Upstream> {
-  let current = behaviour;
-  const received: Received[] = [];
-  const server = https.createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r: Received = { method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
-      received.push(r);
-      void Promise.resolve(current(r, res)).catch(() => res.destroy());
-    });
-  });
-  // A handshake the client refuses (unknown CA) must not end the test with an unhandled error.
-  server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://127.0.0.1:${port}`,
-    received,
-    behave: (b) => {
-      current = b;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+export function startHttpsUpstream(certs: TestCertificates, behaviour: Behaviour): Promise<Upstream> {
+  return serveUpstream('https', (handler) => {
+    const server = https.createServer({ key: certs.key, cert: certs.cert }, handler);
+    // A handshake the client refuses (unknown CA) must not end the test with an unhandled error.
+    server.on('tlsClientError', () => {});
+    return server;
+  }, behaviour);
 }

@@ -38,9 +38,19 @@ export function scoreBehaviour(fixed: number, delayMs = 0): Behaviour {
 }
 
 export async function startUpstream(behaviour: Behaviour): Promise<Upstream> {
+  return serveUpstream('http', (handler) => http.createServer(handler), behaviour);
+}
+
+/**
+ * A model server made by `create` (http, or https with its certificate) on 127.0.0.1 port 0: it
+ * records every request it receives and answers as `behaviour` (replaceable with `behave`).
+ */
+export async function serveUpstream(
+  scheme: 'http' | 'https', create: (handler: http.RequestListener) => http.Server, behaviour: Behaviour,
+): Promise<Upstream> {
   let current = behaviour;
   const received: Received[] = [];
-  const server = http.createServer((req, res) => {
+  const server = create((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -52,7 +62,7 @@ export async function startUpstream(behaviour: Behaviour): Promise<Upstream> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     received,
     behave: (b) => {
       current = b;
