@@ -1,8 +1,9 @@
 /**
  * The DuckDB database a report (or a compaction) works in, bounded in memory (docs/report.md,
- * "Memory"): an in-memory database with a `memory_limit` taken from `--memory` (DuckDB's own default
- * is most of the machine's memory) and a private temporary directory for what it spills beyond it,
- * stored tables included. The directory is removed on close.
+ * "Memory"): a `memory_limit` taken from `--memory` (DuckDB's own default is most of the machine's
+ * memory) and a private temporary directory for what spills beyond it. The database itself lives in
+ * memory when what it stores fits, else in a file in that directory ({@link storesOnDisk}). The
+ * directory is removed on close.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +47,25 @@ export function lineLimitFor(memory: number, requested: number): number {
   return Math.min(requested, Math.max(32 * 1024 ** 2, Math.floor((memory * ENGINE_SHARE) / 6)));
 }
 
+/**
+ * Bytes a stored record takes, per byte of its source, in DuckDB's memory (its in-memory tables are
+ * not compressed): measured on realistic pair files (docs/benchmarks.md, "Report at scale").
+ */
+const IN_MEMORY_PER_JSONL_BYTE = 0.7;
+const IN_MEMORY_PER_PARQUET_BYTE = 14;
+
+/**
+ * Whether the records from sources of these sizes should be stored in a database file rather than
+ * in memory. In memory a table costs nothing to write but every byte of it counts against the
+ * limit, and what does not fit is written out uncompressed and read back at every scan; a file
+ * compresses it (about a tenth of the size) at a cost when it is written. So: on disk once the
+ * records would fill half of DuckDB's share of `memory`, leaving the rest to the queries.
+ */
+export function storesOnDisk(memory: number, source: { jsonl: number; parquet: number }): boolean {
+  const estimate = source.jsonl * IN_MEMORY_PER_JSONL_BYTE + source.parquet * IN_MEMORY_PER_PARQUET_BYTE;
+  return estimate > (memory * ENGINE_SHARE) / 2;
+}
+
 export interface BoundedDatabase {
   instance: DuckDBInstance;
   /** The private directory holding what spills. */
@@ -54,17 +74,18 @@ export interface BoundedDatabase {
   close(): void;
 }
 
-/** A fresh database file under the system's temporary directory, limited to a share of `memory` bytes. */
-export async function openBoundedDatabase(memory: number = DEFAULT_MEMORY, prefix = 'ccrouter-report-'): Promise<BoundedDatabase> {
+/**
+ * A fresh database under the system's temporary directory, limited to a share of `memory` bytes:
+ * in memory, or with `onDisk` in a file of that directory.
+ */
+export async function openBoundedDatabase(memory: number = DEFAULT_MEMORY, prefix = 'ccrouter-report-', onDisk = false): Promise<BoundedDatabase> {
   if (!Number.isSafeInteger(memory) || memory < MIN_MEMORY) {
     throw new CCR_ERR_USAGE(`--memory: must be at least ${MIN_MEMORY} bytes, got ${String(memory)}`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   try {
     const limitMb = Math.max(1, Math.floor((memory * ENGINE_SHARE) / 1024 ** 2));
-    // In memory rather than a database file: a file adds its write-ahead log and checkpoints to every
-    // table stored, and spills no less (docs/benchmarks.md, "Report at scale").
-    const instance = await DuckDBInstance.create(':memory:', {
+    const instance = await DuckDBInstance.create(onDisk ? path.join(dir, 'records.duckdb') : ':memory:', {
       memory_limit: `${limitMb}MiB`,
       temp_directory: path.join(dir, 'spill'),
     });

@@ -4,14 +4,14 @@
  * same store through {@link labelledScores}.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { DEFAULT_MEMORY, lineLimitFor, openBoundedDatabase } from './database.js';
+import { DEFAULT_MEMORY, lineLimitFor, openBoundedDatabase, storesOnDisk } from './database.js';
 import { MAX_LINE_BYTES } from './clean-lines.js';
 import { CCR_ERR_INPUT, CCR_ERR_USAGE } from '../errors.js';
 import { findLogFiles, type LogFiles } from './files.js';
 import { scalar } from './jsonl.js';
 import { runNow, type PhaseRunner } from './phases.js';
 import { MAX_TIME } from './schema.js';
-import { count, QueryPool, queriesOn } from './sql.js';
+import { count, QueryPool, queriesOn, type QueryObserver } from './sql.js';
 import { defineViews, joinLabels, loadEvents, loadOutcomes, loadPairs } from './tables.js';
 
 export interface LoadOptions {
@@ -40,6 +40,10 @@ export interface LoadOptions {
   memory?: number;
   /** A Parquet file that cannot be read as pair records fails the report instead of being skipped (`--strict`). */
   strict?: boolean;
+  /** Where the records are stored: by default in memory when they fit in half of DuckDB's share of `memory`, else on disk (database.ts `storesOnDisk`). */
+  storage?: 'memory' | 'disk';
+  /** Told of every connection and of every query the figures run (a profiler; see sql.ts). */
+  observer?: QueryObserver;
 }
 
 export interface LogStore {
@@ -103,11 +107,14 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
   const files = findLogFiles(opts.logs, opts.outcomes ?? [], opts);
   const progress = opts.onProgress ?? (() => {});
   const phase = opts.phase ?? runNow;
-  const db = await openBoundedDatabase(opts.memory);
-  const maxLineBytes = lineLimitFor(opts.memory ?? DEFAULT_MEMORY, opts.maxLineBytes ?? MAX_LINE_BYTES);
+  const memory = opts.memory ?? DEFAULT_MEMORY;
+  const onDisk = opts.storage === undefined ? storesOnDisk(memory, files.bytes) : opts.storage === 'disk';
+  const db = await openBoundedDatabase(memory, undefined, onDisk);
+  const maxLineBytes = lineLimitFor(memory, opts.maxLineBytes ?? MAX_LINE_BYTES);
   const instance = db.instance;
   const conn = await instance.connect();
   const side = await instance.connect();
+  await opts.observer?.connected(conn);
   let pool: QueryPool | null = null;
   let labelled: Promise<void> = Promise.resolve();
   const close = async () => {
@@ -141,11 +148,14 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     const oc = await queriesOn(conn).one(`SELECT count(*) FILTER (WHERE y IS NOT NULL AND (rid IS NOT NULL OR unit IS NOT NULL)) AS ok,
       count(*) AS n FROM outcomes WHERE is_outcome`);
     // The label join runs while the first section queries scan the records.
-    labelled = phase('label join', () => joinLabels(conn, opts.segment !== undefined, opts.value !== undefined, opts.mature));
+    labelled = phase('label join', async () => {
+      await joinLabels(conn, opts.segment !== undefined, opts.value !== undefined, opts.mature);
+      await opts.observer?.finished(conn, 'label join (tables.ts joinLabels)');
+    });
     labelled.catch(() => undefined); // awaited by the label queries; not unhandled meanwhile
     // More connections than one: a query in a single-threaded phase (a quantile's finalize, a
     // window sort) leaves the other cores to another query.
-    pool = await QueryPool.create(instance, 3);
+    pool = await QueryPool.create(instance, 3, opts.observer);
     return {
       conn,
       db: pool,

@@ -100,6 +100,15 @@ async function rowsOn(conn: DuckDBConnection, sql: string, params: readonly Para
   return reader.getRowObjectsJS() as Row[];
 }
 
+/**
+ * Told of the connections a report opens and of each query they finish: bench/report/profile.ts
+ * turns DuckDB's profiler on through it and reads each query's profile.
+ */
+export interface QueryObserver {
+  connected(conn: DuckDBConnection): Promise<void>;
+  finished(conn: DuckDBConnection, sql: string): Promise<void>;
+}
+
 /** Queries on one connection, one after the other. */
 export function queriesOn(conn: DuckDBConnection): Queries {
   return {
@@ -120,19 +129,31 @@ export class QueryPool implements Queries {
   readonly #all: DuckDBConnection[];
   readonly #inFlight = new Set<Promise<unknown>>();
 
-  private constructor(conns: DuckDBConnection[]) {
+  readonly #observer: QueryObserver | undefined;
+
+  private constructor(conns: DuckDBConnection[], observer: QueryObserver | undefined) {
     this.#idle = [...conns];
     this.#all = conns;
+    this.#observer = observer;
   }
 
-  static async create(instance: DuckDBInstance, size: number): Promise<QueryPool> {
+  static async create(instance: DuckDBInstance, size: number, observer?: QueryObserver): Promise<QueryPool> {
     const conns: DuckDBConnection[] = [];
-    for (let i = 0; i < Math.max(1, size); i++) conns.push(await instance.connect());
-    return new QueryPool(conns);
+    for (let i = 0; i < Math.max(1, size); i++) {
+      const conn = await instance.connect();
+      conns.push(conn);
+      await observer?.connected(conn);
+    }
+    return new QueryPool(conns, observer);
   }
 
-  #with<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const p = this.#acquire(fn);
+  #with<T>(sql: string, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const observer = this.#observer;
+    const p = this.#acquire(observer ? async (c) => {
+      const out = await fn(c);
+      await observer.finished(c, sql);
+      return out;
+    } : fn);
     this.#inFlight.add(p);
     const forget = () => this.#inFlight.delete(p);
     p.then(forget, forget);
@@ -151,11 +172,11 @@ export class QueryPool implements Queries {
   }
 
   run(sql: string, params?: readonly Param[]): Promise<void> {
-    return this.#with((c) => runSql(c, sql, params));
+    return this.#with(sql, (c) => runSql(c, sql, params));
   }
 
   rows(sql: string, params?: readonly Param[]): Promise<Row[]> {
-    return this.#with((c) => rowsOn(c, sql, params));
+    return this.#with(sql, (c) => rowsOn(c, sql, params));
   }
 
   async one(sql: string, params?: readonly Param[]): Promise<Row> {

@@ -6,7 +6,7 @@ import { compact } from '../../src/compact/convert.js';
 import { MANIFEST_NAME, readManifest } from '../../src/compact/manifest.js';
 import { runCompact } from '../../src/commands/compact.js';
 import { buildReport, labelledScores, runReport } from '../../src/commands/report.js';
-import { io, randomLogs, tempDir, writeLogs } from '../report/helpers.js';
+import { assertSameReport, io, randomLogs, tempDir, writeLogs } from '../report/helpers.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 4, 1, 6);
@@ -26,29 +26,6 @@ function threeDays(seed: number, n: number) {
       'events.jsonl': d.events,
     },
   };
-}
-
-/**
- * Reports equal: every count, string and null exactly, every other number within 1e-12 relative.
- * Pair rows are stored in no fixed order (docs/report.md, "Memory"), and a sum of doubles rounds
- * differently in another order, in the last digit or two.
- */
-function assertSameReport(actual: unknown, expected: unknown, where = 'report'): void {
-  const a = JSON.parse(JSON.stringify(actual));
-  const e = JSON.parse(JSON.stringify(expected));
-  const walk = (x: unknown, y: unknown, at: string): void => {
-    if (typeof x === 'number' && typeof y === 'number' && !(Number.isInteger(x) && Number.isInteger(y))) {
-      assert.ok(Math.abs(x - y) <= 1e-12 * Math.max(1, Math.abs(y)), `${where} ${at}: ${x} != ${y}`);
-      return;
-    }
-    if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
-      assert.deepEqual(Object.keys(x).sort(), Object.keys(y).sort(), `${where} ${at}: keys`);
-      for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${at}.${k}`);
-      return;
-    }
-    assert.deepEqual(x, y, `${where} ${at}`);
-  };
-  walk(a, e, '');
 }
 
 function copyDir(from: string, to: string): void {

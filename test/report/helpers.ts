@@ -1,4 +1,5 @@
 /** Test helpers: log directories written from objects, and random but reproducible records. */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,4 +137,27 @@ export function io(tty = false) {
       stderr: { write: (s: string) => (err.push(s), true), isTTY: tty },
     },
   };
+}
+
+/**
+ * Reports equal: every count, string and null exactly, every other number within 1e-12 relative.
+ * Pair rows are stored in no fixed order (docs/report.md, "Memory"), and a sum of doubles rounds
+ * differently in another order, in the last digit or two.
+ */
+export function assertSameReport(actual: unknown, expected: unknown, where = 'report'): void {
+  const a = JSON.parse(JSON.stringify(actual));
+  const e = JSON.parse(JSON.stringify(expected));
+  const walk = (x: unknown, y: unknown, at: string): void => {
+    if (typeof x === 'number' && typeof y === 'number' && !(Number.isInteger(x) && Number.isInteger(y))) {
+      assert.ok(Math.abs(x - y) <= 1e-12 * Math.max(1, Math.abs(y)), `${where} ${at}: ${x} != ${y}`);
+      return;
+    }
+    if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object') {
+      assert.deepEqual(Object.keys(x).sort(), Object.keys(y).sort(), `${where} ${at}: keys`);
+      for (const k of Object.keys(x)) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${at}.${k}`);
+      return;
+    }
+    assert.deepEqual(x, y, `${where} ${at}`);
+  };
+  walk(a, e, '');
 }

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildReport } from '../../src/report/build.js';
+import { storesOnDisk } from '../../src/report/database.js';
+import { assertSameReport, randomLogs, tempDir, writeLogs } from './helpers.js';
+
+test('records stored in a database file give the report of records stored in memory', async (t) => {
+  const dir = tempDir(t);
+  const d = randomLogs(11, 1500);
+  writeLogs(dir, { 'pairs.jsonl': d.pairs, 'outcomes.jsonl': d.outcomes, 'events.jsonl': d.events });
+  for (const segment of [undefined, 'country']) {
+    const opts = { logs: dir, ...(segment ? { segment } : {}) };
+    const inMemory = await buildReport({ ...opts, storage: 'memory' });
+    assertSameReport(await buildReport({ ...opts, storage: 'disk' }), inMemory, `segment ${segment ?? 'none'}`);
+  }
+});
+
+test('records go to disk once they would fill half of the engine share of --memory', () => {
+  const gib = 1024 ** 3;
+  // The default 2 GiB leaves DuckDB 1.5 GiB: in memory up to about 1.1 GB of JSONL.
+  assert.equal(storesOnDisk(2 * gib, { jsonl: 1.0e9, parquet: 0 }), false);
+  assert.equal(storesOnDisk(2 * gib, { jsonl: 1.2e9, parquet: 0 }), true);
+  // Parquet is a twentieth of its JSONL and grows back to it when stored.
+  assert.equal(storesOnDisk(2 * gib, { jsonl: 0, parquet: 50e6 }), false);
+  assert.equal(storesOnDisk(2 * gib, { jsonl: 0, parquet: 60e6 }), true);
+  assert.equal(storesOnDisk(8 * gib, { jsonl: 4e9, parquet: 0 }), false);
+});
