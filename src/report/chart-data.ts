@@ -1,6 +1,7 @@
 /** The series behind the HTML charts, aggregated in DuckDB so they stay small at any log size. */
 import { timelineEvents } from './sections/timeline.js';
 import { count, num, type Queries } from './sql.js';
+import { withLabelledCount } from './tables.js';
 import type { ChartData, GroupName, Report } from './types.js';
 
 const BINS = 40;
@@ -61,8 +62,8 @@ export async function chartData(db: Queries, report: Report): Promise<ChartData>
 
 /** Records and labelled records per UTC day: where labels have not arrived yet. */
 async function coverageByDay(db: Queries): Promise<ChartData['coverage']> {
-  const r = await db.rows(`SELECT floor(time / 86400000) * 86400000 AS day, count(*) AS records, count(label) AS labelled
-    FROM rec_label WHERE time IS NOT NULL GROUP BY ALL ORDER BY day`);
+  const day = 'floor(time / 86400000) * 86400000';
+  const r = await db.rows(withLabelledCount(`SELECT ${day} AS day, count(*) AS records FROM rec WHERE time IS NOT NULL GROUP BY ALL`, 'day', day));
   return r.map((x) => ({ day: num(x.day)!, records: count(x.records), labelled: count(x.labelled) }));
 }
 

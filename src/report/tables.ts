@@ -11,14 +11,16 @@
  *               requestId (lines without instance), per unit
  *   rec_label   every `rec` row with its `label` (null when it has none): the one definition of
  *               how an observation finds its label
- *   labelled    the labelled records of `rec_label`, narrowed to what the label figures read
+ *   labels_all  the labelled records of `rec_label`, narrowed to what the label figures read: the
+ *               label join runs once, and what counts labels per time bucket reads this table
+ *   labelled    the records of `labels_all` the label figures use (the mature ones with `--mature`)
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LogFiles } from './files.js';
 import { createJsonLinesTable, loadJsonLines } from './jsonl.js';
 import { loadParquet } from './parquet.js';
 import { EVENTS, OUTCOMES, pairTable, type LineTable } from './schema.js';
-import { runSql, sqlNumber } from './sql.js';
+import { sqlNumber } from './sql.js';
 
 /** Appends `files` to `table` as `spec` reads them; returns the malformed line count. */
 async function load(conn: DuckDBConnection, table: string, spec: LineTable, files: readonly string[],
@@ -123,14 +125,30 @@ function observations(where: string, batches: boolean): string {
 }
 
 /**
- * `labelled`: narrow on purpose, only what label figures use (materializing wide rows is what
- * costs). With `matureMs`, only records older than the window's last record by that much
- * (docs/report.md, "maturity").
+ * `labels_all` and `labelled`: narrow on purpose, only what label figures use (materializing wide
+ * rows is what costs). With `matureMs`, `labelled` keeps only records older than the window's last
+ * record by that much (docs/report.md, "maturity").
  */
 export async function joinLabels(conn: DuckDBConnection, segmented: boolean, valued = false, matureMs?: number): Promise<void> {
-  const mature = matureMs === undefined ? '' : 'AND time < (SELECT max(time) FROM rec) - $1';
-  await runSql(conn, `CREATE OR REPLACE TABLE labelled AS
+  await conn.run(`CREATE OR REPLACE TABLE labels_all AS
     SELECT grp, clu, time, requestId, c_score, c_dec, c_norm, h_score, h_dec, h_norm, ${segmented ? 'seg, ' : ''}
       ${valued ? 'val' : '0.0 AS val'}, label
-    FROM rec_label WHERE label IS NOT NULL ${mature}`, matureMs === undefined ? [] : [matureMs]);
+    FROM rec_label WHERE label IS NOT NULL`);
+  let mature = '';
+  if (matureMs !== undefined) {
+    const last = (await conn.runAndReadAll('SELECT max(time) FROM rec')).getRows()[0]?.[0];
+    mature = typeof last === 'number' ? `WHERE time < ${sqlNumber(last - matureMs)}` : 'WHERE false';
+  }
+  await conn.run(`CREATE OR REPLACE VIEW labelled AS SELECT * FROM labels_all ${mature}`);
+}
+
+/**
+ * `perBucket` (a query over `rec` with one row per value of its column `key`, computed as `bucket`
+ * computes it from `time`) with each bucket's labelled observations in `labelled`, counted from
+ * `labels_all` rather than by joining the labels again. Ordered by `key`.
+ */
+export function withLabelledCount(perBucket: string, key: string, bucket: string): string {
+  return `SELECT q.*, coalesce(l.labelled, 0) AS labelled FROM (${perBucket}) q
+    LEFT JOIN (SELECT ${bucket} AS ${key}, count(*) AS labelled FROM labels_all WHERE time IS NOT NULL GROUP BY ALL) l
+    USING (${key}) ORDER BY ${key}`;
 }

@@ -3,8 +3,10 @@
  * figures, what share of them has a label, and labels per UTC day over the whole window.
  */
 import { count, num, type Queries } from '../sql.js';
+import { withLabelledCount } from '../tables.js';
 
 const DAY_MS = 86_400_000;
+const DAY = `floor(time / ${DAY_MS})::BIGINT`;
 
 export interface Maturity {
   matureBefore: number | null;
@@ -22,15 +24,8 @@ export async function maturityQuery(db: Queries, matureMs: number | undefined, t
       : matureBefore === null
         ? Promise.resolve(0)
         : db.one(`SELECT count(*) AS n FROM rec WHERE time < $1`, [matureBefore]).then((r) => count(r.n)),
-    // Days with records only, ascending; records without a time have no day. Without --mature
-    // `labelled` holds every labelled record, so the label join need not run again.
-    matureMs === undefined
-      ? db.rows(`SELECT d, records, coalesce(labelled, 0) AS labelled FROM
-          (SELECT floor(time / ${DAY_MS})::BIGINT AS d, count(*) AS records FROM rec WHERE time IS NOT NULL GROUP BY d)
-          LEFT JOIN (SELECT floor(time / ${DAY_MS})::BIGINT AS d, count(*) AS labelled FROM labelled WHERE time IS NOT NULL GROUP BY d)
-          USING (d) ORDER BY d`)
-      : db.rows(`SELECT floor(time / ${DAY_MS})::BIGINT AS d, count(*) AS records, count(label) AS labelled
-          FROM rec_label WHERE time IS NOT NULL GROUP BY d ORDER BY d`),
+    // Days with records only, ascending; records without a time have no day.
+    db.rows(withLabelledCount(`SELECT ${DAY} AS d, count(*) AS records FROM rec WHERE time IS NOT NULL GROUP BY d`, 'd', DAY)),
   ]);
   return {
     matureBefore,

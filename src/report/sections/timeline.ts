@@ -5,6 +5,7 @@
  */
 import { CCR_ERR_USAGE } from '../../errors.js';
 import { count, num, nums, type Queries, type Row } from '../sql.js';
+import { withLabelledCount } from '../tables.js';
 import type { Timeline, TimelineModel } from '../types.js';
 
 const MINUTE = 60_000;
@@ -97,9 +98,10 @@ export async function timelineSection(db: Queries, from: number | null, to: numb
       `would need ${n} buckets, at most ${MAX_BUCKETS}; choose a longer bucket`);
   }
   // records count requests (a batch once, tables.ts `call`); the rest counts observations, as elsewhere.
-  const rows = await db.rows(`SELECT floor(time / $1) * $1 AS start, count(*) FILTER (WHERE call) AS records, count(label) AS labelled,
+  const bucket = 'floor(time / $1) * $1';
+  const rows = await db.rows(withLabelledCount(`SELECT ${bucket} AS start, count(*) FILTER (WHERE call) AS records,
       ${modelColumns('c')}, ${modelColumns('h')}
-    FROM rec_label WHERE time IS NOT NULL GROUP BY ALL ORDER BY start`, [b]);
+    FROM rec WHERE time IS NOT NULL GROUP BY ALL`, 'start', bucket), [b]);
   return {
     bucketMs: b,
     rows: rows.map((r) => ({
