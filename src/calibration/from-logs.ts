@@ -129,7 +129,7 @@ export async function calibrationFromLogs(opts: LoadOptions, metric = 'precision
   try {
     await store.labelled; // it runs on `conn`, which the queries below use
     const q = queriesOn(store.conn);
-    opts.onProgress?.('calibrate: ordering the labelled scores…');
+    opts.onProgress?.('ordering the labelled scores…');
     await labelledRows(q);
     const all: Version[] = (await q.rows('SELECT vid, version, records, positives FROM cal_versions ORDER BY vid')).map((r) => ({
       vid: count(r.vid), version: String(r.version), records: count(r.records), positives: count(r.positives),

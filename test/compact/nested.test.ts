@@ -67,6 +67,7 @@ test('compact finds pair files in subdirectories (one per instance): same-named 
   // The report reads the live JSONL and the listed Parquet: every record once.
   const both = await buildReport({ logs: dir });
   assert.deepEqual(counts(both), counts(expected));
+  assert.deepEqual(both.window.notices, [], 'nothing to say: every listed Parquet file is there and its source unchanged');
 
   const again = await compact({ logs: dir });
   assert.deepEqual(again.converted, []);
