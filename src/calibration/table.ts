@@ -32,13 +32,21 @@ export const MIN_LABELLED_RECORDS = 50;
  * which would drop the record's ties from "score >= t" (numpy's float rank can do that).
  */
 export function percentilePoints(sorted: ArrayLike<number>): number[] {
-  const n = sorted.length;
+  return percentilePointsAt(sorted.length, (i) => sorted[i]!);
+}
+
+/**
+ * {@link percentilePoints} of `n` ascending scores read through `at`, which is asked only for the
+ * positions ⌊(n − 1)·k/100⌋ and, where that split leaves a rest, the one after (so the scores need
+ * not be in memory: `calibrate` fetches just those from the database).
+ */
+export function percentilePointsAt(n: number, at: (i: number) => number): number[] {
   const points: number[] = [];
   for (let k = 0; k <= 100; k++) {
     const rank = (n - 1) * k;
     const lo = Math.floor(rank / 100);
     const rest = rank - lo * 100;
-    const x = rest === 0 ? sorted[lo]! : sorted[lo]! + (rest / 100) * (sorted[lo + 1]! - sorted[lo]!);
+    const x = rest === 0 ? at(lo) : at(lo) + (rest / 100) * (at(lo + 1) - at(lo));
     if (points.length === 0 || x !== points[points.length - 1]) points.push(x);
   }
   return points;
@@ -52,18 +60,14 @@ export function percentilePoints(sorted: ArrayLike<number>): number[] {
 export function buildTable(rows: ReadonlyArray<CalibrationRow>, version: string): CalibrationTable {
   const name = JSON.stringify(version);
   const n = rows.length;
-  if (n < MIN_LABELLED_RECORDS) {
-    throw new CCR_ERR_CALIBRATION(`version ${name}: ${n} labelled record${n === 1 ? '' : 's'} with a score, at least ${MIN_LABELLED_RECORDS} needed`);
-  }
+  checkSize(n, version);
   let positives = 0;
   rows.forEach(({ score, label }, i) => {
     if (typeof score !== 'number' || !Number.isFinite(score)) throw new CCR_ERR_CALIBRATION(`version ${name}: row ${i}: score must be a finite number, got ${String(score)}`);
     if (label !== 0 && label !== 1) throw new CCR_ERR_CALIBRATION(`version ${name}: row ${i}: label must be 0 or 1, got ${String(label)}`);
     positives += label;
   });
-  if (positives === 0 || positives === n) {
-    throw new CCR_ERR_CALIBRATION(`version ${name}: all ${n} labelled records have label ${positives === 0 ? 0 : 1}, both classes are needed`);
-  }
+  checkClasses(n, positives, version);
 
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => rows[a]!.score - rows[b]!.score);
   const sorted = Float64Array.from(order, (i) => rows[i]!.score);
@@ -71,13 +75,40 @@ export function buildTable(rows: ReadonlyArray<CalibrationRow>, version: string)
   const positivesFrom = new Float64Array(n + 1);
   for (let i = n - 1; i >= 0; i--) positivesFrom[i] = positivesFrom[i + 1]! + rows[order[i]!]!.label;
 
-  const points = percentilePoints(sorted);
+  return fitTable(percentilePoints(sorted), (t) => {
+    const from = firstAtLeast(sorted, t);
+    return { records: n - from, positives: positivesFrom[from]! };
+  });
+}
+
+/** CCR_ERR_CALIBRATION when `n` labelled records are too few for a table. */
+export function checkSize(n: number, version: string): void {
+  if (n < MIN_LABELLED_RECORDS) {
+    throw new CCR_ERR_CALIBRATION(`version ${JSON.stringify(version)}: ${n} labelled record${n === 1 ? '' : 's'} with a score, at least ${MIN_LABELLED_RECORDS} needed`);
+  }
+}
+
+/** CCR_ERR_CALIBRATION when the `n` labelled records, `positives` of them positive, are all of one class. */
+export function checkClasses(n: number, positives: number, version: string): void {
+  if (positives === 0 || positives === n) {
+    throw new CCR_ERR_CALIBRATION(`version ${JSON.stringify(version)}: all ${n} labelled records have label ${positives === 0 ? 0 : 1}, both classes are needed`);
+  }
+}
+
+/** How many labelled records score at least a point, and how many of those are positive. */
+export interface AtLeast {
+  records: number;
+  positives: number;
+}
+
+/** The table over `points`: the precision at or above each (`atLeast`), fitted isotonic with those record counts as weights. */
+export function fitTable(points: readonly number[], atLeast: (t: number) => AtLeast): CalibrationTable {
   const raw = new Float64Array(points.length);
   const weights = new Float64Array(points.length);
   points.forEach((t, i) => {
-    const from = firstAtLeast(sorted, t);
-    weights[i] = n - from;
-    raw[i] = positivesFrom[from]! / weights[i]!;
+    const { records, positives } = atLeast(t);
+    weights[i] = records;
+    raw[i] = positives / weights[i]!;
   });
   const fitted = isotonic(raw, weights);
   return points.map((t, i) => [t, fitted[i]!]);
@@ -137,18 +168,26 @@ export type RowsByVersion = ReadonlyMap<string, ReadonlyArray<CalibrationRow>> |
  * throw one CCR_ERR_CALIBRATION naming each of them.
  */
 export function buildCalibration(rowsByVersion: RowsByVersion, metric: string = 'precision'): Calibration {
+  const entries = rowsByVersion instanceof Map ? [...rowsByVersion] : Object.entries(rowsByVersion);
+  return calibrationOf(entries, metric, (rows, version) => buildTable(rows, version));
+}
+
+/**
+ * {@link buildCalibration} over any per-version input: `tableOf` builds one version's table
+ * (throwing CCR_ERR_CALIBRATION when it cannot), the checks, order and errors are the same.
+ */
+export function calibrationOf<T>(entries: Array<[string, T]>, metric: string, tableOf: (input: T, version: string) => CalibrationTable): Calibration {
   if (!(CALIBRATION_METRICS as readonly string[]).includes(metric)) {
     throw new CCR_ERR_USAGE(`--metric: ${JSON.stringify(metric)} is not supported (supported: ${CALIBRATION_METRICS.join(', ')})`);
   }
-  const entries = rowsByVersion instanceof Map ? [...rowsByVersion] : Object.entries(rowsByVersion);
   if (entries.length === 0) throw new CCR_ERR_CALIBRATION('no labelled records with a score for any model version');
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const models: Record<string, CalibrationTable> = {};
   const problems: string[] = [];
-  for (const [version, rows] of entries) {
+  for (const [version, input] of entries) {
     try {
       // defineProperty: a version named "__proto__" must stay an ordinary key.
-      Object.defineProperty(models, version, { value: buildTable(rows, version), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(models, version, { value: tableOf(input, version), enumerable: true, writable: true, configurable: true });
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'CCR_ERR_CALIBRATION') throw err;
       problems.push((err as Error).message);

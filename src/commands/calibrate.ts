@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseFlags } from './args.js';
-import { buildCalibration, CALIBRATION_METRICS, type CalibrationRow } from '../calibration/table.js';
+import { CALIBRATION_METRICS } from '../calibration/table.js';
+import { calibrationFromLogs } from '../calibration/from-logs.js';
 import { CCR_ERR_INPUT, CCR_ERR_USAGE, exitCodeFor } from '../errors.js';
 import { jsonText, neutralize } from '../report/format.js';
 import { parseMemory } from '../report/database.js';
-import { labelledScores } from '../report/load.js';
 
 export const CALIBRATE_USAGE = `Usage: ccrouter calibrate --logs DIR... [--outcomes FILE]... [--metric precision] [--out FILE]
 
@@ -58,26 +58,21 @@ export async function runCalibrate(argv: string[], io: Io = { stdout: process.st
     if (!(CALIBRATION_METRICS as readonly string[]).includes(metric)) {
       throw new CCR_ERR_USAGE(`--metric: must be one of ${CALIBRATION_METRICS.join(', ')}, got ${JSON.stringify(metric)}`);
     }
-    const rows = new Map<string, CalibrationRow[]>();
     const onProgress = io.stderr.isTTY ? say : undefined;
-    for await (const r of labelledScores({
+    const { versions, calibration: tables } = await calibrationFromLogs({
       logs: values.logs,
       outcomes: values.outcomes ?? [],
       onNotice: (m) => say(`note: ${m}`),
       ...(memory !== undefined ? { memory } : {}),
       ...(onProgress ? { onProgress } : {}),
-    })) {
-      let list = rows.get(r.version);
-      if (!list) rows.set(r.version, (list = []));
-      list.push({ score: r.score, label: r.label });
-    }
-    if (rows.size === 0) throw new CCR_ERR_INPUT(`--logs ${values.logs.join(', ')}: no labelled records with a score (post outcomes first)`);
-    const calibration = buildCalibration(rows, metric);
+    }, metric);
+    if (versions.length === 0) throw new CCR_ERR_INPUT(`--logs ${values.logs.join(', ')}: no labelled records with a score (post outcomes first)`);
+    const calibration = tables();
     const text = formatCalibration(calibration);
     if (values.out) {
       fs.mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
       fs.writeFileSync(values.out, text);
-      const sizes = [...rows].map(([v, r]) => `${v}: ${r.length} labelled records`).join(', ');
+      const sizes = versions.map((v) => `${v.version}: ${v.records} labelled records`).join(', ');
       say(`wrote ${values.out} (${sizes})`);
     } else {
       io.stdout.write(text);

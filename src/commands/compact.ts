@@ -11,12 +11,13 @@ import { neutralize } from '../report/format.js';
 
 export const COMPACT_USAGE = `Usage: ccrouter compact --logs DIR [--out DIR2] [--all] [--delete] [--memory SIZE]
 
-Convert closed pair files (rotated files, and every file of a writer whose shutdown event was
-written) into zstd Parquet under DIR2/pairs/date=YYYY-MM-DD/, listed in DIR2/manifest.json.
+Convert closed pair files under DIR, subdirectories included (rotated files, and every file of a
+writer whose shutdown event was written) into zstd Parquet under DIR2/pairs/date=YYYY-MM-DD/,
+listed in DIR2/manifest.json (DIR/pod-a/pairs.3.jsonl becomes pod-a~pairs.3.parquet).
 Running it again converts only what is new. Safe to run from cron while the proxy writes.
 
 Options:
-  --logs DIR      the log directory (required)
+  --logs DIR      the log directory, searched recursively (required)
   --out DIR2      where Parquet and the manifest go (default DIR/parquet)
   --all           convert live files too (they are never deleted)
   --delete        remove each closed source once its Parquet was read back and counted equal

@@ -1,6 +1,7 @@
 /**
- * `ccrouter compact` (docs/records.md, "Records at scale"): closed pair files → zstd Parquet under
- * `DIR2/pairs/date=YYYY-MM-DD/<source>.parquet`, listed in `DIR2/manifest.json`.
+ * `ccrouter compact` (docs/records.md, "Records at scale"): closed pair files, searched recursively as
+ * the report searches them → zstd Parquet under `DIR2/pairs/date=YYYY-MM-DD/<source>.parquet`
+ * (see {@link parquetBase} for a file in a subdirectory), listed in `DIR2/manifest.json`.
  *
  * Safe beside a running proxy and a running report, in this order for each source:
  *   1. its lines are read as the report reads them (report/jsonl.ts: malformed lines counted);
@@ -13,6 +14,7 @@
  * A report running meanwhile reads either the JSONL (not yet listed) or the listed Parquet, never
  * both (report/sources.ts).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -98,9 +100,22 @@ async function verifyParts(conn: DuckDBConnection, out: string, entry: SourceEnt
   return entry.parts.reduce((s, p) => s + p.rows, 0) === entry.rows;
 }
 
+/**
+ * The Parquet base name of a source: its file name without `.jsonl`, led by its subdirectories below
+ * the log directory joined with `~` (`pod-a/pairs.3.jsonl` → `pod-a~pairs.3`), so that same-named
+ * files of two instances stay apart in one day's directory (docs/records.md, "Records at scale").
+ * A name that holds a `~` of its own would make that ambiguous: a digest of the path stands for its
+ * directories instead.
+ */
+export function parquetBase(name: string): string {
+  const parts = name.replace(/\.jsonl$/, '').split('/');
+  if (name.includes('~')) return `${parts[parts.length - 1]!}.${crypto.createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+  return parts.join('~');
+}
+
 /** The manifest key and Parquet base name for a source: a new file reusing a converted one's name gets its own. */
 function keyFor(manifest: Manifest, source: PairSource, rel: string, head: string): { key: string; base: string } {
-  const stem = source.name.replace(/\.jsonl$/, '');
+  const stem = parquetBase(source.name);
   const prior = manifest.sources[source.name];
   if (prior === undefined || (prior.path === rel && prior.head === head)) return { key: source.name, base: stem };
   const tag = head.slice(0, 12);
@@ -204,7 +219,8 @@ export async function compact(opts: CompactOptions): Promise<CompactResult> {
     const manifest = read?.manifest ?? emptyManifest();
     // Written before any Parquet: from now on a report reads under DIR2 only what the manifest lists.
     if (read === null) writeManifest(out, manifest);
-    const sources = await pairSources(dir);
+    // Its own output is not searched (nor another compact's: a directory with a manifest).
+    const sources = await pairSources(dir, [out]);
     const db = await openBoundedDatabase(opts.memory, 'ccrouter-compact-');
     const maxLineBytes = lineLimitFor(opts.memory ?? DEFAULT_MEMORY, MAX_LINE_BYTES);
     const conn = await db.instance.connect();

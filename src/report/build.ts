@@ -85,7 +85,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       matched,
     };
     const report: Report = {
-      window,
+      window: { ...window, notices: [...store.notices] },
       traffic,
       models,
       agreement,

@@ -57,7 +57,11 @@ export async function cleanFile(file: string, out: string | null, maxLineBytes =
     // The line as it was when DuckDB can read it (numbers beyond a double stay what they were);
     // re-serialized when its bytes are not UTF-8, which DuckDB refuses.
     const text = isUtf8(bytes) ? bytes : Buffer.from(JSON.stringify(value));
-    if (!sink.write(text) || !sink.write('\n')) await Promise.race([new Promise<void>((r) => sink.once('drain', () => r())), sinkError]);
+    // Both written whatever the first write returns: a newline skipped when the buffer is full would
+    // join two records into one broken line, which DuckDB then drops.
+    const roomAfterLine = sink.write(text);
+    const roomAfterNewline = sink.write('\n');
+    if (!roomAfterLine || !roomAfterNewline) await Promise.race([new Promise<void>((r) => sink.once('drain', () => r())), sinkError]);
   };
 
   try {

@@ -37,7 +37,7 @@ const PAIRS = /^pairs.*\.jsonl$/;
 // Natural order (pairs.2 before pairs.10): only cosmetic, every pair file is read alike.
 const collator = new Intl.Collator('en', { numeric: true });
 /** How deep a `--logs` tree is searched (a collected fleet is `DIR/<pod>/...`, Parquet `DIR/parquet/pairs/date=…/`). */
-const MAX_DEPTH = 8;
+export const MAX_DEPTH = 8;
 
 function isFile(p: string): boolean {
   try {

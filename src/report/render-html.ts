@@ -41,6 +41,7 @@ h2 { font-size: 18px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1
 .flags { list-style: none; padding: 0; margin: 16px 0 0; }
 .flags li { background: #fff4e5; border-left: 4px solid #e8a33d; padding: 8px 12px; margin: 6px 0; border-radius: 4px; }
 .flags li.ok { background: #edf7ee; border-color: #5aa469; }
+.notices li { overflow-wrap: anywhere; }
 .chip { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 table { border-collapse: collapse; background: white; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
 caption { text-align: left; color: var(--muted); padding: 0 0 4px; }
@@ -80,6 +81,9 @@ export async function renderHtml(r: Report, charts: ChartData | null, basis?: Ve
     ['rejected requests', int(r.window.rejected)], ['malformed lines', int(r.window.malformedLines)],
     ['out-of-range values', int(r.window.outOfRange)],
   ]));
+  if (r.window.notices.length > 0) {
+    parts.push(`<ul class="flags notices">${r.window.notices.map((n) => `<li>Note on the input: ${esc(n)}</li>`).join('')}</ul>`);
+  }
 
   parts.push('<h2>Traffic</h2>');
   parts.push(row(tableHtml(['group', 'records', 'share'], GROUPS.map((g) => [g, int(r.traffic.groups[g].n), pct(r.traffic.groups[g].share)])),

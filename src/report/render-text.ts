@@ -1,6 +1,6 @@
 /** `--format text`: the report as compact aligned tables, verdict and flags first. */
 import {
-  byDayRows, byConfigRows, dash, dec, flagsOf, impactRows, int, iso, matchedRows, metricRows, modelRows, pct, printable, pval,
+  byDayRows, byConfigRows, dash, dec, flagsOf, impactRows, int, iso, matchedRows, metricRows, modelRows, neutralize, pct, printable, pval,
   signedPct, valueDiffLine, verdictDetail, type VerdictTest,
 } from './format.js';
 import { timelineLines } from './render-timeline.js';
@@ -43,7 +43,10 @@ export function renderText(r: Report, basis?: VerdictTest): string {
   const w = r.window;
   out.push(`WINDOW  ${iso(w.from)} → ${iso(w.to)}`);
   out.push(`  ${int(w.records)} records, ${int(w.rejected)} rejected, ${int(w.malformedLines)} malformed lines, ` +
-    `${int(w.outOfRange)} out-of-range values`, '');
+    `${int(w.outOfRange)} out-of-range values`);
+  // Said whole (a file name can be long): escaped, never cut.
+  for (const n of w.notices) out.push(`  note: ${neutralize(n)}`);
+  out.push('');
 
   const t = r.traffic;
   out.push('TRAFFIC');

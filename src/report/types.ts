@@ -23,6 +23,11 @@ export interface ReportWindow {
    * plausible range: a score, normalized score or latency beyond ±1e15, a time beyond a Date's range.
    */
   outOfRange: number;
+  /**
+   * What the report must say about its input, in words: a manifest that disagrees with the files (the
+   * JSONL read instead, or records missing), a Parquet file skipped (docs/report.md, "window").
+   */
+  notices: string[];
 }
 
 export interface Srm {

@@ -129,8 +129,13 @@ test('a manifest that lies (a listed Parquet file missing): the JSONL is read, n
   fs.rmSync(path.join(dir, 'parquet', part.path));
   const c = io(false);
   assert.equal(await runReport(['--logs', dir, '--format', 'json'], c.io), 0);
-  assertSameReport(JSON.parse(c.out.join('')), expected);
+  const lied = JSON.parse(c.out.join(''));
+  assertSameReport(lied, expected);
   assert.match(c.err.join(''), /note: .*manifest\.json \(pairs\.2\.jsonl\) lists Parquet that is missing .*pairs\.2\.jsonl read as JSONL instead/);
+  // Said in the report too, not only on stderr.
+  assert.equal(lied.window.notices.length, 1);
+  assert.match(lied.window.notices[0], /manifest\.json \(pairs\.2\.jsonl\) lists Parquet that is missing .*pairs\.2\.jsonl read as JSONL instead/);
+  assert.deepEqual(expected.window.notices, []);
   // A source that grew after it was converted: read as JSONL, its Parquet left out.
   fs.appendFileSync(path.join(dir, 'pairs.3.jsonl'), '\n');
   const g = io(false);

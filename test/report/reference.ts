@@ -310,6 +310,8 @@ export function referenceReport(input: ReferenceInput): Report {
       outOfRange: recs.reduce((n, p) => n + outOfRange(p.time, MAX_TIME) +
         ROLES.reduce((m, role) => m + outOfRange(p[role]?.latencyMs, MAX_MAGNITUDE) + outOfRange(p[role]?.score, MAX_MAGNITUDE) +
           outOfRange(p[role]?.normalized, MAX_MAGNITUDE), 0), 0),
+      // The reference reads JSONL it was handed: nothing to say about manifests or Parquet.
+      notices: [],
     },
     traffic: {
       groups: Object.fromEntries(GROUPS.map((g) => [g, { n: gcount(g), share: inGroups ? gcount(g) / inGroups : null }])) as Report['traffic']['groups'],

@@ -49,7 +49,7 @@ test('definitions: every figure on hand-checkable data', async (t) => {
   const r = await buildReport({ logs: dir });
 
   assert.deepEqual(Object.keys(r), ['window', 'traffic', 'models', 'agreement', 'drift', 'labels', 'impact', 'timeline', 'verdict', 'flags']);
-  assert.deepEqual(r.window, { from: T0 + 1, to: T0 + 6, records: 6, rejected: 1, malformedLines: 0, outOfRange: 0 });
+  assert.deepEqual(r.window, { from: T0 + 1, to: T0 + 6, records: 6, rejected: 1, malformedLines: 0, outOfRange: 0, notices: [] });
   assert.deepEqual(r.traffic.groups, { control: { n: 1, share: 1 / 6 }, champion: { n: 3, share: 3 / 6 }, challenger: { n: 2, share: 2 / 6 } });
   assert.equal(r.traffic.shadowCoverage, 5 / 6);
   assert.equal(r.traffic.fallbacks, 0);

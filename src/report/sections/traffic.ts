@@ -8,7 +8,7 @@ export async function windowAndTraffic(
   db: Queries,
   cells: readonly Cell[],
   malformedLines: number,
-): Promise<{ window: ReportWindow; traffic: Traffic }> {
+): Promise<{ window: Omit<ReportWindow, 'notices'>; traffic: Traffic }> {
   const [rejected, byConfig] = await Promise.all([
     db.one(`SELECT count(*) AS n FROM pair_rows WHERE rejected`),
     byConfigQuery(db),
