@@ -40,6 +40,8 @@ interface QueryProfile {
   cpu: number;
   peakBuffer: number;
   peakTemp: number;
+  /** The process's largest resident set sampled since the query before it finished. */
+  peakRss: number;
   operators: Operator[];
 }
 
@@ -65,7 +67,7 @@ function operatorsOf(node: ProfileNode, out: Operator[] = []): Operator[] {
 }
 
 /** Turns profiling on for each connection (its own output file) and reads each query's profile. */
-function profiler(dir: string, profiles: QueryProfile[]): QueryObserver {
+function profiler(dir: string, profiles: QueryProfile[], rss: { peak: number }): QueryObserver {
   const files = new Map<object, string>();
   return {
     async connected(conn) {
@@ -84,8 +86,10 @@ function profiler(dir: string, profiles: QueryProfile[]): QueryObserver {
         cpu: p.cpu_time ?? 0,
         peakBuffer: p.system_peak_buffer_memory ?? 0,
         peakTemp: p.system_peak_temp_dir_size ?? 0,
+        peakRss: Math.max(rss.peak, process.memoryUsage.rss()),
         operators: operatorsOf(p),
       });
+      rss.peak = 0;
       fs.rmSync(file);
     },
   };
@@ -111,18 +115,22 @@ async function main(): Promise<void> {
   const memory = values.memory !== undefined ? parseMemory('--memory', values.memory) : undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ccrouter-profile-'));
   const profiles: QueryProfile[] = [];
+  // Sampled from the main thread, which is idle while DuckDB's threads work.
+  const rss = { peak: 0 };
+  const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, process.memoryUsage.rss())), 100);
   try {
     const t0 = performance.now();
-    await analyze({ logs: values.logs, phase: oneAtATime(), observer: profiler(tmp, profiles), ...(memory ? { memory } : {}) });
+    await analyze({ logs: values.logs, phase: oneAtATime(), observer: profiler(tmp, profiles, rss), ...(memory ? { memory } : {}) });
     const wall = (performance.now() - t0) / 1000;
     profiles.sort((a, b) => b.latency - a.latency);
     const summed = profiles.reduce((s, p) => s + p.latency, 0);
     const lines = [
-      `report over ${values.logs}: ${wall.toFixed(1)} s in all, ${summed.toFixed(1)} s in the ${profiles.length} profiled queries`,
+      `report over ${values.logs}: ${wall.toFixed(1)} s in all, ${summed.toFixed(1)} s in the ${profiles.length} profiled queries, ` +
+        `peak RSS ${mb(process.resourceUsage().maxRSS * 1024)} MB`,
       '',
-      '| query | wall s | cpu s | peak buffer MB | spilled MB |',
-      '|---|---:|---:|---:|---:|',
-      ...profiles.map((p) => `| ${cell(p.sql, 90)} | ${p.latency.toFixed(2)} | ${p.cpu.toFixed(2)} | ${mb(p.peakBuffer)} | ${mb(p.peakTemp)} |`),
+      '| query | wall s | cpu s | DuckDB peak buffer MB | spilled MB | process RSS MB |',
+      '|---|---:|---:|---:|---:|---:|',
+      ...profiles.map((p) => `| ${cell(p.sql, 90)} | ${p.latency.toFixed(2)} | ${p.cpu.toFixed(2)} | ${mb(p.peakBuffer)} | ${mb(p.peakTemp)} | ${mb(p.peakRss)} |`),
     ];
     for (const p of profiles.slice(0, top)) {
       lines.push('', `**${cell(p.sql, 120)}** (${p.latency.toFixed(2)} s)`, '', '| operator | s | rows | what |', '|---|---:|---:|---|');
@@ -132,6 +140,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
+    clearInterval(sampler);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
