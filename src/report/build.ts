@@ -56,9 +56,8 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
       clusteredPaired(db), sequentialQuery(db), aucTestQuery(db), matchedQuery(db, valued), impactMoments(db),
     ]))));
     const segmentsP = segmented ? start(labelledP.then((d) => phase('segments', () => segmentsSection(db, d)))) : undefined;
-    // After the percentiles: its per-bucket percentiles hold as many values as theirs, and the two
-    // at once would double the report's peak memory. It counts labels from the label join's table.
-    const timelineP = start(Promise.all([cellsP, quantilesP, store.labelled]).then(([cs]) => {
+    // It counts labels from the label join's table.
+    const timelineP = start(Promise.all([cellsP, store.labelled]).then(([cs]) => {
       const ts = cs.flatMap((c) => (c.min_t === null || c.max_t === null ? [] : [c.min_t, c.max_t]));
       const [from, to] = ts.length ? [Math.min(...ts), Math.max(...ts)] : [null, null];
       return phase('timeline', () => timelineSection(db, from, to, opts.bucketMs));

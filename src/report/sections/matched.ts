@@ -3,6 +3,7 @@
  * share of records the champion declined, each at its own score threshold, then compared.
  */
 import { mcnemar } from '../../stats/tests.js';
+import { percentiles } from '../percentiles.js';
 import { count, num, type Queries } from '../sql.js';
 import type { Labels, MatchedModel } from '../types.js';
 import { PAIRED } from './clusters.js';
@@ -24,14 +25,14 @@ export async function matchedQuery(db: Queries, valued: boolean): Promise<Matche
   if (count(head.n) === 0 || rate === null) {
     return { rate: null, champion: none, challenger: none, pValue: null, championOnlyCorrect: 0, challengerOnlyCorrect: 0 };
   }
-  const r = await db.one(`WITH th AS (SELECT quantile_cont(c_score, $1) AS tc, quantile_cont(h_score, $1) AS th
-        FROM labelled WHERE ${BOTH}),
-      p AS (SELECT c_score >= tc AS pc, h_score >= th AS ph, label = 1 AS y, val FROM labelled, th WHERE ${BOTH})
-    SELECT any_value(tc) AS tc, any_value(th) AS th, count(*) AS n, count(*) FILTER (y) AS pos, sum(val) FILTER (y) AS vpos,
+  const at = (value: string) => percentiles(db, { from: 'labelled', where: BOTH, value }, [1 - rate]).then((q) => q[0]!);
+  const [tc, th] = await Promise.all([at('c_score'), at('h_score')]);
+  const r = await db.one(`WITH p AS (SELECT c_score >= $1 AS pc, h_score >= $2 AS ph, label = 1 AS y, val FROM labelled WHERE ${BOTH})
+    SELECT count(*) AS n, count(*) FILTER (y) AS pos, sum(val) FILTER (y) AS vpos,
       count(*) FILTER (pc) AS dc, count(*) FILTER (pc AND y) AS tpc, sum(val) FILTER (pc AND y) AS vtpc,
       count(*) FILTER (ph) AS dh, count(*) FILTER (ph AND y) AS tph, sum(val) FILTER (ph AND y) AS vtph,
       count(*) FILTER (pc = y AND ph <> y) AS b, count(*) FILTER (ph = y AND pc <> y) AS c
-    FROM p, th`, [1 - rate]);
+    FROM p`, [tc!, th!]);
   const n = count(r.n);
   const pos = count(r.pos);
   const vpos = num(r.vpos) ?? 0;
@@ -46,8 +47,8 @@ export async function matchedQuery(db: Queries, valued: boolean): Promise<Matche
   const c = count(r.c);
   return {
     rate,
-    champion: model(r.tc, r.dc, r.tpc, r.vtpc),
-    challenger: model(r.th, r.dh, r.tph, r.vtph),
+    champion: model(tc, r.dc, r.tpc, r.vtpc),
+    challenger: model(th, r.dh, r.tph, r.vtph),
     pValue: mcnemar(b, c).pValue,
     championOnlyCorrect: b,
     challengerOnlyCorrect: c,

@@ -1,9 +1,11 @@
 /** `models` and the optional calibrated-score summary (docs/report.md, "models"). */
+import { percentiles } from '../percentiles.js';
 import { nums, type Queries } from '../sql.js';
 import { ROLES, type ModelSummary, type Role, type ScoreSummary } from '../types.js';
 import { byKey, total, type Cell } from './scan.js';
 
-const SCORE_PS = '[0.1, 0.5, 0.9, 0.95, 0.99]';
+const SCORE_PS = [0.1, 0.5, 0.9, 0.95, 0.99];
+const LATENCY_PS = [0.5, 0.95, 0.99];
 
 function scoreSummary(mean: number | null, qs: unknown): ScoreSummary {
   const q = nums(qs);
@@ -17,18 +19,18 @@ export interface ModelQuantiles {
 }
 
 /**
- * The percentile queries, each on its own: DuckDB finalizes a quantile on one thread, so issued
- * together (and with the other sections' queries) they run side by side.
+ * The percentile queries, each on its own: issued together (and with the other sections' queries)
+ * they run side by side.
  */
 export async function modelQuantiles(db: Queries, cells: Promise<readonly Cell[]>): Promise<ModelQuantiles> {
-  const quantile = (col: string, ps: string, filter = `${col} IS NOT NULL`) =>
-    db.one(`SELECT quantile_cont(${col}, ${ps}) AS q FROM rec WHERE ${filter}`).then((r) => r.q);
+  const quantile = (value: string, ps: readonly number[], where?: string) =>
+    percentiles(db, { from: 'rec', value, ...(where ? { where } : {}) }, ps);
   // Calibrated scores are rare: their percentiles are asked for only once the cells show some.
   const norm = (p: 'c' | 'h') =>
     cells.then((cs) => (total(cs, () => true, (c) => c[`${p}_norm_n`]) > 0 ? quantile(`${p}_norm`, SCORE_PS) : null));
   const [cLat, hLat, cScore, hScore, cNorm, hNorm] = await Promise.all([
-    quantile('c_lat', '[0.5, 0.95, 0.99]', 'c_called AND c_lat IS NOT NULL'),
-    quantile('h_lat', '[0.5, 0.95, 0.99]', 'h_called AND h_lat IS NOT NULL'),
+    quantile('c_lat', LATENCY_PS, 'c_called'),
+    quantile('h_lat', LATENCY_PS, 'h_called'),
     quantile('c_score', SCORE_PS),
     quantile('h_score', SCORE_PS),
     norm('c'),

@@ -5,6 +5,7 @@
  * columns, and every count, rate and mean is then folded from those cells in TypeScript.
  */
 import { PSI_EDGE_PS } from '../../stats/psi.js';
+import { percentiles } from '../percentiles.js';
 import { count, num, type Queries, type Row } from '../sql.js';
 
 export const BOTH_SCORED = 'c_score IS NOT NULL AND h_score IS NOT NULL';
@@ -123,8 +124,11 @@ export function byKey<K>(cells: readonly Cell[], key: (c: Cell) => K | null, whe
 }
 
 /** Over records where both models scored: what needs the values themselves (correlation, deciles). */
-export function bothScoredScan(db: Queries): Promise<Row> {
-  return db.one(`SELECT corr(c_score, h_score) AS pearson, var_pop(c_score) AS vx, var_pop(h_score) AS vy,
-      quantile_cont(c_score, [${PSI_EDGE_PS.join(', ')}]) AS psi_edges
-    FROM rec WHERE ${BOTH_SCORED}`);
+export async function bothScoredScan(db: Queries): Promise<Row> {
+  const [moments, edges] = await Promise.all([
+    db.one(`SELECT corr(c_score, h_score) AS pearson, var_pop(c_score) AS vx, var_pop(h_score) AS vy
+      FROM rec WHERE ${BOTH_SCORED}`),
+    percentiles(db, { from: 'rec', where: BOTH_SCORED, value: 'c_score' }, PSI_EDGE_PS),
+  ]);
+  return { ...moments, psi_edges: edges };
 }

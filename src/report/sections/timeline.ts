@@ -4,7 +4,8 @@
  * the kill switch) the HTML charts mark on the same time axis.
  */
 import { CCR_ERR_USAGE } from '../../errors.js';
-import { count, num, nums, type Queries, type Row } from '../sql.js';
+import { percentilesBy } from '../percentiles.js';
+import { count, num, type Queries, type Row } from '../sql.js';
 import { withLabelledCount } from '../tables.js';
 import type { Timeline, TimelineModel } from '../types.js';
 
@@ -61,22 +62,22 @@ export function formatBucket(ms: number): string {
 const modelColumns = (p: 'c' | 'h') => `
   count(*) FILTER (WHERE ${p}_called) AS ${p}_calls,
   count(*) FILTER (WHERE ${p}_called AND ${p}_err) AS ${p}_errs,
-  quantile_cont(${p}_lat, 0.99) FILTER (WHERE ${p}_called) AS ${p}_p99,
-  quantile_cont(${p}_score, [0.5, 0.9, 0.95]) AS ${p}_q,
   count(*) FILTER (WHERE ${p}_dec) AS ${p}_true,
   count(${p}_dec) AS ${p}_decided`;
 
-function modelOf(r: Row, p: 'c' | 'h'): TimelineModel {
+const SCORE_PS = [0.5, 0.9, 0.95];
+
+/** A model's series in one bucket; `lat` and `score` its percentiles there (docs/report.md, "timeline"). */
+function modelOf(r: Row, p: 'c' | 'h', lat: readonly (number | null)[] | undefined, score: readonly (number | null)[] | undefined): TimelineModel {
   const calls = count(r[`${p}_calls`]);
   const decided = count(r[`${p}_decided`]);
-  const q = nums(r[`${p}_q`]);
   return {
     calls,
     errorRate: calls > 0 ? count(r[`${p}_errs`]) / calls : null,
-    latencyP99: num(r[`${p}_p99`]),
-    scoreP50: q[0] ?? null,
-    scoreP90: q[1] ?? null,
-    scoreP95: q[2] ?? null,
+    latencyP99: lat?.[0] ?? null,
+    scoreP50: score?.[0] ?? null,
+    scoreP90: score?.[1] ?? null,
+    scoreP95: score?.[2] ?? null,
     decisionRate: decided > 0 ? count(r[`${p}_true`]) / decided : null,
   };
 }
@@ -99,17 +100,25 @@ export async function timelineSection(db: Queries, from: number | null, to: numb
   }
   // records count requests (a batch once, tables.ts `call`); the rest counts observations, as elsewhere.
   const bucket = 'floor(time / $1) * $1';
-  const rows = await db.rows(withLabelledCount(`SELECT ${bucket} AS start, count(*) FILTER (WHERE call) AS records,
-      ${modelColumns('c')}, ${modelColumns('h')}
-    FROM rec WHERE time IS NOT NULL GROUP BY ALL`, 'start', bucket), [b]);
+  const per = (value: string, ps: readonly number[], where = 'time IS NOT NULL') =>
+    percentilesBy(db, { from: 'rec', key: bucket, value, where }, ps, [b]);
+  const [rows, cLat, hLat, cScore, hScore] = await Promise.all([
+    db.rows(withLabelledCount(`SELECT ${bucket} AS start, count(*) FILTER (WHERE call) AS records,
+        ${modelColumns('c')}, ${modelColumns('h')}
+      FROM rec WHERE time IS NOT NULL GROUP BY ALL`, 'start', bucket), [b]),
+    per('c_lat', [0.99], 'time IS NOT NULL AND c_called'),
+    per('h_lat', [0.99], 'time IS NOT NULL AND h_called'),
+    per('c_score', SCORE_PS),
+    per('h_score', SCORE_PS),
+  ]);
   return {
     bucketMs: b,
     rows: rows.map((r) => ({
       start: num(r.start)!,
       records: count(r.records),
       labelled: count(r.labelled),
-      champion: modelOf(r, 'c'),
-      challenger: modelOf(r, 'h'),
+      champion: modelOf(r, 'c', cLat.get(r.start), cScore.get(r.start)),
+      challenger: modelOf(r, 'h', hLat.get(r.start), hScore.get(r.start)),
     })),
   };
 }
