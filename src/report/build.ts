@@ -3,7 +3,9 @@
  * section, each query run as one named phase (phases.ts).
  */
 import { chartData } from './chart-data.js';
+import { DEFAULT_MEMORY } from './database.js';
 import { openLogs, type LoadOptions } from './load.js';
+import { heldValuesFor } from './percentiles.js';
 import { runNow } from './phases.js';
 import { agreementSection, spearmanQuery } from './sections/agreement.js';
 import { aucTestQuery } from './sections/auc-test.js';
@@ -60,7 +62,7 @@ export async function analyze(opts: ReportOptions & { charts?: boolean }): Promi
     const timelineP = start(Promise.all([cellsP, store.labelled]).then(([cs]) => {
       const ts = cs.flatMap((c) => (c.min_t === null || c.max_t === null ? [] : [c.min_t, c.max_t]));
       const [from, to] = ts.length ? [Math.min(...ts), Math.max(...ts)] : [null, null];
-      return phase('timeline', () => timelineSection(db, from, to, opts.bucketMs));
+      return phase('timeline', () => timelineSection(db, from, to, opts.bucketMs, heldValuesFor(opts.memory ?? DEFAULT_MEMORY)));
     }));
     const cells = await cellsP;
     const [{ window, traffic }, { agreement, psi }, quantiles, data, segments, timeline] = await Promise.all([

@@ -27,8 +27,18 @@ export function sqlInt(x: number): string {
   return String(x);
 }
 
-/** A value bound to a `$n` parameter: a number as DOUBLE (finite only), a string as VARCHAR, a list of strings as VARCHAR[]. */
-export type Param = number | string | readonly string[];
+/**
+ * A value bound to a `$n` parameter: a number as DOUBLE (finite only), a string as VARCHAR, a list
+ * of strings as VARCHAR[], a {@link Doubles} list as DOUBLE[].
+ */
+export type Param = number | string | readonly string[] | Doubles;
+
+/** A list of finite numbers bound as DOUBLE[]. */
+export class Doubles {
+  constructor(readonly values: readonly number[]) {
+    for (const x of values) sqlNumber(x);
+  }
+}
 
 function bind(params: readonly Param[]): { values: DuckDBValue[]; types: DuckDBType[] } {
   const values: DuckDBValue[] = [];
@@ -42,6 +52,9 @@ function bind(params: readonly Param[]): { values: DuckDBValue[]; types: DuckDBT
     } else if (typeof p === 'string') {
       values.push(p);
       types.push(VARCHAR);
+    } else if (p instanceof Doubles) {
+      values.push(listValue([...p.values]));
+      types.push(LIST(DOUBLE));
     } else {
       values.push(listValue([...p]));
       types.push(LIST(VARCHAR));

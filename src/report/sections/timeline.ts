@@ -85,9 +85,10 @@ function modelOf(r: Row, p: 'c' | 'h', lat: readonly (number | null)[] | undefin
 /**
  * The timeline over the window [from, to] (records without a time have no bucket). `bucketMs` is
  * `--bucket`, else the default for the window; an explicit bucket giving more than MAX_BUCKETS
- * buckets is a usage error naming the flag.
+ * buckets is a usage error naming the flag. `heldValues`: see percentiles.ts.
  */
-export async function timelineSection(db: Queries, from: number | null, to: number | null, bucketMs?: number): Promise<Timeline> {
+export async function timelineSection(db: Queries, from: number | null, to: number | null, bucketMs?: number,
+  heldValues = 0): Promise<Timeline> {
   if (bucketMs !== undefined && !(Number.isSafeInteger(bucketMs) && bucketMs >= 1)) {
     throw new CCR_ERR_USAGE(`--bucket: must be a whole number of milliseconds >= 1, got ${String(bucketMs)}`);
   }
@@ -101,7 +102,7 @@ export async function timelineSection(db: Queries, from: number | null, to: numb
   // records count requests (a batch once, tables.ts `call`); the rest counts observations, as elsewhere.
   const bucket = 'floor(time / $1) * $1';
   const per = (value: string, ps: readonly number[], where = 'time IS NOT NULL') =>
-    percentilesBy(db, { from: 'rec', key: bucket, value, where }, ps, [b]);
+    percentilesBy(db, { from: 'rec', key: bucket, value, where }, ps, [b], heldValues);
   const [rows, cLat, hLat, cScore, hScore] = await Promise.all([
     db.rows(withLabelledCount(`SELECT ${bucket} AS start, count(*) FILTER (WHERE call) AS records,
         ${modelColumns('c')}, ${modelColumns('h')}
