@@ -8,7 +8,7 @@
 import { calibrationOf, checkClasses, checkSize, fitTable, percentilePointsAt, type AtLeast, type Calibration } from './table.js';
 import { openLogs, outOfMemory, type LoadOptions } from '../report/load.js';
 import { DEFAULT_MEMORY } from '../report/database.js';
-import { count, num, queriesOn, type Queries } from '../report/sql.js';
+import { count, Doubles, num, queriesOn, type Queries } from '../report/sql.js';
 
 export interface VersionCounts {
   version: string;
@@ -89,8 +89,8 @@ async function recordsAtLeast(q: Queries, versions: Map<number, Version>): Promi
   await q.run('CREATE OR REPLACE TABLE cal_points (vid INTEGER, t DOUBLE)');
   for (const [vid, v] of versions) {
     const points = [...new Set(v.points)];
-    // Bound, never spliced: one statement per version, its points as parameters.
-    await q.run(`INSERT INTO cal_points SELECT $1::INTEGER, unnest([${points.map((_, i) => `$${i + 2}`).join(', ')}])`, [vid, ...points]);
+    // Bound, never spliced: one statement per version, its points as one parameter.
+    await q.run('INSERT INTO cal_points SELECT $1::INTEGER, unnest($2)', [vid, new Doubles(points)]);
   }
   const rows = await q.rows(`
     SELECT p.vid, p.t, count(*) AS records, sum(c.label)::BIGINT AS positives
