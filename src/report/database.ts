@@ -40,7 +40,7 @@ export function parseMemory(flag: string, value: string): number {
 
 /**
  * The longest line the JSON readers may be asked to hold within `memory`: each reader thread keeps
- * a buffer of twice its object size, and the pairs and the outcomes are read side by side, so the
+ * a buffer of twice its object size, and the table being written needs room beside them, so the
  * default 256 MiB holds from the default `--memory` up (docs/report.md, "Limits").
  */
 export function lineLimitFor(memory: number, requested: number): number {

@@ -113,14 +113,12 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
   const maxLineBytes = lineLimitFor(memory, opts.maxLineBytes ?? MAX_LINE_BYTES);
   const instance = db.instance;
   const conn = await instance.connect();
-  const side = await instance.connect();
   await opts.observer?.connected(conn);
   let pool: QueryPool | null = null;
   let labelled: Promise<void> = Promise.resolve();
   const close = async () => {
     await labelled.catch(() => undefined);
     await pool?.close();
-    side.closeSync();
     conn.closeSync();
     db.close();
   };
@@ -129,20 +127,16 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     progress(`reading logs… ${plural(files.pairs.length, 'pair file')} (${mb(files.bytes.jsonl)} JSONL)` +
       (files.parquet.length > 0 ? `, ${plural(files.parquet.length, 'Parquet file')} (${mb(files.bytes.parquet)})` : '') +
       `, ${plural(files.outcomes.length, 'outcome file')}`);
-    // Outcomes and labels load beside the pairs: they do not need them, and the pair reader
-    // leaves gaps (file boundaries, its final append) another query can fill.
-    // Both settle before anything is closed: a connection closed while its query runs never returns.
-    const [pairsLoad, otherLoad] = await Promise.allSettled([
-      phase('load pairs', () => loadPairs(conn, files, opts.segment, maxLineBytes, opts.value, opts.strict ?? false)),
-      phase('load events and outcomes', async () =>
-        (await loadEvents(side, files, maxLineBytes)) + (await loadOutcomes(side, files, maxLineBytes))),
-    ]);
-    if (pairsLoad.status === 'rejected') throw pairsLoad.reason;
-    if (otherLoad.status === 'rejected') throw otherLoad.reason;
-    const pairsMalformed = pairsLoad.value.malformed;
-    const otherMalformed = otherLoad.value;
+    // The pairs, then the outcomes: side by side, their readers' buffers (each a few times the
+    // longest line allowed) and the label tables' hash tables, which cannot be spilled while they
+    // are worked on, exhaust a limit each load alone stays within (docs/report.md, "Memory").
+    // Logs too large for memory are worked one query at a time for the same reason.
+    const pairsLoad = await phase('load pairs', () => loadPairs(conn, files, opts.segment, maxLineBytes, opts.value, opts.strict ?? false));
+    const otherMalformed = await phase('load events and outcomes', async () =>
+      (await loadEvents(conn, files, maxLineBytes)) + (await loadOutcomes(conn, files, maxLineBytes)));
+    const pairsMalformed = pairsLoad.malformed;
     progress(`read ${plural(await scalar(conn, 'SELECT count(*) FROM pairs'), 'pair row')}`);
-    for (const n of [...files.notices, ...pairsLoad.value.notices]) opts.onNotice?.(n);
+    for (const n of [...files.notices, ...pairsLoad.notices]) opts.onNotice?.(n);
     await defineViews(conn, opts);
     await checkContent(conn, opts);
     const oc = await queriesOn(conn).one(`SELECT count(*) FILTER (WHERE y IS NOT NULL AND (rid IS NOT NULL OR unit IS NOT NULL)) AS ok,
@@ -153,16 +147,17 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
       await opts.observer?.finished(conn, 'label join (tables.ts joinLabels)');
     });
     labelled.catch(() => undefined); // awaited by the label queries; not unhandled meanwhile
-    // More connections than one: a query in a single-threaded phase (a quantile's finalize, a
-    // window sort) leaves the other cores to another query.
-    pool = await QueryPool.create(instance, 3, opts.observer);
+    if (onDisk) await labelled;
+    // More connections than one: a query in a single-threaded phase (a window's last merge, a
+    // hash table's finalize) leaves the other cores to another query.
+    pool = await QueryPool.create(instance, onDisk ? 1 : 3, opts.observer);
     return {
       conn,
       db: pool,
       labelled,
       files,
       malformedLines: pairsMalformed + otherMalformed,
-      notices: [...files.notices, ...pairsLoad.value.notices],
+      notices: [...files.notices, ...pairsLoad.notices],
       outcomes: { accepted: count(oc.ok), rejected: count(oc.n) - count(oc.ok) },
       close,
     };

@@ -25,3 +25,14 @@ test('records go to disk once they would fill half of the engine share of --memo
   assert.equal(storesOnDisk(2 * gib, { jsonl: 0, parquet: 60e6 }), true);
   assert.equal(storesOnDisk(8 * gib, { jsonl: 4e9, parquet: 0 }), false);
 });
+
+test('a report at a small --memory completes: the pairs and the outcomes are loaded one after the other', async (t) => {
+  const dir = tempDir(t);
+  const d = randomLogs(5, 16_800);
+  writeLogs(dir, { 'pairs.jsonl': d.pairs, 'outcomes.jsonl': d.outcomes, 'events.jsonl': d.events });
+  const expected = await buildReport({ logs: dir });
+  // Loaded side by side, the two JSON readers' buffers alone were more than DuckDB's share of 128m.
+  for (const storage of ['memory', 'disk'] as const) {
+    assertSameReport(await buildReport({ logs: dir, memory: 128 * 1024 ** 2, storage }), expected, storage);
+  }
+});
