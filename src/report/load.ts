@@ -141,7 +141,7 @@ export async function openLogs(opts: LoadOptions): Promise<LogStore> {
     await checkContent(conn, opts);
     const oc = await queriesOn(conn).one(`SELECT count(*) FILTER (WHERE y IS NOT NULL AND (rid IS NOT NULL OR unit IS NOT NULL)) AS ok,
       count(*) AS n FROM outcomes WHERE is_outcome`);
-    // The label join runs while the first section queries scan the records.
+    // The label join runs while the first section queries scan the records (on disk, before them).
     labelled = phase('label join', async () => {
       await joinLabels(conn, opts.segment !== undefined, opts.value !== undefined, opts.mature);
       await opts.observer?.finished(conn, 'label join (tables.ts joinLabels)');
