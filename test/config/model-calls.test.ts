@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { validateConfig } from '../../src/config/schema.js';
 import { tempDir } from '../helpers/proxy.js';
 import { hasOpenssl, makeCertificates } from '../helpers/tls.js';
-import { assertLine, invalid, minimal } from './helpers.js';
+import { invalid, minimal, testRejections, type RejectionCase } from './helpers.js';
 
 type Raw = Record<string, any>;
 
@@ -19,7 +19,7 @@ const missing = path.join(dir, 'missing.pem');
 const https = (c: Raw) => { c.models.challenger.url = 'https://127.0.0.1:8443'; };
 
 /** Each case: a change to the minimal config and the exact `path: problem` lines it must produce. */
-const CASES: Array<[string, (c: Raw) => void, ...string[]]> = [
+const CASES: RejectionCase[] = [
   ['a paths entry for a path that is not a scored route', (c) => { c.models.challenger.paths = { '/v2/models/fraud/infer': '/v2/models/fraud-v8/infer' }; },
     'models.challenger.paths./v2/models/fraud/infer: is not the path of a scored route (routes have "/predict")'],
   ['a paths target that is not a path', (c) => { c.models.challenger.paths = { '/predict': 'v1/models/x:predict' }; },
@@ -62,15 +62,7 @@ const CASES: Array<[string, (c: Raw) => void, ...string[]]> = [
 ];
 
 describe('model-specific calls: bad values, each named', () => {
-  for (const [name, change, ...lines] of CASES) {
-    test(name, () => {
-      const raw = minimal();
-      change(raw);
-      const { issues, message } = invalid(() => validateConfig(raw));
-      for (const line of lines) assertLine(message, line);
-      assert.equal(issues.length, lines.length, `exactly the expected problems, got:\n${message}`);
-    });
-  }
+  testRejections(CASES, validateConfig);
 
   test('a certificate block that does not parse is named with its position', () => {
     const raw = minimal();

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validateConfig } from '../../src/config/schema.js';
-import { assertLine, invalid, minimal } from './helpers.js';
+import { assertLine, invalid, minimal, testRejections, type RejectionCase } from './helpers.js';
 
-type Raw = Record<string, any>;
 
 /** Each case: a change to the minimal config and the exact `path: problem` line it must produce. */
-const CASES: Array<[string, (c: Raw) => void, ...string[]]> = [
+const CASES: RejectionCase[] = [
   // unknown keys, at every level
   ['unknown root key', (c) => { c.foo = 1; }, 'foo: unknown key'],
   ['unknown guardrails key', (c) => { c.guardrails = { foo: 1 }; }, 'guardrails.foo: unknown key'],
@@ -147,16 +146,7 @@ const CASES: Array<[string, (c: Raw) => void, ...string[]]> = [
 ];
 
 describe('validateConfig rules', () => {
-  for (const [name, change, ...lines] of CASES) {
-    test(name, () => {
-      const raw = minimal();
-      change(raw);
-      const { issues, message } = invalid(() => validateConfig(raw));
-      for (const line of lines) assertLine(message, line);
-      assert.equal(issues.length, lines.length, `exactly the expected problems, got:\n${message}`);
-      for (const issue of issues) assertLine(message, `${issue.path}: ${issue.message}`);
-    });
-  }
+  testRejections(CASES, validateConfig);
 
   test('every problem is reported at once, one per line, under a count', () => {
     const raw = minimal();
