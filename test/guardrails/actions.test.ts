@@ -5,18 +5,14 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { loadConfigFile } from '../../src/config/load.js';
 import { RULES, RuleWatch } from '../../src/guardrails/rules.js';
 import { startGuardrails } from '../../src/guardrails/start.js';
 import type { GuardrailWindow } from '../../src/guardrails/window.js';
-import { Metrics } from '../../src/metrics.js';
-import { openSink } from '../../src/records/sink.js';
-import { Runtime } from '../../src/runtime/runtime.js';
 import { readJsonl, startProxy, tempDir, testConfig, type TestProxy } from '../helpers/proxy.js';
 import { startUpstream, type Behaviour } from '../helpers/upstream.js';
+import { guardedRuntime } from './harness.js';
 import { pair } from './records.js';
 
 type T = { after(fn: () => unknown): void };
@@ -109,23 +105,7 @@ test('guardrails.actions: the decision rule only alerts, error_rate rolls back (
 });
 
 /** A Runtime on real record files with its guardrails and ramp, fake timers at T0 (as in ramp.test.ts). */
-async function runtime(t: TestContext, extra: Record<string, unknown>): Promise<{ rt: Runtime; events(): Array<Record<string, any>> }> {
-  const dir = tempDir();
-  const file = path.join(dir, 'ccrouter.json');
-  fs.writeFileSync(file, JSON.stringify(testConfig('http://127.0.0.1:9', 'http://127.0.0.1:9', path.join(dir, 'logs'), extra)));
-  const pairs = await openSink(path.join(dir, 'logs', 'pairs.jsonl'), { sync: true });
-  const events = await openSink(path.join(dir, 'logs', 'events.jsonl'), { sync: true });
-  const rt = new Runtime({ loaded: loadConfigFile(file, {}), metrics: new Metrics({ defaultMetrics: false }), pairs, events });
-  t.after(async () => {
-    await rt.close();
-    await pairs.close();
-    await events.close();
-  });
-  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: T0 });
-  rt.started();
-  t.after(startGuardrails(rt));
-  return { rt, events: () => readJsonl(path.join(dir, 'logs', 'events.jsonl')).filter((e) => e.type !== 'start') };
-}
+const runtime = (t: TestContext, extra: Record<string, unknown>) => guardedRuntime(t, extra, T0);
 
 const T0 = 1_800_000_000_000;
 const EVERY = 60_000;

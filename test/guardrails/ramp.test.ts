@@ -1,56 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { loadConfigFile } from '../../src/config/load.js';
 import { nextStepAbove, stepIndex } from '../../src/guardrails/ramp.js';
-import { startGuardrails } from '../../src/guardrails/start.js';
-import { Metrics } from '../../src/metrics.js';
-import { openSink } from '../../src/records/sink.js';
 import { applyReload } from '../../src/runtime/reload.js';
-import { Runtime } from '../../src/runtime/runtime.js';
-import { readJsonl, tempDir, testConfig } from '../helpers/proxy.js';
+import { guardedRuntime, type Harness } from './harness.js';
 import { pair } from './records.js';
 
 const T0 = 1_800_000_000_000;
 const EVERY = 60_000;
 
-interface Harness {
-  rt: Runtime;
-  file: string;
-  events(): Array<Record<string, any>>;
-  rewrite(extra: Record<string, unknown>): void;
-}
-
-/**
- * A Runtime on real record files (no listeners: nothing but the schedule uses timers), its config in
- * a JSON file, and node:test's fake timers with the clock at T0. A tick runs only the timers due when
- * it began, not those armed meanwhile: tests advance one `every` per tick.
- */
-async function harness(t: TestContext, extra: Record<string, unknown>): Promise<Harness> {
-  const dir = tempDir();
-  const file = path.join(dir, 'ccrouter.json');
-  const write = (e: Record<string, unknown>) => fs.writeFileSync(file, JSON.stringify(testConfig('http://127.0.0.1:9', 'http://127.0.0.1:9', path.join(dir, 'logs'), e)));
-  write(extra);
-  const loaded = loadConfigFile(file, {});
-  const pairs = await openSink(path.join(dir, 'logs', 'pairs.jsonl'), { sync: true });
-  const events = await openSink(path.join(dir, 'logs', 'events.jsonl'), { sync: true });
-  const rt = new Runtime({ loaded, metrics: new Metrics({ defaultMetrics: false }), pairs, events });
-  t.after(async () => {
-    await rt.close();
-    await pairs.close();
-    await events.close();
-  });
-  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: T0 });
-  rt.started();
-  t.after(startGuardrails(rt));
-  return {
-    rt,
-    file,
-    events: () => readJsonl(path.join(dir, 'logs', 'events.jsonl')).filter((e) => e.type !== 'start'),
-    rewrite: write,
-  };
-}
+const harness = (t: TestContext, extra: Record<string, unknown>): Promise<Harness> => guardedRuntime(t, extra, T0);
 
 const steps = (h: Harness) => h.events().filter((e) => e.type === 'ramp_step').map((e) => [e.from, e.to, e.traffic.challenger]);
 
