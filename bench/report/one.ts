@@ -1,26 +1,36 @@
 /**
  * One measured run in a process of its own, so that its peak RSS is its own (scale.ts starts it):
- * `bare` (bare-scan.ts over the pair files), or `report` (`ccrouter report --format json`).
+ * `bare` (bare-scan.ts over the pair files), `sketch` (bare-scan.ts: what an approximate report would
+ * read in one pass), or `report` (`ccrouter report --format json`).
  * Prints one JSON line: {wallMs, cpuMs, maxRssBytes}.
  *
- *   node --import tsx bench/report/one.ts --mode bare|report --logs DIR [--memory 2g]
+ *   node --import tsx bench/report/one.ts --mode bare|sketch|report --logs DIR [--memory 2g]
  */
 import { runReport } from '../../src/commands/report.js';
 import { flags, oneOf, runMain, UsageError } from '../lib/args.js';
-import { bareScanSql, withFreshDb } from './bare-scan.js';
+import { bareScanSql, sketchScanSql, withFreshDb } from './bare-scan.js';
 
-const USAGE = `Usage: node --import tsx bench/report/one.ts --mode bare|report --logs DIR [--memory SIZE]
+const USAGE = `Usage: node --import tsx bench/report/one.ts --mode bare|sketch|report --logs DIR [--memory SIZE]
+
+One measured run; prints {wallMs, cpuMs, maxRssBytes} as one JSON line.
+
+  --mode M       bare (DuckDB's scan of the pair files), sketch (one pass computing what an
+                 approximate report would need) or report (default: report --format json)
+  --logs DIR     the logs to read
+  --memory SIZE  the report's --memory (default: the report's default, 2g)
+  -h, --help
 `;
 
 async function main(): Promise<void> {
   const values = flags(USAGE, { mode: { type: 'string' }, logs: { type: 'string' }, memory: { type: 'string' } });
-  const mode = oneOf('--mode', values.mode, ['bare', 'report'] as const, 'report');
+  const mode = oneOf('--mode', values.mode, ['bare', 'sketch', 'report'] as const, 'report');
   if (!values.logs) throw new UsageError('--logs: required');
   const dir = values.logs;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  if (mode === 'bare') {
-    await withFreshDb(async (conn) => void (await conn.runAndReadAll(bareScanSql(dir))));
+  if (mode === 'bare' || mode === 'sketch') {
+    const sql = mode === 'bare' ? bareScanSql(dir) : sketchScanSql(dir);
+    await withFreshDb(async (conn) => void (await conn.runAndReadAll(sql)));
   } else {
     let bytes = 0;
     const err: string[] = [];

@@ -9,7 +9,6 @@
  * Before generating a size it states the disk it needs and skips it, with a message, when the cache
  * directory's file system has not that much free.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import { compact } from '../../src/compact/convert.js';
 import { count, flags, runMain, UsageError } from '../lib/args.js';
 import { median } from '../lib/stats.js';
 import { generate } from './generate.js';
+import { once, type Run } from './once.js';
 
 const USAGE = `Usage: node --import tsx bench/report/scale.ts [options]
 
@@ -60,18 +60,6 @@ function dirBytes(dir: string, match: (f: string) => boolean): number {
     if (e.isFile() && match(e.name)) total += fs.statSync(p).size;
   }
   return total;
-}
-
-interface Run {
-  wallMs: number;
-  cpuMs: number;
-  maxRssBytes: number;
-}
-
-function once(mode: 'bare' | 'report', logs: string, memory: string | undefined): Run {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(HERE, 'one.ts'), '--mode', mode, '--logs', logs,
-    ...(memory ? ['--memory', memory] : [])], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(out.trim().split('\n').pop()!) as Run;
 }
 
 /** The size's JSONL and Parquet directories, generated and compacted once. */

@@ -34,7 +34,7 @@ test('flag values are checked with the flag named in the message', () => {
 });
 
 test('every bench tool answers --help with its usage', () => {
-  for (const script of ['bench/run.ts', 'bench/investigations/stalls.ts', 'bench/investigations/profile.ts', 'bench/soak.ts', 'bench/investigations/inflight.ts', 'bench/investigations/cpu-by-rate.ts', 'bench/investigations/duel.ts', 'bench/investigations/record-line.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts']) {
+  for (const script of ['bench/run.ts', 'bench/investigations/stalls.ts', 'bench/investigations/profile.ts', 'bench/soak.ts', 'bench/investigations/inflight.ts', 'bench/investigations/cpu-by-rate.ts', 'bench/investigations/duel.ts', 'bench/investigations/record-line.ts', 'bench/report/run.ts', 'bench/report/phases.ts', 'bench/report/generate.ts', 'bench/report/scale.ts', 'bench/report/one.ts', 'bench/report/sketch.ts', 'bench/report/profile.ts']) {
     const r = tool(script, '--help');
     assert.equal(r.code, 0, `${script}: ${r.stderr}`);
     assert.match(r.stdout, /^Usage: /, script);
@@ -62,6 +62,10 @@ test('a bad flag exits 2 with a message that names it, without a stack, before a
     ['bench/report/run.ts', ['--logs', '/nonexistent-ccrouter-logs'], /--logs \/nonexistent-ccrouter-logs: no such directory/],
     ['bench/report/generate.ts', ['--records', '1.5'], /--records: expected a whole number, got "1.5"/],
     ['bench/report/generate.ts', ['extra'], /Unexpected argument 'extra'/],
+    ['bench/report/scale.ts', ['--sizes', '1m,lots'], /--sizes: "lots" is not a record count/],
+    ['bench/report/one.ts', ['--mode', 'fast', '--logs', '/tmp'], /--mode: expected bare \| sketch \| report, got "fast"/],
+    ['bench/report/sketch.ts', [], /--logs: required/],
+    ['bench/report/sketch.ts', ['--logs', '/tmp', '--runs', '0'], /--runs: expected a number > 0, got "0"/],
   ];
   for (const [script, args, message] of cases) {
     const r = tool(script, ...args);
