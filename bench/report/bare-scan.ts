@@ -35,15 +35,17 @@ export async function withFreshDb<T>(fn: (conn: DuckDBConnection) => Promise<T>)
  * "Report at scale"): the outcomes joined on the request id while the pairs are read, then per
  * group and per hour approximate latency and score quantiles (t-digest), error and decision
  * counts, agreement and score correlation, and score histograms by label (what an approximate AUC
- * needs). Nothing is stored. It measures the cost of that design; it is not a report.
+ * needs). Nothing is stored. It measures the cost of that design; it is not a report. Without
+ * `labels` the outcomes are not read; without `hours` there is no per-hour grouping: what each part
+ * costs (sketch.ts --parts).
  */
-export function sketchScanSql(dir: string): string {
+export function sketchScanSql(dir: string, parts: { labels: boolean; hours: boolean } = { labels: true, hours: true }): string {
   const { outcomes } = findLogFiles(dir);
   const model = 'STRUCT(latencyMs DOUBLE, score DOUBLE, decision BOOLEAN, error VARCHAR)';
   const q = (col: string) => `approx_quantile(${col}, [0.5, 0.9, 0.95, 0.99])`;
   const deciles = (col: string) => `approx_quantile(${col}, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])`;
   const hist = (col: string, label: number) => `histogram(floor(${col} * 1000)) FILTER (label = ${label})`;
-  const labels = outcomes.length === 0 ? 'SELECT NULL::VARCHAR AS requestId, NULL::INTEGER AS label' :
+  const labels = outcomes.length === 0 || !parts.labels ? 'SELECT NULL::VARCHAR AS requestId, NULL::INTEGER AS label' :
     `SELECT requestId, arg_max(label, time) AS label
        FROM read_json([${outcomes.map((f) => sqlString(literalPath(f))).join(', ')}],
          columns = {msg: 'VARCHAR', time: 'BIGINT', requestId: 'VARCHAR', label: 'INTEGER'})
@@ -54,11 +56,11 @@ export function sketchScanSql(dir: string): string {
                  champion.decision AS cd, challenger.decision AS hd, champion.error AS ce, challenger.error AS he
             FROM read_json(${pairFileList(dir)}, columns = {requestId: 'VARCHAR', time: 'BIGINT', "group": 'VARCHAR',
                  agree: 'BOOLEAN', champion: '${model}', challenger: '${model}'}))
-    SELECT grp, hour, count(*), ${q('cl')}, ${q('hl')}, ${deciles('cs')}, ${deciles('hs')}, count(ce), count(he),
+    SELECT grp, ${parts.hours ? 'hour' : 'NULL AS hour'}, count(*), ${q('cl')}, ${q('hl')}, ${deciles('cs')}, ${deciles('hs')}, count(ce), count(he),
            avg(agree::INTEGER), corr(cs, hs),
            count(*) FILTER (cd AND label = 1), count(*) FILTER (cd AND label = 0),
            count(*) FILTER (hd AND label = 1), count(*) FILTER (hd AND label = 0),
            ${hist('cs', 1)}, ${hist('cs', 0)}, ${hist('hs', 1)}, ${hist('hs', 0)}
       FROM p LEFT JOIN o USING (requestId)
-     GROUP BY GROUPING SETS ((grp), (grp, hour))`;
+     GROUP BY GROUPING SETS ((grp)${parts.hours ? ', (grp, hour)' : ''})`;
 }

@@ -1,21 +1,25 @@
 /**
  * One measured run in a process of its own, so that its peak RSS is its own (scale.ts starts it):
  * `bare` (bare-scan.ts over the pair files), `sketch` (bare-scan.ts: what an approximate report would
- * read in one pass), or `report` (`ccrouter report --format json`).
+ * read in one pass; `sketch-no-labels` and `sketch-no-hours` leave a part out), or `report` (`ccrouter report --format json`).
  * Prints one JSON line: {wallMs, cpuMs, maxRssBytes}.
  *
- *   node --import tsx bench/report/one.ts --mode bare|sketch|report --logs DIR [--memory 2g]
+ *   node --import tsx bench/report/one.ts --mode MODE --logs DIR [--memory 2g]
  */
 import { runReport } from '../../src/commands/report.js';
 import { flags, oneOf, runMain, UsageError } from '../lib/args.js';
 import { bareScanSql, sketchScanSql, withFreshDb } from './bare-scan.js';
 
-const USAGE = `Usage: node --import tsx bench/report/one.ts --mode bare|sketch|report --logs DIR [--memory SIZE]
+const MODES = ['bare', 'sketch', 'sketch-no-labels', 'sketch-no-hours', 'report'] as const;
+export type Mode = (typeof MODES)[number];
+
+const USAGE = `Usage: node --import tsx bench/report/one.ts --mode MODE --logs DIR [--memory SIZE]
 
 One measured run; prints {wallMs, cpuMs, maxRssBytes} as one JSON line.
 
-  --mode M       bare (DuckDB's scan of the pair files), sketch (one pass computing what an
-                 approximate report would need) or report (default: report --format json)
+  --mode MODE    bare (DuckDB's scan of the pair files), sketch (one pass computing what an
+                 approximate report would need; sketch-no-labels and sketch-no-hours leave out
+                 the outcomes or the per-hour grouping) or report (default: report --format json)
   --logs DIR     the logs to read
   --memory SIZE  the report's --memory (default: the report's default, 2g)
   -h, --help
@@ -23,13 +27,14 @@ One measured run; prints {wallMs, cpuMs, maxRssBytes} as one JSON line.
 
 async function main(): Promise<void> {
   const values = flags(USAGE, { mode: { type: 'string' }, logs: { type: 'string' }, memory: { type: 'string' } });
-  const mode = oneOf('--mode', values.mode, ['bare', 'sketch', 'report'] as const, 'report');
+  const mode = oneOf('--mode', values.mode, MODES, 'report');
   if (!values.logs) throw new UsageError('--logs: required');
   const dir = values.logs;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  if (mode === 'bare' || mode === 'sketch') {
-    const sql = mode === 'bare' ? bareScanSql(dir) : sketchScanSql(dir);
+  if (mode !== 'report') {
+    const sql = mode === 'bare' ? bareScanSql(dir)
+      : sketchScanSql(dir, { labels: mode !== 'sketch-no-labels', hours: mode !== 'sketch-no-hours' });
     await withFreshDb(async (conn) => void (await conn.runAndReadAll(sql)));
   } else {
     let bytes = 0;

@@ -4,13 +4,14 @@
  * `sketchScanSql`), interleaved, each in a process of its own; medians of wall-clock and CPU time
  * and peak RSS.
  *
- *   node --import tsx bench/report/sketch.ts --logs DIR [--runs 3]
+ *   node --import tsx bench/report/sketch.ts --logs DIR [--runs 3] [--parts]
  */
 import { count, flags, runMain, UsageError } from '../lib/args.js';
 import { median } from '../lib/stats.js';
 import { once, type Run } from './once.js';
+import type { Mode } from './one.js';
 
-const USAGE = `Usage: node --import tsx bench/report/sketch.ts --logs DIR [--runs N]
+const USAGE = `Usage: node --import tsx bench/report/sketch.ts --logs DIR [--runs N] [--parts]
 
 The bare DuckDB scan of DIR's pair files against one pass that computes what an approximate report
 would need (quantile sketches, counts, score histograms, the outcomes joined while reading),
@@ -18,26 +19,33 @@ interleaved, each run in its own process; prints each run and the medians.
 
   --logs DIR   a directory of pair files and outcomes (e.g. one that scale.ts generated)
   --runs N     runs of each (default 3)
+  --parts      also the pass without the outcomes and without the per-hour grouping, to show
+               what each part costs
   -h, --help
 `;
 
 async function main(): Promise<void> {
-  const values = flags(USAGE, { logs: { type: 'string' }, runs: { type: 'string' } });
+  const values = flags(USAGE, { logs: { type: 'string' }, runs: { type: 'string' }, parts: { type: 'boolean' } });
   if (!values.logs) throw new UsageError('--logs: required');
   const runs = count('--runs', values.runs, 3);
-  const bare: Run[] = [];
-  const sketch: Run[] = [];
+  const modes: Mode[] = ['bare', 'sketch', ...(values.parts ? ['sketch-no-labels', 'sketch-no-hours'] as const : [])];
+  const results = new Map<Mode, Run[]>(modes.map((m) => [m, []]));
   const s = (r: Run) => `${(r.wallMs / 1000).toFixed(1)} s (cpu ${(r.cpuMs / 1000).toFixed(1)} s) ${(r.maxRssBytes / 1e9).toFixed(2)} GB`;
   for (let i = 0; i < runs; i++) {
-    bare.push(once('bare', values.logs, undefined));
-    sketch.push(once('sketch', values.logs, undefined));
-    process.stdout.write(`run ${i + 1}: bare ${s(bare[i]!)}, sketch ${s(sketch[i]!)}\n`);
+    const line = modes.map((m) => {
+      const r = once(m, values.logs!, undefined);
+      results.get(m)!.push(r);
+      return `${m} ${s(r)}`;
+    });
+    process.stdout.write(`run ${i + 1}: ${line.join(', ')}\n`);
   }
-  const m = (rs: Run[], k: keyof Run) => median(rs.map((r) => r[k]));
-  process.stdout.write(`\nmedians of ${runs}: bare ${(m(bare, 'wallMs') / 1000).toFixed(1)} s (cpu ${(m(bare, 'cpuMs') / 1000).toFixed(1)} s), ` +
-    `sketch ${(m(sketch, 'wallMs') / 1000).toFixed(1)} s (cpu ${(m(sketch, 'cpuMs') / 1000).toFixed(1)} s); sketch ÷ bare ` +
-    `${(m(sketch, 'wallMs') / m(bare, 'wallMs')).toFixed(2)}× (cpu ${(m(sketch, 'cpuMs') / m(bare, 'cpuMs')).toFixed(2)}×), ` +
-    `peak RSS ${(m(bare, 'maxRssBytes') / 1e9).toFixed(2)} and ${(m(sketch, 'maxRssBytes') / 1e9).toFixed(2)} GB\n`);
+  const m = (mode: Mode, k: keyof Run) => median(results.get(mode)!.map((r) => r[k]));
+  process.stdout.write(`\nmedians of ${runs}:\n`);
+  for (const mode of modes) {
+    process.stdout.write(`  ${mode}: ${(m(mode, 'wallMs') / 1000).toFixed(1)} s (cpu ${(m(mode, 'cpuMs') / 1000).toFixed(1)} s), ` +
+      `peak RSS ${(m(mode, 'maxRssBytes') / 1e9).toFixed(2)} GB; ÷ bare ${(m(mode, 'wallMs') / m('bare', 'wallMs')).toFixed(2)}× ` +
+      `(cpu ${(m(mode, 'cpuMs') / m('bare', 'cpuMs')).toFixed(2)}×)\n`);
+  }
 }
 
 runMain(main);

@@ -63,7 +63,7 @@ test('a bad flag exits 2 with a message that names it, without a stack, before a
     ['bench/report/generate.ts', ['--records', '1.5'], /--records: expected a whole number, got "1.5"/],
     ['bench/report/generate.ts', ['extra'], /Unexpected argument 'extra'/],
     ['bench/report/scale.ts', ['--sizes', '1m,lots'], /--sizes: "lots" is not a record count/],
-    ['bench/report/one.ts', ['--mode', 'fast', '--logs', '/tmp'], /--mode: expected bare \| sketch \| report, got "fast"/],
+    ['bench/report/one.ts', ['--mode', 'fast', '--logs', '/tmp'], /--mode: expected bare \| sketch \| sketch-no-labels \| sketch-no-hours \| report, got "fast"/],
     ['bench/report/sketch.ts', [], /--logs: required/],
     ['bench/report/sketch.ts', ['--logs', '/tmp', '--runs', '0'], /--runs: expected a number > 0, got "0"/],
   ];
