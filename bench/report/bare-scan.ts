@@ -12,8 +12,10 @@ import { sqlString } from '../../src/report/sql.js';
  * or `?` in the directory's name is not read as a pattern.
  */
 export function pairFileList(dir: string): string {
-  return `[${findLogFiles(dir).pairs.map((f) => sqlString(literalPath(f))).join(', ')}]`;
+  return fileList(findLogFiles(dir).pairs);
 }
+
+const fileList = (files: readonly string[]): string => `[${files.map((f) => sqlString(literalPath(f))).join(', ')}]`;
 
 export const bareScanSql = (dir: string): string =>
   `SELECT count(*), avg(champion.latencyMs) FROM read_json_auto(${pairFileList(dir)})`;
@@ -47,7 +49,7 @@ export function sketchScanSql(dir: string, parts: { labels: boolean; hours: bool
   const hist = (col: string, label: number) => `histogram(floor(${col} * 1000)) FILTER (label = ${label})`;
   const labels = outcomes.length === 0 || !parts.labels ? 'SELECT NULL::VARCHAR AS requestId, NULL::INTEGER AS label' :
     `SELECT requestId, arg_max(label, time) AS label
-       FROM read_json([${outcomes.map((f) => sqlString(literalPath(f))).join(', ')}],
+       FROM read_json(${fileList(outcomes)},
          columns = {msg: 'VARCHAR', time: 'BIGINT', requestId: 'VARCHAR', label: 'INTEGER'})
       WHERE msg = 'outcome' GROUP BY requestId`;
   return `WITH o AS (${labels}),

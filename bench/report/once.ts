@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from '../lib/stats.js';
 import type { Mode } from './one.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -17,3 +18,18 @@ export function once(mode: Mode, logs: string, memory: string | undefined): Run 
     ...(memory ? ['--memory', memory] : [])], { cwd: path.resolve(HERE, '..', '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').pop()!) as Run;
 }
+
+/** Each field's median over `runs`. */
+export function medianRun(runs: readonly Run[]): Run {
+  return { wallMs: median(runs.map((r) => r.wallMs)), cpuMs: median(runs.map((r) => r.cpuMs)), maxRssBytes: median(runs.map((r) => r.maxRssBytes)) };
+}
+
+/** `12.3 s (cpu 20.1 s)`: wall-clock and CPU time. */
+export const showTimes = (r: Run): string => `${(r.wallMs / 1000).toFixed(1)} s (cpu ${(r.cpuMs / 1000).toFixed(1)} s)`;
+
+/** `12.3 s (cpu 20.1 s) 1.27 GB`: the times and the peak RSS. */
+export const showRun = (r: Run): string => `${showTimes(r)} ${(r.maxRssBytes / 1e9).toFixed(2)} GB`;
+
+/** `2.21× (cpu 2.36×)`: `r`'s times over `base`'s. */
+export const showRatio = (r: Run, base: Run): string =>
+  `${(r.wallMs / base.wallMs).toFixed(2)}× (cpu ${(r.cpuMs / base.cpuMs).toFixed(2)}×)`;

@@ -15,9 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compact } from '../../src/compact/convert.js';
 import { count, flags, runMain, UsageError } from '../lib/args.js';
-import { median } from '../lib/stats.js';
 import { generate } from './generate.js';
-import { once, type Run } from './once.js';
+import { medianRun, once, showRatio, showRun, showTimes, type Run } from './once.js';
 
 const USAGE = `Usage: node --import tsx bench/report/scale.ts [options]
 
@@ -115,16 +114,11 @@ async function main(): Promise<void> {
       bare.push(once('bare', dirs.jsonl, undefined));
       overJsonl.push(once('report', dirs.jsonl, values.memory));
       overParquet.push(once('report', dirs.parquet, values.memory));
-      const s = (r: Run) => `${(r.wallMs / 1000).toFixed(1)} s (cpu ${(r.cpuMs / 1000).toFixed(1)} s) ${gb(r.maxRssBytes)}`;
-      process.stdout.write(`${label(n)} run ${i + 1}: bare ${s(bare[i]!)}, report JSONL ${s(overJsonl[i]!)}, report Parquet ${s(overParquet[i]!)}\n`);
+      process.stdout.write(`${label(n)} run ${i + 1}: bare ${showRun(bare[i]!)}, report JSONL ${showRun(overJsonl[i]!)}, report Parquet ${showRun(overParquet[i]!)}\n`);
     }
-    const wall = (rs: Run[]) => median(rs.map((r) => r.wallMs)) / 1000;
-    const cpu = (rs: Run[]) => median(rs.map((r) => r.cpuMs)) / 1000;
-    const rss = (rs: Run[]) => median(rs.map((r) => r.maxRssBytes));
-    const t = (rs: Run[]) => `${wall(rs).toFixed(1)} s (cpu ${cpu(rs).toFixed(1)} s)`;
-    rows.push(`| ${label(n)} | ${gb(jsonlBytes)} | ${(parquetBytes / jsonlBytes).toFixed(3)} | ${t(bare)} | ${gb(rss(bare))} | ` +
-      `${t(overJsonl)} | ${(wall(overJsonl) / wall(bare)).toFixed(2)}× (cpu ${(cpu(overJsonl) / cpu(bare)).toFixed(2)}×) | ${gb(rss(overJsonl))} | ` +
-      `${t(overParquet)} | ${(wall(overParquet) / wall(overJsonl)).toFixed(2)}× (cpu ${(cpu(overParquet) / cpu(overJsonl)).toFixed(2)}×) | ${gb(rss(overParquet))} |`);
+    const [b, j, p] = [bare, overJsonl, overParquet].map(medianRun) as [Run, Run, Run];
+    rows.push(`| ${label(n)} | ${gb(jsonlBytes)} | ${(parquetBytes / jsonlBytes).toFixed(3)} | ${showTimes(b)} | ${gb(b.maxRssBytes)} | ` +
+      `${showTimes(j)} | ${showRatio(j, b)} | ${gb(j.maxRssBytes)} | ${showTimes(p)} | ${showRatio(p, j)} | ${gb(p.maxRssBytes)} |`);
   }
   process.stdout.write(`\nmedians of ${runs} interleaved run${runs === 1 ? '' : 's'}\n\n` +
     '| pair records | JSONL | Parquet/JSONL size | bare scan | peak RSS | report over JSONL | ÷ bare | peak RSS | report over Parquet | ÷ over JSONL | peak RSS |\n' +

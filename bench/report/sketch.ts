@@ -7,8 +7,7 @@
  *   node --import tsx bench/report/sketch.ts --logs DIR [--runs 3] [--parts]
  */
 import { count, flags, runMain, UsageError } from '../lib/args.js';
-import { median } from '../lib/stats.js';
-import { once, type Run } from './once.js';
+import { medianRun, once, showRatio, showRun, showTimes, type Run } from './once.js';
 import type { Mode } from './one.js';
 
 const USAGE = `Usage: node --import tsx bench/report/sketch.ts --logs DIR [--runs N] [--parts]
@@ -30,21 +29,19 @@ async function main(): Promise<void> {
   const runs = count('--runs', values.runs, 3);
   const modes: Mode[] = ['bare', 'sketch', ...(values.parts ? ['sketch-no-labels', 'sketch-no-hours'] as const : [])];
   const results = new Map<Mode, Run[]>(modes.map((m) => [m, []]));
-  const s = (r: Run) => `${(r.wallMs / 1000).toFixed(1)} s (cpu ${(r.cpuMs / 1000).toFixed(1)} s) ${(r.maxRssBytes / 1e9).toFixed(2)} GB`;
   for (let i = 0; i < runs; i++) {
     const line = modes.map((m) => {
       const r = once(m, values.logs!, undefined);
       results.get(m)!.push(r);
-      return `${m} ${s(r)}`;
+      return `${m} ${showRun(r)}`;
     });
     process.stdout.write(`run ${i + 1}: ${line.join(', ')}\n`);
   }
-  const m = (mode: Mode, k: keyof Run) => median(results.get(mode)!.map((r) => r[k]));
+  const bare = medianRun(results.get('bare')!);
   process.stdout.write(`\nmedians of ${runs}:\n`);
   for (const mode of modes) {
-    process.stdout.write(`  ${mode}: ${(m(mode, 'wallMs') / 1000).toFixed(1)} s (cpu ${(m(mode, 'cpuMs') / 1000).toFixed(1)} s), ` +
-      `peak RSS ${(m(mode, 'maxRssBytes') / 1e9).toFixed(2)} GB; ÷ bare ${(m(mode, 'wallMs') / m('bare', 'wallMs')).toFixed(2)}× ` +
-      `(cpu ${(m(mode, 'cpuMs') / m('bare', 'cpuMs')).toFixed(2)}×)\n`);
+    const r = medianRun(results.get(mode)!);
+    process.stdout.write(`  ${mode}: ${showTimes(r)}, peak RSS ${(r.maxRssBytes / 1e9).toFixed(2)} GB; ÷ bare ${showRatio(r, bare)}\n`);
   }
 }
 

@@ -3,7 +3,6 @@ import { describe, test } from 'node:test';
 import { validateConfig } from '../../src/config/schema.js';
 import { assertLine, invalid, minimal, testRejections, type RejectionCase } from './helpers.js';
 
-
 /** Each case: a change to the minimal config and the exact `path: problem` line it must produce. */
 const CASES: RejectionCase[] = [
   // unknown keys, at every level

@@ -104,7 +104,7 @@ test('guardrails.actions: the decision rule only alerts, error_rate rolls back (
   ]);
 });
 
-/** A Runtime on real record files with its guardrails and ramp, fake timers at T0 (as in ramp.test.ts). */
+/** A Runtime on real record files with its guardrails and ramp, fake timers at T0 (harness.ts). */
 const runtime = (t: TestContext, extra: Record<string, unknown>) => guardedRuntime(t, extra, T0);
 
 const T0 = 1_800_000_000_000;
